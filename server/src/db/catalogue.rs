@@ -1,0 +1,232 @@
+//! Démarches and their revisions, groups, teams and routing rules.
+
+use guichet_shared::api::CatalogueEntry;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use super::DbError;
+
+/// What intake needs to know about a démarche, at its current revision.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IntakeDemarche {
+    pub code: String,
+    pub revision: i32,
+    pub title: String,
+    pub geolocated: bool,
+    pub dedup_radius_m: Option<f64>,
+    pub dedup_window_days: Option<i32>,
+    pub sla_days: Option<i32>,
+    pub number_prefix: String,
+}
+
+pub async fn list(pool: &PgPool) -> Result<Vec<CatalogueEntry>, DbError> {
+    let rows: Vec<CatalogueRow> = sqlx::query_as(
+        "SELECT d.code, r.title, d.group_code, g.title AS group_title, r.geolocated,
+                r.description, r.keywords, r.channels, r.auth, r.revision, r.dedup_radius_m
+           FROM demarches d
+           JOIN demarche_revisions r
+             ON r.demarche_code = d.code AND r.revision = d.current_revision
+           JOIN demarche_groups g ON g.code = d.group_code
+          WHERE d.active
+          ORDER BY g.position, d.position, d.code",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(CatalogueRow::into_entry).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct CatalogueRow {
+    code: String,
+    title: String,
+    group_code: String,
+    group_title: String,
+    geolocated: bool,
+    description: String,
+    keywords: Vec<String>,
+    channels: Vec<String>,
+    auth: String,
+    revision: i32,
+    dedup_radius_m: Option<f64>,
+}
+
+impl CatalogueRow {
+    fn into_entry(self) -> CatalogueEntry {
+        CatalogueEntry {
+            code: self.code,
+            title: self.title,
+            group: self.group_code,
+            group_title: self.group_title,
+            geolocated: self.geolocated,
+            description: self.description,
+            keywords: self.keywords,
+            channels: self.channels,
+            auth: self.auth,
+            revision: self.revision,
+            dedup_radius_m: self.dedup_radius_m,
+        }
+    }
+}
+
+pub async fn find_for_intake(pool: &PgPool, code: &str) -> Result<Option<IntakeDemarche>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT d.code, r.revision, r.title, r.geolocated, r.dedup_radius_m,
+                r.dedup_window_days, r.sla_days, g.number_prefix
+           FROM demarches d
+           JOIN demarche_revisions r
+             ON r.demarche_code = d.code AND r.revision = d.current_revision
+           JOIN demarche_groups g ON g.code = d.group_code
+          WHERE d.code = $1 AND d.active",
+    )
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
+}
+
+// ---- loading the catalogue (guichet demo) ----
+
+pub struct GroupInput<'a> {
+    pub code: &'a str,
+    pub title: &'a str,
+    pub title_en: &'a str,
+    pub number_prefix: &'a str,
+    pub position: i32,
+}
+
+pub async fn upsert_group(tx: &mut PgConnection, g: &GroupInput<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO demarche_groups (code, title, title_en, number_prefix, position)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (code) DO UPDATE
+            SET title = EXCLUDED.title, title_en = EXCLUDED.title_en,
+                number_prefix = EXCLUDED.number_prefix, position = EXCLUDED.position",
+    )
+    .bind(g.code)
+    .bind(g.title)
+    .bind(g.title_en)
+    .bind(g.number_prefix)
+    .bind(g.position)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn upsert_team(
+    tx: &mut PgConnection,
+    code: &str,
+    name: &str,
+    email: Option<&str>,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO teams (code, name, email) VALUES ($1, $2, $3)
+         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email
+         RETURNING id",
+    )
+    .bind(code)
+    .bind(name)
+    .bind(email)
+    .fetch_one(tx)
+    .await?)
+}
+
+pub struct DemarcheInput<'a> {
+    pub code: &'a str,
+    pub group: &'a str,
+    pub position: i32,
+    pub title: &'a str,
+    pub title_en: &'a str,
+    pub description: &'a str,
+    pub keywords: &'a [String],
+    pub channels: &'a [String],
+    pub auth: &'a str,
+    pub geolocated: bool,
+    pub dedup_radius_m: Option<f64>,
+    pub dedup_window_days: Option<i32>,
+    pub sla_days: Option<i32>,
+    pub definition: &'a serde_json::Value,
+}
+
+/// Adds the démarche, or a new revision of it when its definition changed. Unchanged
+/// definitions create nothing, which makes loading the catalogue idempotent.
+/// Returns the revision now current.
+pub async fn upsert_demarche(
+    tx: &mut Transaction<'_, Postgres>,
+    d: &DemarcheInput<'_>,
+) -> Result<i32, DbError> {
+    let current: Option<(i32, serde_json::Value)> = sqlx::query_as(
+        "SELECT r.revision, r.definition
+           FROM demarches d
+           JOIN demarche_revisions r
+             ON r.demarche_code = d.code AND r.revision = d.current_revision
+          WHERE d.code = $1
+          FOR UPDATE OF d",
+    )
+    .bind(d.code)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let revision = match &current {
+        Some((rev, def)) if def == d.definition => {
+            sqlx::query("UPDATE demarches SET position = $2, group_code = $3 WHERE code = $1")
+                .bind(d.code)
+                .bind(d.position)
+                .bind(d.group)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(*rev);
+        }
+        Some((rev, _)) => rev + 1,
+        None => 1,
+    };
+    sqlx::query(
+        "INSERT INTO demarches (code, group_code, current_revision, position)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (code) DO UPDATE
+            SET group_code = EXCLUDED.group_code, current_revision = EXCLUDED.current_revision,
+                position = EXCLUDED.position",
+    )
+    .bind(d.code)
+    .bind(d.group)
+    .bind(revision)
+    .bind(d.position)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO demarche_revisions
+            (demarche_code, revision, title, title_en, description, keywords, channels, auth,
+             geolocated, dedup_radius_m, dedup_window_days, sla_days, definition)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(d.code)
+    .bind(revision)
+    .bind(d.title)
+    .bind(d.title_en)
+    .bind(d.description)
+    .bind(d.keywords)
+    .bind(d.channels)
+    .bind(d.auth)
+    .bind(d.geolocated)
+    .bind(d.dedup_radius_m)
+    .bind(d.dedup_window_days)
+    .bind(d.sla_days)
+    .bind(d.definition)
+    .execute(&mut **tx)
+    .await?;
+    Ok(revision)
+}
+
+/// Routes a démarche to a team in every zone (a zone-less rule).
+pub async fn upsert_default_route(
+    tx: &mut PgConnection,
+    demarche: &str,
+    team_id: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO routing_rules (demarche_code, zone_id, team_id)
+         VALUES ($1, NULL, $2)
+         ON CONFLICT (demarche_code, zone_id) DO UPDATE SET team_id = EXCLUDED.team_id",
+    )
+    .bind(demarche)
+    .bind(team_id)
+    .execute(tx)
+    .await?;
+    Ok(())
+}

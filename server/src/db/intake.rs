@@ -1,0 +1,336 @@
+//! Statements of the report intake transaction. The transaction itself is driven by
+//! `crate::intake`, which decides; these functions only read and write.
+
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::DbError;
+
+/// The receipt stored with a report, returned as is when the same client id comes again.
+pub async fn stored_receipt(
+    pool: &PgPool,
+    client_id: Uuid,
+) -> Result<Option<serde_json::Value>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT receipt FROM reports WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub async fn stored_receipt_in_tx(
+    tx: &mut PgConnection,
+    client_id: Uuid,
+) -> Result<Option<serde_json::Value>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT receipt FROM reports WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(tx)
+            .await?,
+    )
+}
+
+/// Serialises submissions that carry the same client id (concurrent retries), for the rest
+/// of the transaction.
+pub async fn lock_client_id(tx: &mut PgConnection, client_id: Uuid) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('report:' || $1::text, 0))")
+        .bind(client_id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Serialises dedup decisions for one démarche, for the rest of the transaction, so that two
+/// reports of the same incident arriving together cannot both create a request.
+pub async fn lock_dedup_scope(tx: &mut PgConnection, demarche: &str) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('dedup:' || $1, 0))")
+        .bind(demarche)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// An open request of the démarche near a point.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Candidate {
+    pub id: i64,
+    pub distance_m: f64,
+}
+
+/// The nearest open request of `demarche` within `radius_m` metres (on the sphere) created in
+/// the last `window_days` days.
+pub async fn nearest_open_request(
+    tx: &mut PgConnection,
+    demarche: &str,
+    lat: f64,
+    lon: f64,
+    radius_m: f64,
+    window_days: i32,
+) -> Result<Option<Candidate>, DbError> {
+    Ok(sqlx::query_as(
+        "WITH p AS (SELECT ST_SetSRID(ST_MakePoint($3, $2), 4326)::geography AS g)
+         SELECT r.id, ST_Distance(r.location, p.g) AS distance_m
+           FROM requests r, p
+          WHERE r.demarche_code = $1
+            AND r.phase IN ('received', 'in_progress', 'waiting_for_citizen')
+            AND ST_DWithin(r.location, p.g, $4)
+            AND r.created_at > now() - make_interval(days => $5)
+          ORDER BY r.location <-> p.g
+          LIMIT 1",
+    )
+    .bind(demarche)
+    .bind(lat)
+    .bind(lon)
+    .bind(radius_m)
+    .bind(window_days)
+    .fetch_optional(tx)
+    .await?)
+}
+
+/// Next number in the year's series of a prefix: `2026-SIG-000123`. Gap-free: the counter
+/// row is locked until the transaction ends, and rolled back with it.
+pub async fn next_request_number(tx: &mut PgConnection, prefix: &str) -> Result<String, DbError> {
+    let (year, last): (i32, i64) = sqlx::query_as(
+        "INSERT INTO request_counters (year, prefix, last)
+         VALUES (extract(year FROM now() AT TIME ZONE 'Europe/Paris')::int, $1, 1)
+         ON CONFLICT (year, prefix) DO UPDATE SET last = request_counters.last + 1
+         RETURNING year, last",
+    )
+    .bind(prefix)
+    .fetch_one(tx)
+    .await?;
+    Ok(format!("{year}-{prefix}-{last:06}"))
+}
+
+/// The team of the first routing rule matching démarche × zone (specific rules first).
+pub async fn route(
+    tx: &mut PgConnection,
+    demarche: &str,
+    zone_id: Option<i64>,
+) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT team_id FROM routing_rules
+          WHERE (demarche_code = $1 OR demarche_code IS NULL)
+            AND (zone_id = $2 OR zone_id IS NULL)
+          ORDER BY priority, demarche_code IS NULL, zone_id IS NULL
+          LIMIT 1",
+    )
+    .bind(demarche)
+    .bind(zone_id)
+    .fetch_optional(tx)
+    .await?)
+}
+
+pub struct NewRequest<'a> {
+    pub number: &'a str,
+    pub tracking_code: &'a str,
+    pub demarche: &'a str,
+    pub revision: i32,
+    pub channel: &'a str,
+    pub status: &'a str,
+    pub phase: &'a str,
+    pub team_id: Option<i64>,
+    pub zone_id: Option<i64>,
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+    pub location_source: &'a str,
+    pub address: Option<&'a str>,
+    pub description: &'a str,
+    pub sla_days: Option<i32>,
+}
+
+pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO requests
+            (number, tracking_code, demarche_code, demarche_revision, channel, status, phase,
+             team_id, zone_id, location, location_accuracy_m, location_source, address,
+             description, report_count, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                 ST_SetSRID(ST_MakePoint($11, $10), 4326)::geography, $12, $13, $14, $15, 0,
+                 CASE WHEN $16::int IS NULL THEN NULL ELSE now() + make_interval(days => $16) END)
+         RETURNING id",
+    )
+    .bind(r.number)
+    .bind(r.tracking_code)
+    .bind(r.demarche)
+    .bind(r.revision)
+    .bind(r.channel)
+    .bind(r.status)
+    .bind(r.phase)
+    .bind(r.team_id)
+    .bind(r.zone_id)
+    .bind(r.lat)
+    .bind(r.lon)
+    .bind(r.accuracy_m)
+    .bind(r.location_source)
+    .bind(r.address)
+    .bind(r.description)
+    .bind(r.sla_days)
+    .fetch_one(tx)
+    .await?)
+}
+
+/// The request a new report is attached to, after counting the report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttachedRequest {
+    pub number: String,
+    pub tracking_code: String,
+    pub phase: String,
+    pub report_count: i32,
+}
+
+pub async fn count_report(
+    tx: &mut PgConnection,
+    request_id: i64,
+) -> Result<AttachedRequest, DbError> {
+    Ok(sqlx::query_as(
+        "UPDATE requests SET report_count = report_count + 1, updated_at = now()
+          WHERE id = $1
+          RETURNING number, tracking_code, phase, report_count",
+    )
+    .bind(request_id)
+    .fetch_one(tx)
+    .await?)
+}
+
+pub struct NewReportRow<'a> {
+    pub client_id: Uuid,
+    pub request_id: i64,
+    pub channel: &'a str,
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+    pub description: &'a str,
+    pub address: Option<&'a str>,
+    pub observed_at: Option<OffsetDateTime>,
+    pub contact_email: Option<&'a str>,
+    pub contact_name: Option<&'a str>,
+    pub deduplicated: bool,
+}
+
+pub async fn insert_report(
+    tx: &mut PgConnection,
+    r: &NewReportRow<'_>,
+) -> Result<(i64, OffsetDateTime), DbError> {
+    Ok(sqlx::query_as(
+        "INSERT INTO reports
+            (client_id, request_id, channel, location, accuracy_m, description, address,
+             observed_at, contact_email, contact_name, deduplicated, receipt)
+         VALUES ($1, $2, $3, ST_SetSRID(ST_MakePoint($5, $4), 4326)::geography, $6, $7, $8,
+                 $9, $10, $11, $12, '{}')
+         RETURNING id, created_at",
+    )
+    .bind(r.client_id)
+    .bind(r.request_id)
+    .bind(r.channel)
+    .bind(r.lat)
+    .bind(r.lon)
+    .bind(r.accuracy_m)
+    .bind(r.description)
+    .bind(r.address)
+    .bind(r.observed_at)
+    .bind(r.contact_email)
+    .bind(r.contact_name)
+    .bind(r.deduplicated)
+    .fetch_one(tx)
+    .await?)
+}
+
+pub async fn set_receipt(
+    tx: &mut PgConnection,
+    report_id: i64,
+    receipt: &serde_json::Value,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE reports SET receipt = $2 WHERE id = $1")
+        .bind(report_id)
+        .bind(receipt)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// What is stored of a processed photo.
+#[derive(Debug, Clone)]
+pub struct PhotoRow {
+    pub source_sha256: String,
+    pub source_format: &'static str,
+    pub source_bytes: i32,
+    pub source_width: i32,
+    pub source_height: i32,
+    pub display_key: String,
+    pub display_width: i32,
+    pub display_height: i32,
+    pub display_bytes: i32,
+    pub thumb_key: String,
+    pub thumb_width: i32,
+    pub thumb_height: i32,
+    pub thumb_bytes: i32,
+}
+
+pub async fn insert_photo(
+    tx: &mut PgConnection,
+    report_id: i64,
+    position: i16,
+    p: &PhotoRow,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO photos
+            (report_id, position, source_sha256, source_format, source_bytes, source_width,
+             source_height, display_key, display_width, display_height, display_bytes,
+             thumb_key, thumb_width, thumb_height, thumb_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(report_id)
+    .bind(position)
+    .bind(&p.source_sha256)
+    .bind(p.source_format)
+    .bind(p.source_bytes)
+    .bind(p.source_width)
+    .bind(p.source_height)
+    .bind(&p.display_key)
+    .bind(p.display_width)
+    .bind(p.display_height)
+    .bind(p.display_bytes)
+    .bind(&p.thumb_key)
+    .bind(p.thumb_width)
+    .bind(p.thumb_height)
+    .bind(p.thumb_bytes)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_event(
+    tx: &mut PgConnection,
+    request_id: i64,
+    kind: &str,
+    public: bool,
+    actor: &str,
+    data: &serde_json::Value,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO events (request_id, kind, public, actor, data) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(request_id)
+    .bind(kind)
+    .bind(public)
+    .bind(actor)
+    .bind(data)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// True when some stored photo still refers to the file `key`: such files are never
+/// removed by a failed submission's clean-up.
+pub async fn photo_key_in_use(pool: &PgPool, key: &str) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM photos WHERE display_key = $1 OR thumb_key = $1)",
+    )
+    .bind(key)
+    .fetch_one(pool)
+    .await?)
+}

@@ -1,0 +1,382 @@
+//! `POST /api/v1/reports`: a citizen's incident report, multipart: one `report` part (JSON)
+//! and up to N `photo` parts.
+
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use guichet_shared::api::ReportSubmission;
+use guichet_shared::phase::Lang;
+use guichet_shared::validation::FieldError;
+
+use super::ApiError;
+use crate::intake::{self, IntakeError, Submitted};
+use crate::photos::PhotoError;
+use crate::state::AppState;
+
+/// The JSON part is small; anything bigger is not a report.
+const MAX_REPORT_JSON_BYTES: usize = 64 * 1024;
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let limit = state.report_body_limit();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(body_too_large(limit));
+    }
+    let mut multipart = multipart.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Expected multipart/form-data",
+            format!(
+                "send the report as multipart/form-data with a `report` part (JSON) and `photo` parts ({})",
+                rejection.body_text()
+            ),
+        )
+    })?;
+
+    let parts = match read_parts(&state, &mut multipart, limit).await {
+        Ok(parts) => parts,
+        Err(e) => {
+            // Read what the client is still sending, so it receives our answer instead of a
+            // reset connection. Bounded by the route's body limit.
+            drain(&mut multipart).await;
+            return Err(e);
+        }
+    };
+    let report_json = parts.report.ok_or_else(|| {
+        ApiError::validation(vec![FieldError::new(
+            "report",
+            "required",
+            "the multipart body needs a `report` part holding the report as JSON",
+        )])
+    })?;
+    let report = parse_report(&report_json)?;
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::Fr, Lang::from_accept_language);
+
+    match intake::submit(&state, report, parts.photos, "app", lang).await {
+        Ok(Submitted::Created(receipt)) => {
+            let location = receipt
+                .get("status_url")
+                .and_then(|u| u.as_str())
+                .and_then(|u| HeaderValue::from_str(u).ok());
+            let mut response = (StatusCode::CREATED, axum::Json(receipt)).into_response();
+            if let Some(location) = location {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            Ok(response)
+        }
+        Ok(Submitted::Replayed(receipt)) => {
+            Ok((StatusCode::OK, axum::Json(receipt)).into_response())
+        }
+        Err(e) => Err(intake_error(e, &state)),
+    }
+}
+
+struct Parts {
+    report: Option<Bytes>,
+    photos: Vec<Bytes>,
+}
+
+async fn read_parts(
+    state: &AppState,
+    multipart: &mut Multipart,
+    limit: usize,
+) -> Result<Parts, ApiError> {
+    let max_count = state.config.photos.max_count;
+    let max_bytes = state.config.photos.max_bytes;
+    let mut parts = Parts {
+        report: None,
+        photos: Vec::new(),
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
+        match field.name() {
+            Some("report") => {
+                if parts.report.is_some() {
+                    return Err(ApiError::field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "duplicate-part",
+                        "Only one report per submission",
+                        "report",
+                        "the body holds more than one `report` part",
+                    ));
+                }
+                let bytes = read_field(field, MAX_REPORT_JSON_BYTES, limit)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "report-too-large",
+                            "Report JSON too large",
+                            "report",
+                            format!(
+                                "the `report` part is limited to {MAX_REPORT_JSON_BYTES} bytes"
+                            ),
+                        )
+                    })?;
+                parts.report = Some(bytes);
+            }
+            Some("photo") => {
+                let index = parts.photos.len();
+                if index == max_count {
+                    return Err(ApiError::field(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "too-many-photos",
+                        "Too many photos",
+                        "photo",
+                        format!("a report may carry at most {max_count} photos"),
+                    ));
+                }
+                let bytes = read_field(field, max_bytes, limit).await?.ok_or_else(|| {
+                    ApiError::field(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "photo-too-large",
+                        "Photo too large",
+                        &format!("photo[{index}]"),
+                        format!("each photo is limited to {max_bytes} bytes"),
+                    )
+                })?;
+                parts.photos.push(bytes);
+            }
+            other => {
+                let name = other.unwrap_or("").to_owned();
+                return Err(ApiError::field(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown-part",
+                    "Unexpected part",
+                    &name,
+                    format!(
+                        "unexpected multipart part {name:?}: only `report` and `photo` are accepted"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// Reads a part, stopping as soon as it exceeds `max` bytes (`None` then).
+async fn read_field(
+    mut field: Field<'_>,
+    max: usize,
+    limit: usize,
+) -> Result<Option<Bytes>, ApiError> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+        if buf.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Some(buf.freeze()))
+}
+
+async fn drain(multipart: &mut Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+}
+
+fn body_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        "Request body too large",
+        format!("this route accepts at most {limit} bytes"),
+    )
+}
+
+fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return body_too_large(limit);
+    }
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed-multipart",
+        "Malformed multipart body",
+        e.body_text(),
+    )
+}
+
+/// Parses the `report` part, telling syntax errors (400) from well-formed JSON with wrong or
+/// missing fields (422, with the field's path).
+fn parse_report(bytes: &[u8]) -> Result<ReportSubmission, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<ReportSubmission, _> = serde_path_to_error::deserialize(&mut de);
+    let report = match parsed {
+        Ok(report) => report,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            return Err(json_error(bytes, &path, &inner));
+        }
+    };
+    de.end().map_err(|e| json_error(bytes, ".", &e))?;
+    Ok(report)
+}
+
+fn json_error(bytes: &[u8], path: &str, e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => {
+            let field = if path == "." {
+                missing_field_name(&e.to_string()).unwrap_or_else(|| "report".to_owned())
+            } else {
+                path.to_owned()
+            };
+            let code = if e.to_string().starts_with("missing field") {
+                "required"
+            } else {
+                "invalid-type"
+            };
+            ApiError::validation(vec![FieldError::new(field, code, e.to_string())])
+        }
+        Category::Syntax | Category::Eof | Category::Io => {
+            let mut problem = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "The report is not valid JSON",
+                format!("{e} (JSON has no NaN or Infinity; numbers are plain decimals)"),
+            );
+            // Point at the key whose value broke the syntax, e.g. `"lat": NaN`.
+            if let Some(key) = key_before(bytes, e.line(), e.column()) {
+                problem = problem.with_errors(vec![FieldError::new(
+                    key,
+                    "malformed-json",
+                    e.to_string(),
+                )]);
+            }
+            problem
+        }
+    }
+}
+
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// The last object key written before the error position (1-based line and column).
+fn key_before(bytes: &[u8], line: usize, column: usize) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            offset += column.min(l.len());
+            break;
+        }
+        offset += l.len();
+    }
+    let before = text.get(..offset.min(text.len()))?;
+    let colon = before.rfind(':')?;
+    let key_end = before[..colon].trim_end().strip_suffix('"')?;
+    let key_start = key_end.rfind('"')?;
+    let key = &key_end[key_start + 1..];
+    (!key.is_empty() && key.len() <= 64).then(|| key.to_owned())
+}
+
+fn intake_error(e: IntakeError, state: &AppState) -> ApiError {
+    match e {
+        IntakeError::Invalid(errors) => {
+            if errors.iter().all(|f| f.code == "unknown-category") {
+                let mut problem = ApiError::validation(errors);
+                problem.code = "unknown-category";
+                problem.title = "Unknown category";
+                return problem;
+            }
+            ApiError::validation(errors)
+        }
+        IntakeError::OutsideServiceArea { lat, lon } => {
+            let detail = format!(
+                "the point ({lat}, {lon}) is outside the area this service covers (the communes of the metropolitan area); check the position or report to the commune concerned"
+            );
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "outside-service-area",
+                "Outside the service area",
+                detail.clone(),
+            )
+            .with_errors(vec![
+                FieldError::new("lat", "outside-service-area", detail.clone()),
+                FieldError::new("lon", "outside-service-area", detail),
+            ])
+        }
+        IntakeError::Photo { index, source } => photo_error(index, &source, state),
+        IntakeError::Busy(busy) => ApiError::busy(busy.retry_after_secs),
+        IntakeError::Store(e) => ApiError::internal(&e),
+        IntakeError::Db(e) => e.into(),
+    }
+}
+
+fn photo_error(index: usize, e: &PhotoError, state: &AppState) -> ApiError {
+    let field = format!("photo[{index}]");
+    let (status, code, title) = match e {
+        PhotoError::UnsupportedFormat { .. } => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "photo-unsupported-format",
+            "Unsupported photo format",
+        ),
+        PhotoError::Heic => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "photo-heic-unsupported",
+            "HEIC photos are not accepted",
+        ),
+        PhotoError::TooManyPixels { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo-too-many-pixels",
+            "Photo has too many pixels",
+        ),
+        PhotoError::TooLarge { .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo-too-large",
+            "Photo too large",
+        ),
+        PhotoError::Corrupt(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo-corrupt",
+            "Damaged photo",
+        ),
+        PhotoError::Encode(_) => {
+            let _ = state;
+            return ApiError::internal(e);
+        }
+    };
+    ApiError::field(status, code, title, &field, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_point_at_the_key_of_the_bad_value() {
+        let json = br#"{"client_id": "x", "lat": NaN, "lon": 1}"#;
+        let e = serde_json::from_slice::<serde_json::Value>(json).err();
+        let key = e.and_then(|e| key_before(json, e.line(), e.column()));
+        assert_eq!(key.as_deref(), Some("lat"));
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        assert_eq!(
+            missing_field_name("missing field `lat` at line 1").as_deref(),
+            Some("lat")
+        );
+        assert_eq!(missing_field_name("invalid type"), None);
+    }
+}

@@ -1,0 +1,359 @@
+//! Report intake: from a parsed submission and its photo bytes to a stored report.
+//!
+//! Cheap checks come first (fields, category, service area, a retry of a known client id), then
+//! the photos are processed off the async threads, written to the store, and everything else is
+//! stored in one transaction. If that transaction fails, the photo files it would have
+//! referenced are removed again (unless another report uses the same content).
+
+use bytes::Bytes;
+use guichet_shared::api::{PhotoLinks, ReportReceipt, ReportSubmission};
+use guichet_shared::phase::{Lang, Phase};
+use guichet_shared::validation::{FieldError, validate_report};
+use rand::Rng;
+use time::OffsetDateTime;
+
+use crate::db::{self, DbError, catalogue::IntakeDemarche, intake::PhotoRow};
+use crate::dedup::{self, Decision, DedupPolicy};
+use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto, StoreError};
+use crate::state::AppState;
+
+/// Status name of a freshly received request (workflows refine statuses later).
+const INITIAL_STATUS: &str = "new";
+
+pub enum Submitted {
+    /// A new report (201). `deduplicated` tells whether it joined an existing request.
+    Created(serde_json::Value),
+    /// The same client id was seen before: the first answer, unchanged (200).
+    Replayed(serde_json::Value),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("the point is outside the service area")]
+    OutsideServiceArea { lat: f64, lon: f64 },
+    #[error("photo {index}: {source}")]
+    Photo { index: usize, source: PhotoError },
+    #[error("photo processing is saturated")]
+    Busy(GateBusy),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+pub async fn submit(
+    state: &AppState,
+    report: ReportSubmission,
+    photo_bytes: Vec<Bytes>,
+    channel: &'static str,
+    lang: Lang,
+) -> Result<Submitted, IntakeError> {
+    let errors = validate_report(&report, OffsetDateTime::now_utc());
+    if !errors.is_empty() {
+        return Err(IntakeError::Invalid(errors));
+    }
+    let category = report.category.trim();
+    let demarche = db::catalogue::find_for_intake(&state.db, category)
+        .await?
+        .ok_or_else(|| {
+            IntakeError::Invalid(vec![FieldError::new(
+                "category",
+                "unknown-category",
+                format!("no démarche has the code {category:?}; see GET /api/v1/catalogue"),
+            )])
+        })?;
+    if !demarche.geolocated {
+        return Err(IntakeError::Invalid(vec![FieldError::new(
+            "category",
+            "not-a-report-category",
+            format!(
+                "{category:?} is not a geolocated démarche; file it with POST /api/v1/requests"
+            ),
+        )]));
+    }
+    if let Some(receipt) = db::intake::stored_receipt(&state.db, report.client_id).await? {
+        return Ok(Submitted::Replayed(receipt));
+    }
+    let zone = db::zones::locate(&state.db, report.lat, report.lon)
+        .await?
+        .ok_or(IntakeError::OutsideServiceArea {
+            lat: report.lat,
+            lon: report.lon,
+        })?;
+
+    // Refuse files that are not images before they take a place in the photo queue.
+    for (index, bytes) in photo_bytes.iter().enumerate() {
+        photos::sniff(bytes).map_err(|source| IntakeError::Photo { index, source })?;
+    }
+    let processed = process_photos(state, photo_bytes).await?;
+    let written = write_photos(state, &processed).await?;
+
+    let outcome = store_report(
+        state, &report, &demarche, zone.id, &processed, channel, lang,
+    )
+    .await;
+    if outcome.is_err() || matches!(outcome, Ok(Submitted::Replayed(_))) {
+        remove_unreferenced(state, &written).await;
+    }
+    Ok(outcome?)
+}
+
+async fn process_photos(
+    state: &AppState,
+    photo_bytes: Vec<Bytes>,
+) -> Result<Vec<ProcessedPhoto>, IntakeError> {
+    let jobs = photo_bytes.into_iter().map(|bytes| {
+        let limits = state.config.photos.clone();
+        state
+            .photo_gate
+            .run(move || photos::process(&bytes, &limits))
+    });
+    let results = futures::future::join_all(jobs).await;
+    let mut processed = Vec::with_capacity(results.len());
+    for (index, result) in results.into_iter().enumerate() {
+        match result {
+            Err(busy) => {
+                state.metrics.photo_busy();
+                return Err(IntakeError::Busy(busy));
+            }
+            Ok(Err(source)) => return Err(IntakeError::Photo { index, source }),
+            Ok(Ok(photo)) => {
+                state.metrics.photo_processed();
+                processed.push(photo);
+            }
+        }
+    }
+    Ok(processed)
+}
+
+/// Writes every variant; returns the keys this call created (not those already present).
+async fn write_photos(
+    state: &AppState,
+    processed: &[ProcessedPhoto],
+) -> Result<Vec<String>, IntakeError> {
+    let mut created = Vec::new();
+    for photo in processed {
+        for variant in [&photo.display, &photo.thumbnail] {
+            match state
+                .photos
+                .put(&variant.key, Bytes::from(variant.bytes.clone()))
+                .await
+            {
+                Ok(true) => created.push(variant.key.clone()),
+                Ok(false) => {}
+                Err(e) => {
+                    remove_unreferenced(state, &created).await;
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+    Ok(created)
+}
+
+/// Clean-up after a failed or replayed submission: files nobody references are deleted.
+async fn remove_unreferenced(state: &AppState, keys: &[String]) {
+    for key in keys {
+        match db::intake::photo_key_in_use(&state.db, key).await {
+            Ok(false) => {
+                if let Err(e) = state.photos.delete(key).await {
+                    tracing::warn!(%key, error = %e, "could not remove an unreferenced photo");
+                }
+            }
+            Ok(true) => {}
+            Err(e) => tracing::warn!(%key, error = %e, "could not check a photo before removal"),
+        }
+    }
+}
+
+async fn store_report(
+    state: &AppState,
+    report: &ReportSubmission,
+    demarche: &IntakeDemarche,
+    zone_id: i64,
+    processed: &[ProcessedPhoto],
+    channel: &'static str,
+    lang: Lang,
+) -> Result<Submitted, DbError> {
+    let mut tx = state.db.begin().await?;
+    db::intake::lock_client_id(&mut tx, report.client_id).await?;
+    if let Some(receipt) = db::intake::stored_receipt_in_tx(&mut tx, report.client_id).await? {
+        return Ok(Submitted::Replayed(receipt));
+    }
+
+    let description = report.description.trim();
+    let address = report
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty());
+    let policy = DedupPolicy::for_demarche(demarche);
+    let decision = dedup::decide(&mut tx, &demarche.code, policy, report.lat, report.lon).await?;
+    let (request_id, deduplicated) = match decision {
+        Decision::CoReport { request_id } => (request_id, true),
+        Decision::NewRequest => {
+            let number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
+            let team_id = db::intake::route(&mut tx, &demarche.code, Some(zone_id)).await?;
+            let tracking_code = new_tracking_code();
+            let id = db::intake::insert_request(
+                &mut tx,
+                &db::intake::NewRequest {
+                    number: &number,
+                    tracking_code: &tracking_code,
+                    demarche: &demarche.code,
+                    revision: demarche.revision,
+                    channel,
+                    status: INITIAL_STATUS,
+                    phase: Phase::Received.as_str(),
+                    team_id,
+                    zone_id: Some(zone_id),
+                    lat: report.lat,
+                    lon: report.lon,
+                    accuracy_m: report.accuracy_m,
+                    location_source: if report.accuracy_m.is_some() {
+                        "gps"
+                    } else {
+                        "map"
+                    },
+                    address,
+                    description,
+                    sla_days: demarche.sla_days,
+                },
+            )
+            .await?;
+            let data = serde_json::json!({ "channel": channel, "team_id": team_id });
+            db::intake::insert_event(&mut tx, id, "created", true, "citizen", &data).await?;
+            (id, false)
+        }
+    };
+    let request = db::intake::count_report(&mut tx, request_id).await?;
+    let (report_id, received_at) = db::intake::insert_report(
+        &mut tx,
+        &db::intake::NewReportRow {
+            client_id: report.client_id,
+            request_id,
+            channel,
+            lat: report.lat,
+            lon: report.lon,
+            accuracy_m: report.accuracy_m,
+            description,
+            address,
+            observed_at: report.observed_at,
+            contact_email: report.contact.as_ref().and_then(|c| c.email.as_deref()),
+            contact_name: report.contact.as_ref().and_then(|c| c.name.as_deref()),
+            deduplicated,
+        },
+    )
+    .await?;
+    let mut links = Vec::with_capacity(processed.len());
+    for (position, photo) in processed.iter().enumerate() {
+        let row = photo_row(photo);
+        db::intake::insert_photo(&mut tx, report_id, position as i16, &row).await?;
+        links.push(PhotoLinks {
+            url: state.photo_url(&row.display_key),
+            thumbnail_url: state.photo_url(&row.thumb_key),
+            width: row.display_width,
+            height: row.display_height,
+        });
+    }
+    if deduplicated {
+        let data = serde_json::json!({ "report_count": request.report_count });
+        db::intake::insert_event(&mut tx, request_id, "co_report", true, "citizen", &data).await?;
+    }
+
+    let phase = Phase::parse(&request.phase).unwrap_or(Phase::Received);
+    let receipt = ReportReceipt {
+        status_url: format!(
+            "{}/api/v1/requests/{}?tracking_code={}",
+            state.config.public_url, request.number, request.tracking_code
+        ),
+        request_number: request.number,
+        tracking_code: request.tracking_code,
+        status: phase.label(lang).to_owned(),
+        phase,
+        deduplicated,
+        report_count: request.report_count,
+        photos: links,
+        received_at,
+    };
+    let receipt = serde_json::to_value(&receipt).map_err(|e| DbError::Data(e.to_string()))?;
+    db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
+    tx.commit().await?;
+    state.metrics.report_stored(deduplicated);
+    Ok(Submitted::Created(receipt))
+}
+
+fn photo_row(p: &ProcessedPhoto) -> PhotoRow {
+    let int = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let px = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    PhotoRow {
+        source_sha256: p.source_sha256.clone(),
+        source_format: p.source_format.as_str(),
+        source_bytes: int(p.source_bytes),
+        source_width: px(p.source_width),
+        source_height: px(p.source_height),
+        display_key: p.display.key.clone(),
+        display_width: px(p.display.width),
+        display_height: px(p.display.height),
+        display_bytes: int(p.display.bytes.len()),
+        thumb_key: p.thumbnail.key.clone(),
+        thumb_width: px(p.thumbnail.width),
+        thumb_height: px(p.thumbnail.height),
+        thumb_bytes: int(p.thumbnail.bytes.len()),
+    }
+}
+
+/// Tracking codes are what anonymous filers hold instead of an account: 60 random bits in
+/// Crockford's base 32 (no I, L, O, U), grouped for reading aloud: `7K2M-QX4P-9TZC`.
+pub fn new_tracking_code() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::rng();
+    let mut code = String::with_capacity(14);
+    for i in 0..12 {
+        if i > 0 && i % 4 == 0 {
+            code.push('-');
+        }
+        code.push(char::from(ALPHABET[rng.random_range(0..32)]));
+    }
+    code
+}
+
+/// Compares a given tracking code with the stored one, ignoring case and dashes, in time
+/// independent of where they differ.
+pub fn tracking_code_matches(given: &str, stored: &str) -> bool {
+    let norm = |s: &str| -> Vec<u8> {
+        s.bytes()
+            .filter(|b| *b != b'-' && !b.is_ascii_whitespace())
+            .map(|b| b.to_ascii_uppercase())
+            .collect()
+    };
+    let (a, b) = (norm(given), norm(stored));
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_codes_are_grouped_and_unambiguous() {
+        let code = new_tracking_code();
+        assert_eq!(code.len(), 14);
+        assert_eq!(code.matches('-').count(), 2);
+        assert!(!code.contains(['I', 'L', 'O', 'U']));
+        assert_ne!(code, new_tracking_code());
+    }
+
+    #[test]
+    fn tracking_code_comparison_forgives_case_and_dashes_only() {
+        assert!(tracking_code_matches("7k2m qx4p 9tzc", "7K2M-QX4P-9TZC"));
+        assert!(tracking_code_matches("7K2MQX4P9TZC", "7K2M-QX4P-9TZC"));
+        assert!(!tracking_code_matches("7K2M-QX4P-9TZD", "7K2M-QX4P-9TZC"));
+        assert!(!tracking_code_matches("", "7K2M-QX4P-9TZC"));
+    }
+}

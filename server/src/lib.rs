@@ -1,0 +1,31 @@
+//! Guichet, a city's digital counter: the HTTP service and its command-line operations.
+//!
+//! Map: `http` (routes and handlers) → `intake` (report intake), `dedup` (is it already
+//! reported?) and `photos` (pipeline and storage) → `db` (every SQL statement).
+
+pub mod config;
+pub mod db;
+pub mod dedup;
+pub mod demo;
+pub mod http;
+pub mod intake;
+pub mod metrics;
+pub mod photos;
+pub mod state;
+
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = http::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

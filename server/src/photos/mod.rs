@@ -1,0 +1,321 @@
+//! The photo pipeline: untrusted bytes in, two metadata-free lossy WebP variants out.
+//!
+//! Order matters for safety and cost: the format is sniffed from the bytes (never trusted from
+//! the file name or the part's content type), the pixel count is read from the header and
+//! checked before any pixel buffer exists, and only then is the image decoded, turned upright
+//! (EXIF orientation), resized with a SIMD resizer and encoded with libwebp. Encoding from raw
+//! pixels is what drops every metadata block (EXIF with GPS, XMP, ICC, comments).
+
+mod gate;
+mod store;
+
+pub use gate::{GateBusy, PhotoGate};
+pub use store::{LocalDiskStore, PhotoStore, StoreError, is_valid_key};
+
+use std::io::Cursor;
+
+use fast_image_resize as fir;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use sha2::{Digest, Sha256};
+
+use crate::config::PhotoLimits;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoFormat {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl PhotoFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoFormat::Jpeg => "jpeg",
+            PhotoFormat::Png => "png",
+            PhotoFormat::Webp => "webp",
+        }
+    }
+
+    fn image_format(self) -> ImageFormat {
+        match self {
+            PhotoFormat::Jpeg => ImageFormat::Jpeg,
+            PhotoFormat::Png => ImageFormat::Png,
+            PhotoFormat::Webp => ImageFormat::WebP,
+        }
+    }
+}
+
+/// Why a photo was refused. Every variant but `Encode` is the client's fault (4xx).
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error("the file is not a JPEG, PNG or WebP image{}", .detected.map(|d| format!(" (it looks like {d})")).unwrap_or_default())]
+    UnsupportedFormat { detected: Option<&'static str> },
+    #[error("HEIC/HEIF photos are not accepted: send JPEG (phones convert when sharing)")]
+    Heic,
+    #[error("the photo is {width}×{height} pixels; at most {max} pixels are accepted")]
+    TooManyPixels { width: u32, height: u32, max: u64 },
+    #[error("the photo is {bytes} bytes; at most {max} bytes are accepted")]
+    TooLarge { bytes: usize, max: usize },
+    #[error("the image data is damaged or truncated: {0}")]
+    Corrupt(String),
+    #[error("encoding failed: {0}")]
+    Encode(String),
+}
+
+/// One stored rendition of a photo.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Content address: hex SHA-256 of `bytes` plus the extension.
+    pub key: String,
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProcessedPhoto {
+    pub source_sha256: String,
+    pub source_format: PhotoFormat,
+    pub source_bytes: usize,
+    /// Size of the upright source image (after orientation).
+    pub source_width: u32,
+    pub source_height: u32,
+    pub display: Variant,
+    pub thumbnail: Variant,
+}
+
+/// Recognises the container from its magic bytes.
+pub fn sniff(bytes: &[u8]) -> Result<PhotoFormat, PhotoError> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(PhotoFormat::Jpeg);
+    }
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Ok(PhotoFormat::Png);
+    }
+    if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Ok(PhotoFormat::Webp);
+    }
+    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+        let brand = &bytes[8..12];
+        if [
+            b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1",
+        ]
+        .iter()
+        .any(|b| brand == *b)
+        {
+            return Err(PhotoError::Heic);
+        }
+        if brand == b"avif" {
+            return Err(PhotoError::UnsupportedFormat {
+                detected: Some("AVIF"),
+            });
+        }
+    }
+    let detected = if bytes.starts_with(b"GIF8") {
+        Some("GIF")
+    } else if bytes.starts_with(b"%PDF") {
+        Some("PDF")
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        Some("TIFF")
+    } else if !bytes.is_empty() && std::str::from_utf8(&bytes[..bytes.len().min(512)]).is_ok() {
+        Some("text")
+    } else {
+        None
+    };
+    Err(PhotoError::UnsupportedFormat { detected })
+}
+
+/// Runs the whole pipeline on one photo. CPU-heavy: call it off the async threads.
+pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, PhotoError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(PhotoError::TooLarge {
+            bytes: bytes.len(),
+            max: limits.max_bytes,
+        });
+    }
+    let format = sniff(bytes)?;
+    let upright = decode_upright(bytes, format, limits.max_pixels)?;
+    let (source_width, source_height) = (upright.width(), upright.height());
+
+    let rgb = flatten_to_rgb(upright);
+    let (dw, dh) = fit_within(source_width, source_height, limits.display_px);
+    let display_pixels = resize_rgb(rgb, source_width, source_height, dw, dh)?;
+    let (tw, th) = fit_within(dw, dh, limits.thumbnail_px);
+    let thumb_pixels = resize_rgb(display_pixels.clone(), dw, dh, tw, th)?;
+
+    let display = encode_variant(&display_pixels, dw, dh, limits.webp_quality)?;
+    let thumbnail = encode_variant(&thumb_pixels, tw, th, limits.webp_quality)?;
+    Ok(ProcessedPhoto {
+        source_sha256: hex_sha256(bytes),
+        source_format: format,
+        source_bytes: bytes.len(),
+        source_width,
+        source_height,
+        display,
+        thumbnail,
+    })
+}
+
+/// Reads the header, checks the pixel budget, then decodes and applies EXIF orientation.
+fn decode_upright(
+    bytes: &[u8],
+    format: PhotoFormat,
+    max_pixels: u64,
+) -> Result<DynamicImage, PhotoError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let mut decoder_limits = Limits::default();
+    // Worst case of 16-bit RGBA plus slack; the pixel check below is the real guard.
+    decoder_limits.max_alloc = Some(max_pixels.saturating_mul(8).max(64 * 1024 * 1024));
+    reader.limits(decoder_limits);
+    let mut decoder = reader.into_decoder().map_err(corrupt_or_too_big)?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels || width == 0 || height == 0 {
+        return Err(PhotoError::TooManyPixels {
+            width,
+            height,
+            max: max_pixels,
+        });
+    }
+    // A broken EXIF block should not cost the citizen their photo: keep it as shot.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt_or_too_big)?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+fn corrupt_or_too_big(e: image::ImageError) -> PhotoError {
+    match e {
+        image::ImageError::Limits(l) => {
+            PhotoError::Corrupt(format!("decoder limits exceeded: {l}"))
+        }
+        other => PhotoError::Corrupt(other.to_string()),
+    }
+}
+
+/// Photos may carry alpha (PNG, WebP); it is composited over white rather than dropped, so
+/// transparent areas do not turn black.
+fn flatten_to_rgb(image: DynamicImage) -> Vec<u8> {
+    if !image.color().has_alpha() {
+        return image.into_rgb8().into_raw();
+    }
+    let rgba = image.into_rgba8();
+    let mut out = Vec::with_capacity(rgba.as_raw().len() / 4 * 3);
+    for px in rgba.as_raw().chunks_exact(4) {
+        let a = u32::from(px[3]);
+        for &c in &px[..3] {
+            // Integer blend over white: c*a + 255*(255-a), divided by 255 with rounding.
+            out.push(((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8);
+        }
+    }
+    out
+}
+
+/// The size that fits `(w, h)` within a `max`×`max` box, keeping the aspect ratio and never
+/// enlarging.
+pub fn fit_within(w: u32, h: u32, max: u32) -> (u32, u32) {
+    let longest = w.max(h);
+    if longest <= max {
+        return (w, h);
+    }
+    let scale = f64::from(max) / f64::from(longest);
+    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max);
+    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max);
+    (nw, nh)
+}
+
+fn resize_rgb(pixels: Vec<u8>, w: u32, h: u32, nw: u32, nh: u32) -> Result<Vec<u8>, PhotoError> {
+    if (w, h) == (nw, nh) {
+        return Ok(pixels);
+    }
+    let src = fir::images::Image::from_vec_u8(w, h, pixels, fir::PixelType::U8x3)
+        .map_err(|e| PhotoError::Encode(format!("resize source: {e}")))?;
+    let mut dst = fir::images::Image::new(nw, nh, fir::PixelType::U8x3);
+    let options = fir::ResizeOptions::new()
+        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
+    fir::Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| PhotoError::Encode(format!("resize: {e}")))?;
+    Ok(dst.into_vec())
+}
+
+fn encode_variant(rgb: &[u8], w: u32, h: u32, quality: f32) -> Result<Variant, PhotoError> {
+    let mut config =
+        webp::WebPConfig::new().map_err(|()| PhotoError::Encode("libwebp config".into()))?;
+    config.quality = quality;
+    // Method 2 is ~2.4× faster than libwebp's default 4 for a few percent more bytes.
+    config.method = 2;
+    let encoded = webp::Encoder::from_rgb(rgb, w, h)
+        .encode_advanced(&config)
+        .map_err(|e| PhotoError::Encode(format!("webp: {e:?}")))?;
+    let bytes = encoded.to_vec();
+    Ok(Variant {
+        key: format!("{}.webp", hex_sha256(&bytes)),
+        bytes,
+        width: w,
+        height: h,
+    })
+}
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing_ignores_names_and_recognises_magic_bytes() {
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).ok(),
+            Some(PhotoFormat::Jpeg)
+        );
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").ok(), Some(PhotoFormat::Png));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").ok(), Some(PhotoFormat::Webp));
+        assert!(matches!(
+            sniff(b"\0\0\0\x18ftypheic\0\0"),
+            Err(PhotoError::Heic)
+        ));
+        assert!(matches!(
+            sniff(b"hello, I am a text file"),
+            Err(PhotoError::UnsupportedFormat {
+                detected: Some("text")
+            })
+        ));
+        assert!(matches!(
+            sniff(b"GIF89a"),
+            Err(PhotoError::UnsupportedFormat {
+                detected: Some("GIF")
+            })
+        ));
+        assert!(matches!(
+            sniff(b""),
+            Err(PhotoError::UnsupportedFormat { .. })
+        ));
+    }
+
+    #[test]
+    fn fitting_keeps_aspect_and_never_enlarges() {
+        assert_eq!(fit_within(4032, 3024, 1600), (1600, 1200));
+        assert_eq!(fit_within(3024, 4032, 400), (300, 400));
+        assert_eq!(fit_within(800, 600, 1600), (800, 600));
+        assert_eq!(fit_within(10_000, 1, 400), (400, 1));
+    }
+
+    #[test]
+    fn transparent_pixels_become_white_not_black() {
+        let mut img = image::RgbaImage::new(2, 1);
+        img.put_pixel(0, 0, image::Rgba([0, 0, 0, 0]));
+        img.put_pixel(1, 0, image::Rgba([10, 20, 30, 255]));
+        let rgb = flatten_to_rgb(DynamicImage::ImageRgba8(img));
+        assert_eq!(rgb, vec![255, 255, 255, 10, 20, 30]);
+    }
+}

@@ -1,0 +1,147 @@
+//! Content-addressed storage of processed photos behind one interface: local disk by default;
+//! an S3-compatible store fits the same trait when instances share no disk.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("photo store I/O error on {key}: {source}")]
+    Io { key: String, source: std::io::Error },
+    #[error("invalid photo key {0:?}")]
+    InvalidKey(String),
+}
+
+#[async_trait]
+pub trait PhotoStore: Send + Sync + std::fmt::Debug {
+    /// Stores `bytes` under `key`. Returns false when the key already existed (same content).
+    async fn put(&self, key: &str, bytes: Bytes) -> Result<bool, StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// A key is a hex SHA-256 and an extension; nothing else can reach the file system.
+pub fn is_valid_key(key: &str) -> bool {
+    match key.split_once('.') {
+        Some((hash, "webp")) => {
+            hash.len() == 64
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }
+        _ => false,
+    }
+}
+
+/// Files under `<root>/ab/cd/<key>`, written to a temporary name and renamed, so a reader
+/// never sees half a file.
+#[derive(Debug, Clone)]
+pub struct LocalDiskStore {
+    root: PathBuf,
+}
+
+impl LocalDiskStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
+        if !is_valid_key(key) {
+            return Err(StoreError::InvalidKey(key.to_owned()));
+        }
+        Ok(self.root.join(&key[0..2]).join(&key[2..4]).join(key))
+    }
+}
+
+fn io(key: &str) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        key: key.to_owned(),
+        source,
+    }
+}
+
+#[async_trait]
+impl PhotoStore for LocalDiskStore {
+    async fn put(&self, key: &str, bytes: Bytes) -> Result<bool, StoreError> {
+        let path = self.path_of(key)?;
+        if tokio::fs::try_exists(&path).await.map_err(io(key))? {
+            return Ok(false);
+        }
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(io(key))?;
+        }
+        let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+        tokio::fs::write(&tmp, &bytes).await.map_err(io(key))?;
+        if let Err(e) = tokio::fs::rename(&tmp, &path).await {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(io(key)(e));
+        }
+        Ok(true)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::read(&path).await {
+            Ok(data) => Ok(Some(Bytes::from(data))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(key)(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(key)(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.webp";
+
+    #[test]
+    fn keys_cannot_escape_the_store() {
+        assert!(is_valid_key(KEY));
+        assert!(!is_valid_key("../../etc/passwd"));
+        assert!(!is_valid_key(&KEY.replace(".webp", ".png")));
+        assert!(!is_valid_key(&KEY.to_uppercase()));
+        assert!(!is_valid_key(&KEY[1..]));
+    }
+
+    #[tokio::test]
+    async fn put_get_delete_round_trip() {
+        let dir = std::env::temp_dir().join(format!("guichet-store-{}", uuid::Uuid::new_v4()));
+        let store = LocalDiskStore::new(&dir);
+        assert_eq!(
+            store.put(KEY, Bytes::from_static(b"abc")).await.ok(),
+            Some(true)
+        );
+        assert_eq!(
+            store.put(KEY, Bytes::from_static(b"abc")).await.ok(),
+            Some(false)
+        );
+        assert_eq!(
+            store.get(KEY).await.ok().flatten(),
+            Some(Bytes::from_static(b"abc"))
+        );
+        assert!(store.delete(KEY).await.is_ok());
+        assert_eq!(store.get(KEY).await.ok(), Some(None));
+        assert!(matches!(
+            store.get("x").await,
+            Err(StoreError::InvalidKey(_))
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

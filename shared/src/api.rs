@@ -1,0 +1,133 @@
+//! JSON payloads of the citizen API (`/api/v1/`), as sent and received on the wire.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::phase::{Outcome, Phase};
+
+/// The `report` part of `POST /api/v1/reports`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportSubmission {
+    /// Chosen by the client once per report, so that retries never create a second report.
+    pub client_id: Uuid,
+    /// A code of a geolocated démarche of the catalogue.
+    pub category: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Horizontal accuracy of the position in metres, as given by the device. Absent for a
+    /// pin placed by hand or an address.
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// When the citizen saw the problem (RFC 3339). Defaults to the time of receipt.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub observed_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub contact: Option<Contact>,
+}
+
+/// How to reach a reporter. Personal data: never shown publicly.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Contact {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The answer to a report submission; the same body is returned for a retry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReportReceipt {
+    pub request_number: String,
+    pub tracking_code: String,
+    /// Public status label of the request, in the language asked for.
+    pub status: String,
+    pub phase: Phase,
+    /// True when the report was attached to an existing request as a co-report.
+    pub deduplicated: bool,
+    pub report_count: i32,
+    pub photos: Vec<PhotoLinks>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// Where the request can be followed (needs the tracking code).
+    pub status_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PhotoLinks {
+    pub url: String,
+    pub thumbnail_url: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// `GET /api/v1/requests/{number}`: what anyone holding the tracking code may see.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PublicRequest {
+    pub number: String,
+    pub demarche: DemarcheRef,
+    pub status: String,
+    pub phase: Phase,
+    pub outcome: Option<Outcome>,
+    pub location: Option<Position>,
+    pub address: Option<String>,
+    /// Name of the commune (or other zone) the request lies in.
+    pub zone: Option<String>,
+    pub description: Option<String>,
+    pub report_count: i32,
+    pub photos: Vec<PhotoLinks>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DemarcheRef {
+    pub code: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Position {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// One public event of a request's history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimelineEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// One entry of `GET /api/v1/catalogue`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CatalogueEntry {
+    pub code: String,
+    pub title: String,
+    pub group: String,
+    pub group_title: String,
+    pub geolocated: bool,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub channels: Vec<String>,
+    pub auth: String,
+    pub revision: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_radius_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Catalogue {
+    pub demarches: Vec<CatalogueEntry>,
+}

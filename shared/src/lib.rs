@@ -1,0 +1,10 @@
+//! Types and pure logic shared by the Guichet server and the citizen app.
+//!
+//! Nothing here performs I/O: API payloads (serde), their validation, geo math and the
+//! public vocabulary (phases and status labels).
+
+pub mod api;
+pub mod geo;
+pub mod phase;
+pub mod timeline;
+pub mod validation;
