@@ -1,1 +1,332 @@
+// Test support: failing loudly on a broken environment is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+//! Test kit for the black-box tests: a database of its own for every test (cloned from a
+//! template holding the schema and the demo data), the real server on a free port, the built
+//! `guichet` binary, and image fixtures.
+//!
+//! Needs `GUICHET_TEST_DATABASE_URL`, an administrator URL of a PostgreSQL cluster with
+//! PostGIS available; `scripts/test` provides one.
+
+pub mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use guichet_server::{AppState, Config, config::PhotoLimits};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::sync::oneshot;
+
+/// The administrator URL of the test cluster.
+pub fn admin_url() -> String {
+    std::env::var("GUICHET_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "GUICHET_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts a private PostgreSQL + PostGIS cluster"
+        )
+    })
+}
+
+fn url_for(db: &str) -> String {
+    let admin = admin_url();
+    let (base, _) = admin.rsplit_once('/').unwrap_or((&admin, ""));
+    format!("{base}/{db}")
+}
+
+async fn admin_pool() -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&admin_url())
+        .await
+        .expect("connect to the test cluster")
+}
+
+/// A fresh database with the schema and the demo data (catalogue, 43 communes, teams).
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    pub pool: PgPool,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let template = ensure_template().await;
+        let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
+        Self::create_from(&name, &template).await
+    }
+
+    /// An empty database without PostGIS (built from template0).
+    pub async fn without_postgis() -> TestDb {
+        let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
+        Self::create_from(&name, "template0").await
+    }
+
+    /// An empty database where PostGIS is available (template1), not yet migrated.
+    pub async fn empty() -> TestDb {
+        let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
+        Self::create_from(&name, "template1").await
+    }
+
+    async fn create_from(name: &str, template: &str) -> TestDb {
+        let admin = admin_pool().await;
+        // Cloning refuses while another session is connected to the template; retry briefly.
+        let mut attempt = 0;
+        loop {
+            let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+            match sqlx::query(&sql).execute(&admin).await {
+                Ok(_) => break,
+                Err(e) if attempt < 50 => {
+                    attempt += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
+        admin.close().await;
+        let url = url_for(name);
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(&url)
+            .await
+            .expect("connect to the test database");
+        TestDb {
+            name: name.to_owned(),
+            url,
+            pool,
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .expect("count rows")
+    }
+}
+
+/// One template per version of the schema and demo data, built once by whichever test gets
+/// there first (an advisory lock keeps the others waiting).
+async fn ensure_template() -> String {
+    let fingerprint = guichet_server::photos::hex_sha256(
+        format!(
+            "{}{}{}{}",
+            guichet_server::db::MIGRATOR
+                .iter()
+                .map(|m| m.checksum.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                .collect::<String>(),
+            guichet_server::demo::CATALOGUE_JSON,
+            guichet_server::demo::TEAMS_JSON,
+            guichet_server::demo::COMMUNES_GEOJSON.len()
+        )
+        .as_bytes(),
+    );
+    let template = format!("guichet_test_tpl_{}", &fingerprint[..16]);
+    let admin = admin_pool().await;
+    let mut lock = admin.acquire().await.expect("admin connection");
+    sqlx::query("SELECT pg_advisory_lock(7243001)")
+        .execute(&mut *lock)
+        .await
+        .expect("template lock");
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&template)
+        .fetch_one(&mut *lock)
+        .await
+        .expect("look for the template");
+    if !exists {
+        let building = format!("{template}_building");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
+            .execute(&mut *lock)
+            .await
+            .expect("drop a half-built template");
+        sqlx::query(&format!("CREATE DATABASE \"{building}\" TEMPLATE template1"))
+            .execute(&mut *lock)
+            .await
+            .expect("create the template");
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&url_for(&building))
+            .await
+            .expect("connect to the template");
+        guichet_server::db::migrate(&pool).await.expect("migrate the template");
+        guichet_server::demo::load(&pool).await.expect("load the demo data");
+        pool.close().await;
+        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""))
+            .execute(&mut *lock)
+            .await
+            .expect("publish the template");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7243001)")
+        .execute(&mut *lock)
+        .await
+        .expect("template unlock");
+    template
+}
+
+/// The real application on 127.0.0.1 and a free port, with its own database and data folder.
+pub struct TestServer {
+    pub base: String,
+    pub db: TestDb,
+    pub data_dir: PathBuf,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with the configuration adjusted by `tune` (e.g. smaller photo limits).
+    pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
+        let db = TestDb::new().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a free port");
+        let addr = listener.local_addr().expect("local address");
+        let data_dir = std::env::temp_dir().join(format!("guichet-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&data_dir).expect("data dir");
+        let mut config = Config {
+            database_url: db.url.clone(),
+            listen: addr,
+            data_dir: data_dir.clone(),
+            public_url: format!("http://{addr}"),
+            db_pool_size: 16,
+            photos: PhotoLimits::default(),
+        };
+        tune(&mut config);
+        let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)
+            .await
+            .expect("server pool");
+        let state = AppState::new(config, pool);
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(guichet_server::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            db,
+            data_dir,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("http client"),
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Every file under the photo store.
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        walk(&self.data_dir, &mut out);
+        out
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// The `guichet` binary built by `cargo build` (scripts/test builds it before the tests), or
+/// `GUICHET_BIN`.
+pub fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("GUICHET_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/guichet
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("guichet"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} does not exist: run `cargo build --bin guichet` first (scripts/test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A report JSON at a point, with a fresh client id.
+pub fn report_at(category: &str, lat: f64, lon: f64) -> serde_json::Value {
+    serde_json::json!({
+        "client_id": uuid::Uuid::new_v4(),
+        "category": category,
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": 8.0,
+        "description": "Nid-de-poule profond sur la chaussée",
+    })
+}
+
+/// A multipart body with the report part and the given photos (file name, bytes).
+pub fn multipart(report: &serde_json::Value, photos: &[(&str, Vec<u8>)]) -> reqwest::multipart::Form {
+    multipart_raw(&report.to_string(), photos)
+}
+
+pub fn multipart_raw(report_json: &str, photos: &[(&str, Vec<u8>)]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().part(
+        "report",
+        reqwest::multipart::Part::text(report_json.to_owned())
+            .mime_str("application/json")
+            .expect("mime"),
+    );
+    for (name, bytes) in photos {
+        form = form.part(
+            "photo",
+            reqwest::multipart::Part::bytes(bytes.clone())
+                .file_name(name.to_string())
+                .mime_str("image/jpeg")
+                .expect("mime"),
+        );
+    }
+    form
+}
+
+/// Town hall of Rennes, inside the service area.
+pub const RENNES: (f64, f64) = (48.111_339, -1.680_020);
+
+/// Asserts an answer is problem+json with the given status and code; returns the body.
+pub async fn expect_problem(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(got, status, "status of {body}");
+    assert_eq!(content_type, "application/problem+json", "content type of {body}");
+    assert_eq!(body["code"], code, "code of {body}");
+    assert_eq!(body["status"], status, "status member of {body}");
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    body
+}

@@ -26,8 +26,9 @@ pub enum DbError {
     )]
     PostgisMissing { server_major: String },
     #[error(
-        "PostGIS is installed on the server but not enabled in this database: run `guichet \
-         migrate` (or, as a superuser, `CREATE EXTENSION postgis;`)."
+        "PostGIS is not enabled in this database. The PostgreSQL server has the package, so run \
+         `guichet migrate` (or, as a superuser, `CREATE EXTENSION postgis;`). Where the package \
+         is missing, install it first (Debian/Ubuntu: `apt-get install postgresql-15-postgis-3`)."
     )]
     PostgisNotEnabled,
     #[error("the database schema is not up to date: run `guichet migrate`")]

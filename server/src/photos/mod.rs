@@ -134,6 +134,11 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Pho
         });
     }
     let format = sniff(bytes)?;
+    if format == PhotoFormat::Jpeg && !jpeg_has_end_marker(bytes) {
+        return Err(PhotoError::Corrupt(
+            "the JPEG file is truncated (no end-of-image marker)".into(),
+        ));
+    }
     let upright = decode_upright(bytes, format, limits.max_pixels)?;
     let (source_width, source_height) = (upright.width(), upright.height());
 
@@ -154,6 +159,16 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Pho
         display,
         thumbnail,
     })
+}
+
+/// JPEG decoders fill a truncated scan with grey rather than fail; a complete file has an
+/// end-of-image marker (FF D9) after its first scan. Data appended after it (motion photos)
+/// is allowed.
+fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
+    let Some(scan) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// Reads the header, checks the pixel budget, then decodes and applies EXIF orientation.
