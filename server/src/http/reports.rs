@@ -216,6 +216,18 @@ fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
 /// Parses the `report` part, telling syntax errors (400) from well-formed JSON with wrong or
 /// missing fields (422, with the field's path).
 fn parse_report(bytes: &[u8]) -> Result<ReportSubmission, ApiError> {
+    // serde would accept an array for a struct; a report is an object.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        if let Err(e) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            return Err(json_error(bytes, ".", &e));
+        }
+        return Err(ApiError::validation(vec![FieldError::new(
+            "report",
+            "invalid-type",
+            "the report must be a JSON object",
+        )]));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<ReportSubmission, _> = serde_path_to_error::deserialize(&mut de);
     let report = match parsed {
