@@ -156,7 +156,11 @@ pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
     chunk(&mut png, b"IHDR", &ihdr);
     // A few kilobytes of zlib stream (stored blocks of zeros) standing for the pixel data.
-    chunk(&mut png, b"IDAT", &[0x78, 0x01, 0x01, 0x00, 0x01, 0xff, 0xfe, 0x00]);
+    chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x01, 0x01, 0x00, 0x01, 0xff, 0xfe, 0x00],
+    );
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -176,7 +180,11 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -184,12 +192,16 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 
 /// The chunk types of a RIFF/WebP file, in order.
 pub fn webp_chunks(bytes: &[u8]) -> Vec<String> {
-    assert!(bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP", "not a WebP file");
+    assert!(
+        bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP",
+        "not a WebP file"
+    );
     let mut chunks = Vec::new();
     let mut at = 12;
     while at + 8 <= bytes.len() {
         chunks.push(String::from_utf8_lossy(&bytes[at..at + 4]).into_owned());
-        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]]) as usize;
+        let size = u32::from_le_bytes([bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]])
+            as usize;
         at += 8 + size + (size & 1);
     }
     chunks

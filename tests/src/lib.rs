@@ -113,7 +113,11 @@ async fn ensure_template() -> String {
             "{}{}{}{}",
             guichet_server::db::MIGRATOR
                 .iter()
-                .map(|m| m.checksum.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                .map(|m| m
+                    .checksum
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>())
                 .collect::<String>(),
             guichet_server::demo::CATALOGUE_JSON,
             guichet_server::demo::TEAMS_JSON,
@@ -128,33 +132,44 @@ async fn ensure_template() -> String {
         .execute(&mut *lock)
         .await
         .expect("template lock");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&template)
-        .fetch_one(&mut *lock)
-        .await
-        .expect("look for the template");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut *lock)
+            .await
+            .expect("look for the template");
     if !exists {
         let building = format!("{template}_building");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
-            .execute(&mut *lock)
-            .await
-            .expect("drop a half-built template");
-        sqlx::query(&format!("CREATE DATABASE \"{building}\" TEMPLATE template1"))
-            .execute(&mut *lock)
-            .await
-            .expect("create the template");
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+        ))
+        .execute(&mut *lock)
+        .await
+        .expect("drop a half-built template");
+        sqlx::query(&format!(
+            "CREATE DATABASE \"{building}\" TEMPLATE template1"
+        ))
+        .execute(&mut *lock)
+        .await
+        .expect("create the template");
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .connect(&url_for(&building))
             .await
             .expect("connect to the template");
-        guichet_server::db::migrate(&pool).await.expect("migrate the template");
-        guichet_server::demo::load(&pool).await.expect("load the demo data");
-        pool.close().await;
-        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""))
-            .execute(&mut *lock)
+        guichet_server::db::migrate(&pool)
             .await
-            .expect("publish the template");
+            .expect("migrate the template");
+        guichet_server::demo::load(&pool)
+            .await
+            .expect("load the demo data");
+        pool.close().await;
+        sqlx::query(&format!(
+            "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
+        ))
+        .execute(&mut *lock)
+        .await
+        .expect("publish the template");
     }
     sqlx::query("SELECT pg_advisory_unlock(7243001)")
         .execute(&mut *lock)
@@ -283,7 +298,10 @@ pub fn report_at(category: &str, lat: f64, lon: f64) -> serde_json::Value {
 }
 
 /// A multipart body with the report part and the given photos (file name, bytes).
-pub fn multipart(report: &serde_json::Value, photos: &[(&str, Vec<u8>)]) -> reqwest::multipart::Form {
+pub fn multipart(
+    report: &serde_json::Value,
+    photos: &[(&str, Vec<u8>)],
+) -> reqwest::multipart::Form {
     multipart_raw(&report.to_string(), photos)
 }
 
@@ -324,9 +342,15 @@ pub async fn expect_problem(
         .to_owned();
     let body: serde_json::Value = response.json().await.expect("problem body is JSON");
     assert_eq!(got, status, "status of {body}");
-    assert_eq!(content_type, "application/problem+json", "content type of {body}");
+    assert_eq!(
+        content_type, "application/problem+json",
+        "content type of {body}"
+    );
     assert_eq!(body["code"], code, "code of {body}");
     assert_eq!(body["status"], status, "status member of {body}");
-    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{body}"
+    );
     body
 }

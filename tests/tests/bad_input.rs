@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! Bad input to `POST /api/v1/reports`: each gets problem+json with a stable code (and the
 //! field, for validation), never a 500, and leaves no record behind.
 
@@ -21,7 +22,14 @@ async fn assert_nothing_stored(server: &TestServer) {
 }
 
 /// Sends `report` with one field replaced, expects status, code and field.
-async fn refused(server: &TestServer, key: &str, value: serde_json::Value, status: u16, code: &str, field: &str) {
+async fn refused(
+    server: &TestServer,
+    key: &str,
+    value: serde_json::Value,
+    status: u16,
+    code: &str,
+    field: &str,
+) {
     let mut report = report_at("voirie", RENNES.0, RENNES.1);
     if value.is_null() {
         report.as_object_mut().unwrap().remove(key);
@@ -30,13 +38,21 @@ async fn refused(server: &TestServer, key: &str, value: serde_json::Value, statu
     }
     let body = expect_problem(post_json(server, &report.to_string()).await, status, code).await;
     assert_eq!(body["field"], field, "{body}");
-    assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()), "{body}");
+    assert!(
+        body["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn malformed_json_is_400() {
     let server = TestServer::start().await;
-    let body = expect_problem(post_json(&server, "{\"client_id\": ").await, 400, "malformed-json").await;
+    let body = expect_problem(
+        post_json(&server, "{\"client_id\": ").await,
+        400,
+        "malformed-json",
+    )
+    .await;
     assert!(body["detail"].as_str().unwrap().contains("line 1"));
     let trailing = format!("{} extra", report_at("voirie", RENNES.0, RENNES.1));
     expect_problem(post_json(&server, &trailing).await, 400, "malformed-json").await;
@@ -52,8 +68,24 @@ async fn nan_and_string_coordinates_name_the_field() {
     );
     let body = expect_problem(post_json(&server, &nan).await, 400, "malformed-json").await;
     assert_eq!(body["field"], "lat");
-    refused(&server, "lat", "48.11".into(), 422, "validation-failed", "lat").await;
-    refused(&server, "lon", "NaN".into(), 422, "validation-failed", "lon").await;
+    refused(
+        &server,
+        "lat",
+        "48.11".into(),
+        422,
+        "validation-failed",
+        "lat",
+    )
+    .await;
+    refused(
+        &server,
+        "lon",
+        "NaN".into(),
+        422,
+        "validation-failed",
+        "lon",
+    )
+    .await;
     assert_nothing_stored(&server).await;
 }
 
@@ -61,18 +93,66 @@ async fn nan_and_string_coordinates_name_the_field() {
 async fn coordinates_out_of_range_are_422() {
     let server = TestServer::start().await;
     refused(&server, "lat", 91.0.into(), 422, "validation-failed", "lat").await;
-    refused(&server, "lat", (-90.5).into(), 422, "validation-failed", "lat").await;
-    refused(&server, "lon", 180.1.into(), 422, "validation-failed", "lon").await;
-    refused(&server, "lat", 1e300.into(), 422, "validation-failed", "lat").await;
+    refused(
+        &server,
+        "lat",
+        (-90.5).into(),
+        422,
+        "validation-failed",
+        "lat",
+    )
+    .await;
+    refused(
+        &server,
+        "lon",
+        180.1.into(),
+        422,
+        "validation-failed",
+        "lon",
+    )
+    .await;
+    refused(
+        &server,
+        "lat",
+        1e300.into(),
+        422,
+        "validation-failed",
+        "lat",
+    )
+    .await;
     assert_nothing_stored(&server).await;
 }
 
 #[tokio::test]
 async fn missing_or_unknown_category_is_422() {
     let server = TestServer::start().await;
-    refused(&server, "category", serde_json::Value::Null, 422, "validation-failed", "category").await;
-    refused(&server, "category", "".into(), 422, "validation-failed", "category").await;
-    refused(&server, "category", "pothole-on-mars".into(), 422, "unknown-category", "category").await;
+    refused(
+        &server,
+        "category",
+        serde_json::Value::Null,
+        422,
+        "validation-failed",
+        "category",
+    )
+    .await;
+    refused(
+        &server,
+        "category",
+        "".into(),
+        422,
+        "validation-failed",
+        "category",
+    )
+    .await;
+    refused(
+        &server,
+        "category",
+        "pothole-on-mars".into(),
+        422,
+        "unknown-category",
+        "category",
+    )
+    .await;
     // A démarche that is not a geolocated report goes through the general intake instead.
     let body = {
         let mut report = report_at("voirie", RENNES.0, RENNES.1);
@@ -94,7 +174,12 @@ async fn missing_or_unknown_category_is_422() {
             .unwrap()["code"]
             .clone();
         report["category"] = code;
-        expect_problem(post_json(&server, &report.to_string()).await, 422, "validation-failed").await
+        expect_problem(
+            post_json(&server, &report.to_string()).await,
+            422,
+            "validation-failed",
+        )
+        .await
     };
     assert_eq!(body["errors"][0]["code"], "not-a-report-category");
     assert_nothing_stored(&server).await;
@@ -103,11 +188,51 @@ async fn missing_or_unknown_category_is_422() {
 #[tokio::test]
 async fn missing_fields_and_wrong_types_are_named() {
     let server = TestServer::start().await;
-    refused(&server, "client_id", serde_json::Value::Null, 422, "validation-failed", "client_id").await;
-    refused(&server, "client_id", "not-a-uuid".into(), 422, "validation-failed", "client_id").await;
-    refused(&server, "lat", serde_json::Value::Null, 422, "validation-failed", "lat").await;
-    refused(&server, "accuracy_m", (-3).into(), 422, "validation-failed", "accuracy_m").await;
-    refused(&server, "observed_at", "yesterday".into(), 422, "validation-failed", "observed_at").await;
+    refused(
+        &server,
+        "client_id",
+        serde_json::Value::Null,
+        422,
+        "validation-failed",
+        "client_id",
+    )
+    .await;
+    refused(
+        &server,
+        "client_id",
+        "not-a-uuid".into(),
+        422,
+        "validation-failed",
+        "client_id",
+    )
+    .await;
+    refused(
+        &server,
+        "lat",
+        serde_json::Value::Null,
+        422,
+        "validation-failed",
+        "lat",
+    )
+    .await;
+    refused(
+        &server,
+        "accuracy_m",
+        (-3).into(),
+        422,
+        "validation-failed",
+        "accuracy_m",
+    )
+    .await;
+    refused(
+        &server,
+        "observed_at",
+        "yesterday".into(),
+        422,
+        "validation-failed",
+        "observed_at",
+    )
+    .await;
     refused(
         &server,
         "contact",
@@ -127,12 +252,25 @@ async fn a_point_outside_the_service_area_is_explained() {
     let server = TestServer::start().await;
     let mut report = report_at("voirie", 48.8566, 2.3522); // Paris
     report["client_id"] = uuid::Uuid::new_v4().to_string().into();
-    let body = expect_problem(post_json(&server, &report.to_string()).await, 422, "outside-service-area").await;
+    let body = expect_problem(
+        post_json(&server, &report.to_string()).await,
+        422,
+        "outside-service-area",
+    )
+    .await;
     assert_eq!(body["field"], "lat");
-    assert!(body["detail"].as_str().unwrap().contains("outside"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("outside"),
+        "{body}"
+    );
     // Just outside Rennes Métropole (Saint-Malo).
     let report = report_at("voirie", 48.6493, -2.0257);
-    expect_problem(post_json(&server, &report.to_string()).await, 422, "outside-service-area").await;
+    expect_problem(
+        post_json(&server, &report.to_string()).await,
+        422,
+        "outside-service-area",
+    )
+    .await;
     assert_nothing_stored(&server).await;
 }
 
@@ -165,7 +303,13 @@ async fn wrong_content_types_and_shapes_of_body() {
     expect_problem(as_json, 415, "unsupported-media-type").await;
 
     let no_report = reqwest::multipart::Form::new().text("note", "hello");
-    let r = server.client.post(server.url("/api/v1/reports")).multipart(no_report).send().await.unwrap();
+    let r = server
+        .client
+        .post(server.url("/api/v1/reports"))
+        .multipart(no_report)
+        .send()
+        .await
+        .unwrap();
     let body = expect_problem(r, 422, "unknown-part").await;
     assert_eq!(body["field"], "note");
 
@@ -173,12 +317,24 @@ async fn wrong_content_types_and_shapes_of_body() {
         "photo",
         reqwest::multipart::Part::bytes(vec![0xFF, 0xD8, 0xFF]).file_name("a.jpg"),
     );
-    let r = server.client.post(server.url("/api/v1/reports")).multipart(photo_only).send().await.unwrap();
+    let r = server
+        .client
+        .post(server.url("/api/v1/reports"))
+        .multipart(photo_only)
+        .send()
+        .await
+        .unwrap();
     let body = expect_problem(r, 422, "validation-failed").await;
     assert_eq!(body["field"], "report");
 
     let twice = multipart(&report, &[]).text("report", report.to_string());
-    let r = server.client.post(server.url("/api/v1/reports")).multipart(twice).send().await.unwrap();
+    let r = server
+        .client
+        .post(server.url("/api/v1/reports"))
+        .multipart(twice)
+        .send()
+        .await
+        .unwrap();
     expect_problem(r, 422, "duplicate-part").await;
 
     let garbage = server

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! `GET /api/v1/catalogue` after `guichet demo`.
 
 use std::collections::HashSet;
@@ -7,16 +8,36 @@ use guichet_tests::TestServer;
 #[tokio::test]
 async fn catalogue_lists_incident_categories_and_every_other_demarche() {
     let server = TestServer::start().await;
-    let response = server.client.get(server.url("/api/v1/catalogue")).send().await.unwrap();
+    let response = server
+        .client
+        .get(server.url("/api/v1/catalogue"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    assert!(
+        response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
     let body: serde_json::Value = response.json().await.unwrap();
     let demarches = body["demarches"].as_array().unwrap();
 
-    let codes: HashSet<&str> = demarches.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: HashSet<&str> = demarches
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes.len(), demarches.len(), "codes are unique");
     for d in demarches {
-        for key in ["code", "title", "group", "group_title", "description", "auth"] {
+        for key in [
+            "code",
+            "title",
+            "group",
+            "group_title",
+            "description",
+            "auth",
+        ] {
             assert!(d[key].is_string(), "{key} of {d}");
         }
         assert!(d["geolocated"].is_boolean());
@@ -45,14 +66,20 @@ async fn catalogue_lists_incident_categories_and_every_other_demarche() {
         assert!(radius > 0.0 && radius <= 500.0);
     }
     // The seed lists ~97 démarches besides incident reports.
-    assert!(demarches.len() - incidents.len() >= 90, "{}", demarches.len());
+    assert!(
+        demarches.len() - incidents.len() >= 90,
+        "{}",
+        demarches.len()
+    );
     for seed_title in [
         "Demande d'acte de naissance",
         "Demande de contact",
         "Demande d'occupation de la voirie",
     ] {
         assert!(
-            demarches.iter().any(|d| d["title"].as_str().unwrap().starts_with(seed_title)),
+            demarches
+                .iter()
+                .any(|d| d["title"].as_str().unwrap().starts_with(seed_title)),
             "{seed_title}"
         );
     }

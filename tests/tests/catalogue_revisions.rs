@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! Editing a démarche creates a revision; a request keeps the revision it was filed under.
 
 use guichet_server::db::catalogue::{DemarcheInput, upsert_demarche};
@@ -18,7 +19,8 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
         .await
         .unwrap();
 
-    let definition = serde_json::json!({ "code": "mobilier-urbain", "title": "Mobilier urbain abîmé" });
+    let definition =
+        serde_json::json!({ "code": "mobilier-urbain", "title": "Mobilier urbain abîmé" });
     let channels = vec!["app".to_owned(), "web".to_owned()];
     let input = DemarcheInput {
         code: "mobilier-urbain",
@@ -71,7 +73,10 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
         .json()
         .await
         .unwrap();
-    assert_ne!(view["demarche"]["title"], "Mobilier urbain abîmé", "old title kept: {view}");
+    assert_ne!(
+        view["demarche"]["title"], "Mobilier urbain abîmé",
+        "old title kept: {view}"
+    );
     let pinned: i32 = sqlx::query_scalar("SELECT demarche_revision FROM requests")
         .fetch_one(&server.db.pool)
         .await

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! The `guichet` binary: migrate, demo, import-zones, and serve (configuration, PostGIS
 //! check, graceful shutdown).
 
@@ -27,7 +28,10 @@ async fn serve_refuses_a_database_without_postgis_and_says_how_to_install_it() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("PostGIS"), "{err}");
-    assert!(err.contains("apt-get install postgresql-15-postgis-3"), "{err}");
+    assert!(
+        err.contains("apt-get install postgresql-15-postgis-3"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -40,7 +44,11 @@ async fn serve_refuses_an_unmigrated_database_then_migrate_and_demo_prepare_it()
     let out = guichet(&db, &["migrate"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = guichet(&db, &["migrate"]);
-    assert!(out.status.success(), "migrating twice is harmless: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "migrating twice is harmless: {}",
+        stderr(&out)
+    );
 
     let out = guichet(&db, &["demo"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -91,15 +99,22 @@ async fn import_zones_reads_a_geojson_file() {
     .unwrap();
     let out = guichet(&db, &["import-zones", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let (name, kind): (String, String) = sqlx::query_as("SELECT name, GeometryType(geom) FROM zones")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    assert_eq!((name.as_str(), kind.as_str()), ("Carré test", "MULTIPOLYGON"));
+    let (name, kind): (String, String) =
+        sqlx::query_as("SELECT name, GeometryType(geom) FROM zones")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (name.as_str(), kind.as_str()),
+        ("Carré test", "MULTIPOLYGON")
+    );
 
-    std::fs::write(&file, r#"{"type": "FeatureCollection", "features": [{"type": "Feature",
-        "properties": {"code": "p"}, "geometry": {"type": "Point", "coordinates": [0, 0]}}]}"#)
-        .unwrap();
+    std::fs::write(
+        &file,
+        r#"{"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"code": "p"}, "geometry": {"type": "Point", "coordinates": [0, 0]}}]}"#,
+    )
+    .unwrap();
     let out = guichet(&db, &["import-zones", file.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("name"), "{}", stderr(&out));
@@ -143,14 +158,18 @@ async fn serve_reads_a_toml_file_answers_and_stops_gracefully_on_sigterm() {
         if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
             break r;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(ready.status(), 200);
     assert!(dir.join("data").is_dir(), "the data directory is created");
 
     // Links handed out use the configured public URL.
-    let report = guichet_tests::report_at("voirie", guichet_tests::RENNES.0, guichet_tests::RENNES.1);
+    let report =
+        guichet_tests::report_at("voirie", guichet_tests::RENNES.0, guichet_tests::RENNES.1);
     let receipt: serde_json::Value = client
         .post(format!("{base}/api/v1/reports"))
         .multipart(guichet_tests::multipart(&report, &[]))
@@ -161,18 +180,27 @@ async fn serve_reads_a_toml_file_answers_and_stops_gracefully_on_sigterm() {
         .await
         .unwrap();
     assert!(
-        receipt["status_url"].as_str().unwrap().starts_with("https://guichet.example/api/v1/requests/"),
+        receipt["status_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://guichet.example/api/v1/requests/"),
         "{receipt}"
     );
 
-    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let stopped = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(stopped.elapsed() < Duration::from_secs(15), "did not stop on SIGTERM");
+        assert!(
+            stopped.elapsed() < Duration::from_secs(15),
+            "did not stop on SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "clean exit: {status}");

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! Operations endpoints and the router's own answers.
 
 use guichet_tests::{TestServer, expect_problem};
@@ -5,15 +6,30 @@ use guichet_tests::{TestServer, expect_problem};
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let server = TestServer::start().await;
-    let health = server.client.get(server.url("/healthz")).send().await.unwrap();
+    let health = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
 
-    let ready = server.client.get(server.url("/readyz")).send().await.unwrap();
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["database"], "ok");
 
-    let metrics = server.client.get(server.url("/metrics")).send().await.unwrap();
+    let metrics = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(metrics.status(), 200);
     assert!(
         metrics.headers()["content-type"]
@@ -24,33 +40,58 @@ async fn health_readiness_and_metrics() {
     let text = metrics.text().await.unwrap();
     // The two earlier requests are counted under their route templates.
     assert!(
-        text.contains(r#"guichet_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        text.contains(
+            r#"guichet_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
         "{text}"
     );
-    assert!(text.contains(r#"route="/readyz",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"route="/readyz",status="200"} 1"#),
+        "{text}"
+    );
     assert!(text.contains("guichet_photos_in_flight 0"), "{text}");
 }
 
 #[tokio::test]
 async fn readiness_fails_when_the_database_goes_away() {
     let server = TestServer::start().await;
-    let admin = sqlx::PgPool::connect(&guichet_tests::admin_url()).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE \"{}\" WITH (FORCE)", server.db.name))
-        .execute(&admin)
+    let admin = sqlx::PgPool::connect(&guichet_tests::admin_url())
         .await
         .unwrap();
-    let ready = server.client.get(server.url("/readyz")).send().await.unwrap();
+    sqlx::query(&format!(
+        "DROP DATABASE \"{}\" WITH (FORCE)",
+        server.db.name
+    ))
+    .execute(&admin)
+    .await
+    .unwrap();
+    let ready = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
     let body = expect_problem(ready, 503, "service-unavailable").await;
     assert!(body["detail"].as_str().unwrap().contains("database"));
     // Liveness does not depend on the database.
-    let health = server.client.get(server.url("/healthz")).send().await.unwrap();
+    let health = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
 }
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_the_callers() {
     let server = TestServer::start().await;
-    let fresh = server.client.get(server.url("/healthz")).send().await.unwrap();
+    let fresh = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     let id = fresh.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(id.len(), 36, "a UUID: {id}");
 
@@ -67,8 +108,18 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
 #[tokio::test]
 async fn unknown_urls_and_methods_are_problems() {
     let server = TestServer::start().await;
-    let missing = server.client.get(server.url("/api/v1/nope")).send().await.unwrap();
+    let missing = server
+        .client
+        .get(server.url("/api/v1/nope"))
+        .send()
+        .await
+        .unwrap();
     expect_problem(missing, 404, "not-found").await;
-    let wrong = server.client.delete(server.url("/api/v1/catalogue")).send().await.unwrap();
+    let wrong = server
+        .client
+        .delete(server.url("/api/v1/catalogue"))
+        .send()
+        .await
+        .unwrap();
     expect_problem(wrong, 405, "method-not-allowed").await;
 }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! Photos through `POST /api/v1/reports`: orientation, metadata stripping, variants, storage
 //! and serving, limits, and clean-up when a submission fails.
 
@@ -41,19 +42,35 @@ async fn a_camera_jpeg_is_turned_upright_and_served_without_any_metadata() {
     assert_eq!(response.status(), 201);
     let receipt: serde_json::Value = response.json().await.unwrap();
     let photo = &receipt["photos"][0];
-    assert_eq!((photo["width"].as_i64(), photo["height"].as_i64()), (Some(300), Some(600)));
+    assert_eq!(
+        (photo["width"].as_i64(), photo["height"].as_i64()),
+        (Some(300), Some(600))
+    );
 
-    for url in [photo["url"].as_str().unwrap(), photo["thumbnail_url"].as_str().unwrap()] {
+    for url in [
+        photo["url"].as_str().unwrap(),
+        photo["thumbnail_url"].as_str().unwrap(),
+    ] {
         let served = fetch(&server, url).await;
         assert_eq!(served.headers()["content-type"], "image/webp");
         let bytes = served.bytes().await.unwrap().to_vec();
         let chunks = fixtures::webp_chunks(&bytes);
         assert!(
-            chunks.iter().all(|c| c == "VP8 " || c == "VP8L" || c == "VP8X" || c == "ALPH"),
+            chunks
+                .iter()
+                .all(|c| c == "VP8 " || c == "VP8L" || c == "VP8X" || c == "ALPH"),
             "only image chunks, no EXIF/XMP/ICCP: {chunks:?}"
         );
-        for needle in [b"Exif".as_slice(), b"xmpmeta", b"http://ns.adobe.com", SECRET_MARKER.as_bytes()] {
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{needle:?} leaked");
+        for needle in [
+            b"Exif".as_slice(),
+            b"xmpmeta",
+            b"http://ns.adobe.com",
+            SECRET_MARKER.as_bytes(),
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{needle:?} leaked"
+            );
         }
         let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP)
             .unwrap()
@@ -62,7 +79,10 @@ async fn a_camera_jpeg_is_turned_upright_and_served_without_any_metadata() {
         assert!(img.height() > img.width());
         let (w, h) = (img.width(), img.height());
         assert!(is_reddish(*img.get_pixel(w / 2, h / 5)), "top is red");
-        assert!(is_blueish(*img.get_pixel(w / 2, h * 4 / 5)), "bottom is blue");
+        assert!(
+            is_blueish(*img.get_pixel(w / 2, h * 4 / 5)),
+            "bottom is blue"
+        );
     }
     // The database keeps no trace of the original either: only hashes and sizes.
     let (format, w, h): (String, i32, i32) =
@@ -93,15 +113,25 @@ async fn large_photos_get_a_1600_px_display_and_a_400_px_thumbnail_with_long_cac
     let bytes = display.bytes().await.unwrap();
     let img = image::load_from_memory(&bytes).unwrap();
     assert_eq!((img.width(), img.height()), (1600, 1200));
-    assert!(bytes.len() < jpeg.len(), "lossy WebP is smaller than the source");
-    assert!(bytes.len() < 400_000, "not a lossless encoding: {} bytes", bytes.len());
+    assert!(
+        bytes.len() < jpeg.len(),
+        "lossy WebP is smaller than the source"
+    );
+    assert!(
+        bytes.len() < 400_000,
+        "not a lossless encoding: {} bytes",
+        bytes.len()
+    );
 
     let thumb = fetch(&server, photos[0]["thumbnail_url"].as_str().unwrap()).await;
     let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (400, 300));
 
     // A small photo is never enlarged; its thumbnail fits in 400 px.
-    assert_eq!((photos[1]["width"].as_i64(), photos[1]["height"].as_i64()), (Some(500), Some(900)));
+    assert_eq!(
+        (photos[1]["width"].as_i64(), photos[1]["height"].as_i64()),
+        (Some(500), Some(900))
+    );
     let thumb = fetch(&server, photos[1]["thumbnail_url"].as_str().unwrap()).await;
     let img = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
     assert_eq!((img.width(), img.height()), (222, 400));
@@ -128,9 +158,19 @@ async fn large_photos_get_a_1600_px_display_and_a_400_px_thumbnail_with_long_cac
 async fn unknown_photo_addresses_are_404() {
     let server = TestServer::start().await;
     let missing = format!("/media/{}.webp", "ab".repeat(32));
-    let r = server.client.get(server.url(&missing)).send().await.unwrap();
+    let r = server
+        .client
+        .get(server.url(&missing))
+        .send()
+        .await
+        .unwrap();
     expect_problem(r, 404, "photo-not-found").await;
-    let r = server.client.get(server.url("/media/..%2F..%2Fetc%2Fpasswd")).send().await.unwrap();
+    let r = server
+        .client
+        .get(server.url("/media/..%2F..%2Fetc%2Fpasswd"))
+        .send()
+        .await
+        .unwrap();
     expect_problem(r, 404, "photo-not-found").await;
 }
 
@@ -152,7 +192,10 @@ async fn a_decompression_bomb_is_refused_from_its_header() {
     let r = post(&server, &[("bomb.png", bomb)]).await;
     let body = expect_problem(r, 422, "photo-too-many-pixels").await;
     assert_eq!(body["field"], "photo[0]");
-    assert!(body["detail"].as_str().unwrap().contains("100000×100000"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("100000×100000"),
+        "{body}"
+    );
     // Decoding 30 GB of pixels would take minutes; the header check takes milliseconds.
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_nothing_stored(&server).await;
@@ -173,7 +216,11 @@ async fn a_truncated_jpeg_is_refused_and_leaves_nothing_behind() {
 #[tokio::test]
 async fn a_text_file_named_jpg_is_refused() {
     let server = TestServer::start().await;
-    let r = post(&server, &[("holiday.jpg", b"Dear city, this is not a photo.".to_vec())]).await;
+    let r = post(
+        &server,
+        &[("holiday.jpg", b"Dear city, this is not a photo.".to_vec())],
+    )
+    .await;
     let body = expect_problem(r, 415, "photo-unsupported-format").await;
     assert_eq!(body["field"], "photo[0]");
     assert!(body["detail"].as_str().unwrap().contains("text"));
@@ -227,16 +274,27 @@ async fn a_body_over_the_route_limit_is_refused() {
 
     // Without a Content-Length (chunked upload), the limit holds while reading.
     let report = report_at("voirie", RENNES.0, RENNES.1);
-    let stream = futures::stream::iter((0..40).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 50_000])));
-    let part = reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(stream)).file_name("x.jpg");
+    let stream =
+        futures::stream::iter((0..40).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 50_000])));
+    let part =
+        reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(stream)).file_name("x.jpg");
     let form = reqwest::multipart::Form::new()
         .text("report", report.to_string())
         .part("photo", part);
-    let r = server.client.post(server.url("/api/v1/reports")).multipart(form).send().await.unwrap();
+    let r = server
+        .client
+        .post(server.url("/api/v1/reports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let code = r.status().as_u16();
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(code, 413, "{body}");
-    assert!(body["code"] == "body-too-large" || body["code"] == "photo-too-large", "{body}");
+    assert!(
+        body["code"] == "body-too-large" || body["code"] == "photo-too-large",
+        "{body}"
+    );
     assert_nothing_stored(&server).await;
 }
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! `POST /api/v1/reports` and `GET /api/v1/requests/{number}`: intake, idempotency, the first
 //! dedup policy and the public view.
 
@@ -77,7 +78,10 @@ async fn a_report_creates_a_numbered_request_that_its_reporter_can_follow() {
     assert_eq!(view["timeline"][0]["label"], "Request received");
     // Personal data never appears in the public view.
     let text = view.to_string();
-    assert!(!text.contains("ana@example.org") && !text.contains("Ana\""), "{text}");
+    assert!(
+        !text.contains("ana@example.org") && !text.contains("Ana\""),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -91,18 +95,36 @@ async fn the_public_view_needs_the_tracking_code_and_does_not_reveal_numbers() {
         Some(c) => server.url(&format!("/api/v1/requests/{n}?tracking_code={c}")),
         None => server.url(&format!("/api/v1/requests/{n}")),
     };
-    let wrong = server.client.get(url(number, Some("AAAA-BBBB-CCCC"))).send().await.unwrap();
+    let wrong = server
+        .client
+        .get(url(number, Some("AAAA-BBBB-CCCC")))
+        .send()
+        .await
+        .unwrap();
     let wrong = expect_problem(wrong, 404, "request-not-found").await;
     let missing = server.client.get(url(number, None)).send().await.unwrap();
     let missing = expect_problem(missing, 404, "request-not-found").await;
-    let unknown = server.client.get(url("2026-SIG-999999", Some(code))).send().await.unwrap();
+    let unknown = server
+        .client
+        .get(url("2026-SIG-999999", Some(code)))
+        .send()
+        .await
+        .unwrap();
     let unknown = expect_problem(unknown, 404, "request-not-found").await;
-    assert_eq!(wrong, unknown, "same answer whether the number exists or not");
+    assert_eq!(
+        wrong, unknown,
+        "same answer whether the number exists or not"
+    );
     assert_eq!(missing, unknown);
 
     // Typed by hand: lower case, no dashes.
     let relaxed = code.replace('-', "").to_lowercase();
-    let ok = server.client.get(url(number, Some(&relaxed))).send().await.unwrap();
+    let ok = server
+        .client
+        .get(url(number, Some(&relaxed)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
 }
 
@@ -170,7 +192,12 @@ async fn a_report_near_an_open_request_of_the_same_category_becomes_a_co_report(
         .await
         .unwrap();
     assert_eq!(view["report_count"], 2);
-    let kinds: Vec<_> = view["timeline"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect();
+    let kinds: Vec<_> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
     assert_eq!(kinds, vec!["created", "co_report"]);
     assert_eq!(server.db.count("requests").await, 3);
     assert_eq!(server.db.count("reports").await, 4);
@@ -201,10 +228,18 @@ async fn simultaneous_reports_of_one_incident_make_one_request() {
         .collect();
     let answers = futures::future::join_all(reports.iter().map(|r| submit(&server, r))).await;
     assert!(answers.iter().all(|(s, _)| *s == 201), "{answers:?}");
-    let numbers: std::collections::HashSet<_> =
-        answers.iter().map(|(_, b)| b["request_number"].as_str().unwrap().to_owned()).collect();
+    let numbers: std::collections::HashSet<_> = answers
+        .iter()
+        .map(|(_, b)| b["request_number"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(numbers.len(), 1, "{numbers:?}");
-    assert_eq!(answers.iter().filter(|(_, b)| b["deduplicated"] == false).count(), 1);
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(_, b)| b["deduplicated"] == false)
+            .count(),
+        1
+    );
     let count: i32 = sqlx::query_scalar("SELECT report_count FROM requests")
         .fetch_one(&server.db.pool)
         .await
