@@ -91,7 +91,7 @@ _pg_psql() {
   local user=$1; shift
   local db="${*: -1}"
   set -- "${@:1:$#-1}"
-  psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U "$user" -d "$db" "$@"
+  PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U "$user" -d "$db" "$@"
 }
 
 pg_url() {

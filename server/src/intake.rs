@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::db::{self, DbError, catalogue::IntakeDemarche, intake::PhotoRow};
 use crate::dedup::{self, Decision, DedupPolicy};
+use crate::inflight::{self, Entry};
 use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto, StoreError};
 use crate::state::AppState;
 
@@ -73,9 +74,15 @@ pub async fn submit(
             ),
         )]));
     }
-    if let Some(receipt) = db::intake::stored_receipt(&state.db, report.client_id).await? {
-        return Ok(Submitted::Replayed(receipt));
-    }
+    let _claim = loop {
+        if let Some(receipt) = db::intake::stored_receipt(&state.db, report.client_id).await? {
+            return Ok(Submitted::Replayed(receipt));
+        }
+        match state.in_flight.enter(report.client_id) {
+            Entry::First(claim) => break claim,
+            Entry::Retry(running) => inflight::finished(running).await,
+        }
+    };
     let zone = db::zones::locate(&state.db, report.lat, report.lon)
         .await?
         .ok_or(IntakeError::OutsideServiceArea {

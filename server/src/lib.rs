@@ -8,6 +8,7 @@ pub mod db;
 pub mod dedup;
 pub mod demo;
 pub mod http;
+pub mod inflight;
 pub mod intake;
 pub mod metrics;
 pub mod photos;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::config::Config;
+use crate::inflight::InFlight;
 use crate::metrics::Metrics;
 use crate::photos::{LocalDiskStore, PhotoGate, PhotoStore};
 
@@ -16,6 +17,7 @@ pub struct AppState {
     pub photos: Arc<dyn PhotoStore>,
     pub photo_gate: PhotoGate,
     pub metrics: Arc<Metrics>,
+    pub in_flight: Arc<InFlight>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             photos,
             photo_gate,
             metrics: Arc::new(Metrics::default()),
+            in_flight: Arc::new(InFlight::default()),
         }
     }
 

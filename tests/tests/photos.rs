@@ -350,3 +350,31 @@ async fn saturated_photo_processing_answers_503_with_retry_after() {
     assert!(created >= 1 && busy >= 1, "created {created}, busy {busy}");
     assert_eq!(server.db.count("reports").await, created);
 }
+
+#[tokio::test]
+async fn retries_of_a_report_in_progress_wait_for_it_instead_of_hitting_the_photo_queue() {
+    // One worker and no queue: ten uploads of different reports would mostly get 503.
+    let server = TestServer::start_with(|c| {
+        c.photos.workers = 1;
+        c.photos.queue = 0;
+    })
+    .await;
+    let jpeg = fixtures::encode_jpeg(&fixtures::photo_like_image(2000, 1500), 90);
+    let report = report_at("voirie", RENNES.0, RENNES.1);
+    let send = || {
+        server
+            .client
+            .post(server.url("/api/v1/reports"))
+            .multipart(multipart(&report, &[("p.jpg", jpeg.clone())]))
+            .send()
+    };
+    let answers = futures::future::join_all((0..10).map(|_| send())).await;
+    let mut statuses: Vec<u16> = answers
+        .iter()
+        .map(|r| r.as_ref().unwrap().status().as_u16())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [vec![200; 9], vec![201]].concat());
+    assert_eq!(server.db.count("reports").await, 1);
+    assert_eq!(server.db.count("photos").await, 1);
+}

@@ -17,7 +17,8 @@ use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::state::AppState;
 pub use problem::ApiError;
@@ -47,7 +48,12 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(middleware::span_with_request_id))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(middleware::span_with_request_id)
+                        // A 503 under load is an expected answer, not an error of the service.
+                        .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+                )
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::custom(middleware::panic_to_problem))
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
