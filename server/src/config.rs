@@ -53,7 +53,7 @@ impl Default for PhotoLimits {
             thumbnail_px: 400,
             webp_quality: 80.0,
             workers: cores,
-            queue: cores * 8,
+            queue: cores * 4,
         }
     }
 }
