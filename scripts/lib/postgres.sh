@@ -47,18 +47,21 @@ pg_install_missing() {
 # private home (e.g. /root), the cluster goes to a per-checkout folder under /tmp instead and
 # .pgdata points to it.
 _pg_prepare_dir() {
-  if [ -L "$PG_DIR" ] || [ -d "$PG_DIR/data" ]; then return; fi
-  mkdir -p "$PG_DIR"
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres:postgres "$PG_DIR"
-    if ! runuser -u postgres -- test -w "$PG_DIR"; then
-      rmdir "$PG_DIR"
-      local alt
-      alt="/tmp/guichet-pg-$(printf '%s' "$PWD" | sha1sum | cut -c1-12)"
-      mkdir -p "$alt" && chown postgres:postgres "$alt"
-      ln -s "$alt" "$PG_DIR"
+  if [ ! -L "$PG_DIR" ] && [ ! -d "$PG_DIR/data" ]; then
+    mkdir -p "$PG_DIR"
+    if [ "$(id -u)" = 0 ]; then
+      chown postgres:postgres "$PG_DIR"
+      if ! runuser -u postgres -- test -w "$PG_DIR"; then
+        rmdir "$PG_DIR"
+        local alt
+        alt="/tmp/guichet-pg-$(printf '%s' "$PWD" | sha1sum | cut -c1-12)"
+        mkdir -p "$alt" && chown postgres:postgres "$alt"
+        ln -s "$alt" "$PG_DIR"
+      fi
     fi
   fi
+  # The server process must not go through the symlink (it cannot enter the checkout).
+  PG_DIR=$(readlink -f "$PG_DIR")
 }
 
 pg_ensure_running() {

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use guichet_shared::dedup::Thresholds;
 use serde::Deserialize;
 
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Config {
     /// Database connections per instance (`GUICHET_DB_POOL`).
     pub db_pool_size: u32,
     pub photos: PhotoLimits,
+    /// Dedup score thresholds (`GUICHET_DEDUP_AUTO_MERGE`, `GUICHET_DEDUP_REVIEW`).
+    pub dedup: Thresholds,
 }
 
 /// Limits applied to uploaded photos before anything expensive happens.
@@ -97,6 +100,8 @@ struct FileConfig {
     photo_webp_quality: Option<f32>,
     photo_workers: Option<usize>,
     photo_queue: Option<usize>,
+    dedup_auto_merge: Option<f64>,
+    dedup_review: Option<f64>,
 }
 
 impl Config {
@@ -172,6 +177,23 @@ impl Config {
         if let Some(v) = opt_env("GUICHET_PHOTO_QUEUE", &env)?.or(file.photo_queue) {
             photos.queue = v;
         }
+        let mut dedup = Thresholds::default();
+        if let Some(v) = opt_env("GUICHET_DEDUP_AUTO_MERGE", &env)?.or(file.dedup_auto_merge) {
+            dedup.auto_merge = v;
+        }
+        if let Some(v) = opt_env("GUICHET_DEDUP_REVIEW", &env)?.or(file.dedup_review) {
+            dedup.review = v;
+        }
+        if !(0.0..=1.0).contains(&dedup.review)
+            || !(0.0..=1.0).contains(&dedup.auto_merge)
+            || dedup.review > dedup.auto_merge
+        {
+            return Err(invalid(
+                "GUICHET_DEDUP_REVIEW",
+                dedup.review,
+                "thresholds must satisfy 0 ≤ review ≤ auto_merge ≤ 1",
+            ));
+        }
         Ok(Config {
             database_url,
             listen,
@@ -179,6 +201,7 @@ impl Config {
             public_url,
             db_pool_size,
             photos,
+            dedup,
         })
     }
 }

@@ -1,100 +1,148 @@
-//! The dedup decision: does a new report describe an incident that is already reported?
+//! The dedup decision inside the intake transaction: is this report a new incident, a
+//! co-report of an open request, or a possible duplicate for an agent to judge?
 //!
-//! This first policy is deliberately simple: the nearest open request of the same démarche
-//! within the démarche's radius (metres on the sphere), created within its time window,
-//! receives the report as a co-report. The decision runs inside the intake transaction under an
-//! advisory lock on the démarche, so concurrent submissions of one incident produce one request.
+//! The scoring is a pure function (`guichet_shared::dedup`); this module gathers its input
+//! from PostGIS (the authority: the in-memory index never decides) and makes the decision
+//! race-free across instances: before reading candidates it takes transaction-scoped advisory
+//! locks on every grid cell that the search disc touches, in sorted order so that two
+//! transactions never wait on each other in a cycle. Two reports of one incident arriving at
+//! once on two instances therefore see each other: the second waits for the first to commit.
 
+use guichet_shared::dedup::{Candidate, DedupPolicy, NewReport, Outcome, Thresholds};
 use sqlx::PgConnection;
 
 use crate::db::{self, DbError, catalogue::IntakeDemarche};
 
-pub const DEFAULT_RADIUS_M: f64 = 50.0;
-pub const MAX_RADIUS_M: f64 = 500.0;
-pub const DEFAULT_WINDOW_DAYS: i32 = 30;
+/// Lock grid: cells of 0.01° × 0.01° (about 1.1 km × 0.75 km at Rennes). The largest search
+/// disc (500 m + widening, × 1.5 with matching photos) touches at most 3 × 4 cells.
+const CELL_DEG: f64 = 0.01;
+const METRES_PER_DEG_LAT: f64 = 111_320.0;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DedupPolicy {
-    pub radius_m: f64,
-    pub window_days: i32,
+pub fn policy_of(d: &IntakeDemarche) -> DedupPolicy {
+    DedupPolicy::new(d.dedup_radius_m, d.dedup_window_days, d.dedup_group.clone())
 }
 
-impl DedupPolicy {
-    pub fn for_demarche(d: &IntakeDemarche) -> Self {
-        Self {
-            radius_m: d
-                .dedup_radius_m
-                .unwrap_or(DEFAULT_RADIUS_M)
-                .clamp(1.0, MAX_RADIUS_M),
-            window_days: d.dedup_window_days.unwrap_or(DEFAULT_WINDOW_DAYS).max(1),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Decision {
-    /// Attach the report to this open request.
-    CoReport {
-        request_id: i64,
-    },
-    NewRequest,
-}
-
-/// Decides within `tx`; the lock it takes is held until the transaction ends, which must
+/// Decides within `tx`; the locks it takes are held until the transaction ends, which must
 /// include the insert that follows.
 pub async fn decide(
     tx: &mut PgConnection,
-    demarche: &str,
-    policy: DedupPolicy,
+    demarche: &IntakeDemarche,
+    thresholds: &Thresholds,
     lat: f64,
     lon: f64,
-) -> Result<Decision, DbError> {
-    db::intake::lock_dedup_scope(tx, demarche).await?;
-    let candidate = db::intake::nearest_open_request(
+    accuracy_m: Option<f64>,
+    photo_hashes: &[u64],
+) -> Result<Outcome, DbError> {
+    let policy = policy_of(demarche);
+    let radius = policy.fetch_radius_m(accuracy_m, !photo_hashes.is_empty());
+    // Reports that may merge share a lock scope: the dedup group, or the démarche alone.
+    let scope = policy.group.as_deref().unwrap_or(&demarche.code);
+    for key in lock_keys(scope, lat, lon, radius) {
+        db::intake::advisory_xact_lock(tx, key).await?;
+    }
+    let rows = db::intake::dedup_candidates(
         tx,
-        demarche,
+        &demarche.code,
+        policy.group.as_deref(),
         lat,
         lon,
-        policy.radius_m,
+        radius,
         policy.window_days,
     )
     .await?;
-    Ok(match candidate {
-        Some(c) => Decision::CoReport { request_id: c.id },
-        None => Decision::NewRequest,
-    })
+    let candidates: Vec<Candidate> = rows
+        .into_iter()
+        .map(|r| Candidate {
+            request_id: r.id,
+            demarche: r.demarche_code,
+            group: r.dedup_group,
+            distance_m: r.distance_m,
+            age_days: r.age_days,
+            open: true,
+            photo_hashes: r.photo_hashes.into_iter().map(|h| h as u64).collect(),
+        })
+        .collect();
+    let new = NewReport {
+        demarche: demarche.code.clone(),
+        group: policy.group.clone(),
+        accuracy_m,
+        photo_hashes: photo_hashes.to_vec(),
+    };
+    Ok(guichet_shared::dedup::decide(
+        &policy,
+        thresholds,
+        &new,
+        &candidates,
+    ))
+}
+
+/// The advisory-lock keys of the grid cells that a disc of `radius_m` around the point
+/// touches, sorted. Keys are a stable 64-bit hash of `scope:cell`, the same on every instance.
+pub fn lock_keys(scope: &str, lat: f64, lon: f64, radius_m: f64) -> Vec<i64> {
+    let dlat = radius_m / METRES_PER_DEG_LAT;
+    let cos = lat.to_radians().cos().max(0.01);
+    let dlon = (radius_m / (METRES_PER_DEG_LAT * cos)).min(180.0);
+    let cell = |v: f64| (v / CELL_DEG).floor() as i64;
+    let mut keys = Vec::new();
+    for cy in cell(lat - dlat)..=cell(lat + dlat) {
+        for cx in cell(lon - dlon)..=cell(lon + dlon) {
+            keys.push(fnv1a(format!("dedup:{scope}:{cx}:{cy}").as_bytes()));
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+fn fnv1a(bytes: &[u8]) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use guichet_shared::geo::{LatLon, destination};
 
-    fn demarche(radius: Option<f64>, window: Option<i32>) -> IntakeDemarche {
-        IntakeDemarche {
-            code: "voirie".into(),
-            revision: 1,
-            title: "Voirie".into(),
-            geolocated: true,
-            dedup_radius_m: radius,
-            dedup_window_days: window,
-            sla_days: None,
-            number_prefix: "SIG".into(),
+    #[test]
+    fn nearby_points_share_a_lock_and_far_points_do_not() {
+        let here = LatLon::new(48.1113, -1.6800);
+        let near = destination(here, 45.0, 10.0);
+        let a = lock_keys("voirie", here.lat, here.lon, 60.0);
+        let b = lock_keys("voirie", near.lat, near.lon, 60.0);
+        assert!(
+            a.iter().any(|k| b.contains(k)),
+            "reports 10 m apart must contend"
+        );
+        let far = destination(here, 90.0, 5_000.0);
+        let c = lock_keys("voirie", far.lat, far.lon, 60.0);
+        assert!(!a.iter().any(|k| c.contains(k)));
+        // Another scope never contends.
+        let d = lock_keys("eclairage-public", here.lat, here.lon, 60.0);
+        assert!(!a.iter().any(|k| d.contains(k)));
+    }
+
+    #[test]
+    fn every_pair_of_overlapping_discs_shares_a_cell() {
+        // Two discs of radius r whose centres are less than r apart both cover the midpoint.
+        let origin = LatLon::new(48.105, -1.675);
+        for i in 0..200 {
+            let a = destination(origin, f64::from(i) * 7.3, f64::from(i) * 11.0);
+            let b = destination(a, f64::from(i) * 37.0, 80.0);
+            let ka = lock_keys("g", a.lat, a.lon, 100.0);
+            let kb = lock_keys("g", b.lat, b.lon, 100.0);
+            assert!(ka.iter().any(|k| kb.contains(k)), "{i}");
         }
     }
 
     #[test]
-    fn radius_defaults_to_50_m_and_is_capped_at_500_m() {
-        assert_eq!(
-            DedupPolicy::for_demarche(&demarche(None, None)).radius_m,
-            50.0
-        );
-        assert_eq!(
-            DedupPolicy::for_demarche(&demarche(Some(2000.0), None)).radius_m,
-            500.0
-        );
-        assert_eq!(
-            DedupPolicy::for_demarche(&demarche(Some(20.0), Some(7))).window_days,
-            7
-        );
+    fn the_largest_disc_takes_a_handful_of_sorted_locks() {
+        let keys = lock_keys("voirie", 48.1, -1.68, 900.0);
+        assert!(keys.len() <= 12, "{}", keys.len());
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -69,6 +69,8 @@ struct Demarche {
 struct Dedup {
     radius_m: f64,
     window_days: Option<i32>,
+    /// Related démarches whose reports may merge (e.g. tags reported under two démarches).
+    group: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +148,7 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
                 geolocated: d.geolocated,
                 dedup_radius_m: d.dedup.as_ref().map(|x| x.radius_m),
                 dedup_window_days: d.dedup.as_ref().and_then(|x| x.window_days),
+                dedup_group: d.dedup.as_ref().and_then(|x| x.group.as_deref()),
                 sla_days: d.sla_days,
                 definition,
             },

@@ -13,10 +13,12 @@ use rand::Rng;
 use time::OffsetDateTime;
 
 use crate::db::{self, DbError, catalogue::IntakeDemarche, intake::PhotoRow};
-use crate::dedup::{self, Decision, DedupPolicy};
+use crate::dedup;
 use crate::inflight::{self, Entry};
+use crate::outbox;
 use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto, StoreError};
 use crate::state::AppState;
+use guichet_shared::dedup::Outcome;
 
 /// Status name of a freshly received request (workflows refine statuses later).
 const INITIAL_STATUS: &str = "new";
@@ -95,6 +97,9 @@ pub async fn submit(
         photos::sniff(bytes).map_err(|source| IntakeError::Photo { index, source })?;
     }
     let processed = process_photos(state, photo_bytes).await?;
+    if !processed.is_empty() {
+        schedule_cleanup(state, &processed).await?;
+    }
     let written = write_photos(state, &processed).await?;
 
     let outcome = store_report(
@@ -133,6 +138,28 @@ async fn process_photos(
         }
     }
     Ok(processed)
+}
+
+/// Files are written before the transaction that refers to them commits. Should the process
+/// die in between, this job (committed first) removes them later if nothing refers to them.
+async fn schedule_cleanup(
+    state: &AppState,
+    processed: &[ProcessedPhoto],
+) -> Result<(), IntakeError> {
+    let keys = processed
+        .iter()
+        .flat_map(|p| [p.display.key.clone(), p.thumbnail.key.clone()])
+        .collect();
+    let payload = serde_json::to_value(outbox::PhotosCleanup { keys })
+        .map_err(|e| DbError::Data(e.to_string()))?;
+    db::outbox::enqueue(
+        &state.db,
+        outbox::PHOTOS_CLEANUP,
+        &payload,
+        outbox::PHOTOS_CLEANUP_DELAY,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Writes every variant; returns the keys this call created (not those already present).
@@ -196,11 +223,24 @@ async fn store_report(
         .as_deref()
         .map(str::trim)
         .filter(|a| !a.is_empty());
-    let policy = DedupPolicy::for_demarche(demarche);
-    let decision = dedup::decide(&mut tx, &demarche.code, policy, report.lat, report.lon).await?;
-    let (request_id, deduplicated) = match decision {
-        Decision::CoReport { request_id } => (request_id, true),
-        Decision::NewRequest => {
+    let hashes: Vec<u64> = processed.iter().map(|p| p.phash).collect();
+    let outcome = dedup::decide(
+        &mut tx,
+        demarche,
+        &state.config.dedup,
+        report.lat,
+        report.lon,
+        report.accuracy_m,
+        &hashes,
+    )
+    .await?;
+    let (request_id, deduplicated) = match outcome {
+        Outcome::CoReport { request_id, .. } => (request_id, true),
+        Outcome::NewRequest | Outcome::PossibleDuplicate { .. } => {
+            let possible_duplicate_of = match outcome {
+                Outcome::PossibleDuplicate { request_id, score } => Some((request_id, score)),
+                _ => None,
+            };
             let number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
             let team_id = db::intake::route(&mut tx, &demarche.code, Some(zone_id)).await?;
             let tracking_code = new_tracking_code();
@@ -227,11 +267,17 @@ async fn store_report(
                     address,
                     description,
                     sla_days: demarche.sla_days,
+                    possible_duplicate_of,
                 },
             )
             .await?;
             let data = serde_json::json!({ "channel": channel, "team_id": team_id });
             db::intake::insert_event(&mut tx, id, "created", true, "citizen", &data).await?;
+            if let Some((of, score)) = possible_duplicate_of {
+                let data = serde_json::json!({ "request_id": of, "score": score });
+                db::intake::insert_event(&mut tx, id, "possible_duplicate", false, "system", &data)
+                    .await?;
+            }
             (id, false)
         }
     };
@@ -265,8 +311,8 @@ async fn store_report(
             height: row.display_height,
         });
     }
-    if deduplicated {
-        let data = serde_json::json!({ "report_count": request.report_count });
+    if let Outcome::CoReport { score, .. } = outcome {
+        let data = serde_json::json!({ "report_count": request.report_count, "score": score });
         db::intake::insert_event(&mut tx, request_id, "co_report", true, "citizen", &data).await?;
     }
 
@@ -309,6 +355,7 @@ fn photo_row(p: &ProcessedPhoto) -> PhotoRow {
         thumb_width: px(p.thumbnail.width),
         thumb_height: px(p.thumbnail.height),
         thumb_bytes: int(p.thumbnail.bytes.len()),
+        phash: p.phash as i64,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod http;
 pub mod inflight;
 pub mod intake;
 pub mod metrics;
+pub mod outbox;
 pub mod photos;
 pub mod state;
 
@@ -19,14 +20,20 @@ use tokio::net::TcpListener;
 pub use config::Config;
 pub use state::AppState;
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// Serves HTTP and runs the outbox worker until `shutdown` resolves, then lets requests in
+/// flight finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(outbox::run_worker(state.clone(), stop_rx));
     let app = http::router(state);
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    served
 }

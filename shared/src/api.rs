@@ -70,7 +70,10 @@ pub struct PhotoLinks {
 pub struct PublicRequest {
     pub number: String,
     pub demarche: DemarcheRef,
+    /// Public status label (same as in the submission receipt).
     pub status: String,
+    /// The same label, under the name used by the other public views.
+    pub status_label: String,
     pub phase: Phase,
     pub outcome: Option<Outcome>,
     pub location: Option<Position>,
@@ -115,8 +118,10 @@ pub struct TimelineEntry {
 pub struct CatalogueEntry {
     pub code: String,
     pub title: String,
+    /// The group's title, as citizens read it ("Signalement sur l'espace public").
     pub group: String,
-    pub group_title: String,
+    /// The group's stable code ("signalement").
+    pub group_code: String,
     pub geolocated: bool,
     pub description: String,
     pub keywords: Vec<String>,

@@ -4,7 +4,9 @@
 //! public vocabulary (phases and status labels).
 
 pub mod api;
+pub mod dedup;
 pub mod geo;
 pub mod phase;
+pub mod phash;
 pub mod timeline;
 pub mod validation;

@@ -208,6 +208,7 @@ impl TestServer {
             public_url: format!("http://{addr}"),
             db_pool_size: 16,
             photos: PhotoLimits::default(),
+            dedup: Default::default(),
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)

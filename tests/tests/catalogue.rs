@@ -34,7 +34,7 @@ async fn catalogue_lists_incident_categories_and_every_other_demarche() {
             "code",
             "title",
             "group",
-            "group_title",
+            "group_code",
             "description",
             "auth",
         ] {
@@ -45,7 +45,7 @@ async fn catalogue_lists_incident_categories_and_every_other_demarche() {
 
     let incidents: Vec<_> = demarches
         .iter()
-        .filter(|d| d["group_title"] == "Signalement sur l'espace public")
+        .filter(|d| d["group"] == "Signalement sur l'espace public")
         .collect();
     for required in [
         "voirie",
@@ -62,6 +62,7 @@ async fn catalogue_lists_incident_categories_and_every_other_demarche() {
             .find(|d| d["code"] == required)
             .unwrap_or_else(|| panic!("incident category {required} is missing"));
         assert_eq!(d["geolocated"], true);
+        assert_eq!(d["group_code"], "signalement");
         let radius = d["dedup_radius_m"].as_f64().unwrap();
         assert!(radius > 0.0 && radius <= 500.0);
     }

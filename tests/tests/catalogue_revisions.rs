@@ -35,6 +35,7 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
         geolocated: true,
         dedup_radius_m: Some(20.0),
         dedup_window_days: Some(30),
+        dedup_group: None,
         sla_days: Some(10),
         definition: &definition,
     };

@@ -378,3 +378,72 @@ async fn retries_of_a_report_in_progress_wait_for_it_instead_of_hitting_the_phot
     assert_eq!(server.db.count("reports").await, 1);
     assert_eq!(server.db.count("photos").await, 1);
 }
+
+#[tokio::test]
+async fn files_left_by_a_crash_are_removed_by_the_cleanup_job_and_used_files_kept() {
+    use guichet_server::photos::{LocalDiskStore, PhotoStore};
+    let server = TestServer::start().await;
+    let jpeg = fixtures::encode_jpeg(&fixtures::photo_like_image(640, 480), 85);
+    let response = post(&server, &[("a.jpg", jpeg)]).await;
+    assert_eq!(response.status(), 201);
+    // The submission scheduled its own clean-up, ten minutes from now.
+    let (kind, delay): (String, f64) = sqlx::query_as(
+        "SELECT kind, extract(epoch FROM run_at - created_at)::float8 FROM outbox_jobs",
+    )
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(kind, "photos.cleanup");
+    assert!((delay - 600.0).abs() < 5.0, "{delay}");
+    let used: String = sqlx::query_scalar("SELECT display_key FROM photos")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+
+    // A crash between writing files and committing leaves a file nobody refers to.
+    let store = LocalDiskStore::new(server.data_dir.join("photos"));
+    let orphan = format!("{}.webp", "e".repeat(64));
+    store
+        .put(&orphan, bytes::Bytes::from_static(b"RIFF....WEBP"))
+        .await
+        .unwrap();
+    let files_before = server.stored_files().len();
+
+    // Make every clean-up due now; the worker of the running server picks them up.
+    let payload = serde_json::json!({ "keys": [orphan, used] });
+    sqlx::query("INSERT INTO outbox_jobs (kind, payload) VALUES ('photos.cleanup', $1)")
+        .bind(payload)
+        .execute(&server.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE outbox_jobs SET run_at = now()")
+        .execute(&server.db.pool)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let pending: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM outbox_jobs WHERE done_at IS NULL")
+                .fetch_one(&server.db.pool)
+                .await
+                .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "jobs not run");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(store.get(&orphan).await.unwrap(), None, "orphan removed");
+    assert!(
+        store.get(&used).await.unwrap().is_some(),
+        "referenced file kept"
+    );
+    assert_eq!(server.stored_files().len(), files_before - 1);
+    let served = server
+        .client
+        .get(server.url(&format!("/media/{used}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+}

@@ -68,6 +68,7 @@ async fn a_report_creates_a_numbered_request_that_its_reporter_can_follow() {
     assert_eq!(view["number"], number);
     assert_eq!(view["demarche"]["code"], "voirie");
     assert_eq!(view["status"], "Received");
+    assert_eq!(view["status_label"], "Received");
     assert_eq!(view["phase"], "received");
     assert_eq!(view["zone"], "Rennes");
     assert_eq!(view["address"], "Place de la Mairie, Rennes");

@@ -14,6 +14,7 @@ pub struct IntakeDemarche {
     pub geolocated: bool,
     pub dedup_radius_m: Option<f64>,
     pub dedup_window_days: Option<i32>,
+    pub dedup_group: Option<String>,
     pub sla_days: Option<i32>,
     pub number_prefix: String,
 }
@@ -54,8 +55,8 @@ impl CatalogueRow {
         CatalogueEntry {
             code: self.code,
             title: self.title,
-            group: self.group_code,
-            group_title: self.group_title,
+            group: self.group_title,
+            group_code: self.group_code,
             geolocated: self.geolocated,
             description: self.description,
             keywords: self.keywords,
@@ -70,7 +71,7 @@ impl CatalogueRow {
 pub async fn find_for_intake(pool: &PgPool, code: &str) -> Result<Option<IntakeDemarche>, DbError> {
     Ok(sqlx::query_as(
         "SELECT d.code, r.revision, r.title, r.geolocated, r.dedup_radius_m,
-                r.dedup_window_days, r.sla_days, g.number_prefix
+                r.dedup_window_days, r.dedup_group, r.sla_days, g.number_prefix
            FROM demarches d
            JOIN demarche_revisions r
              ON r.demarche_code = d.code AND r.revision = d.current_revision
@@ -141,6 +142,7 @@ pub struct DemarcheInput<'a> {
     pub geolocated: bool,
     pub dedup_radius_m: Option<f64>,
     pub dedup_window_days: Option<i32>,
+    pub dedup_group: Option<&'a str>,
     pub sla_days: Option<i32>,
     pub definition: &'a serde_json::Value,
 }
@@ -192,8 +194,8 @@ pub async fn upsert_demarche(
     sqlx::query(
         "INSERT INTO demarche_revisions
             (demarche_code, revision, title, title_en, description, keywords, channels, auth,
-             geolocated, dedup_radius_m, dedup_window_days, sla_days, definition)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             geolocated, dedup_radius_m, dedup_window_days, sla_days, definition, dedup_group)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(d.code)
     .bind(revision)
@@ -208,6 +210,7 @@ pub async fn upsert_demarche(
     .bind(d.dedup_window_days)
     .bind(d.sla_days)
     .bind(d.definition)
+    .bind(d.dedup_group)
     .execute(&mut **tx)
     .await?;
     Ok(revision)

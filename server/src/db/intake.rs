@@ -42,50 +42,63 @@ pub async fn lock_client_id(tx: &mut PgConnection, client_id: Uuid) -> Result<()
     Ok(())
 }
 
-/// Serialises dedup decisions for one démarche, for the rest of the transaction, so that two
-/// reports of the same incident arriving together cannot both create a request.
-pub async fn lock_dedup_scope(tx: &mut PgConnection, demarche: &str) -> Result<(), DbError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('dedup:' || $1, 0))")
-        .bind(demarche)
+/// A transaction-scoped advisory lock (released at commit or rollback).
+pub async fn advisory_xact_lock(tx: &mut PgConnection, key: i64) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(key)
         .execute(tx)
         .await?;
     Ok(())
 }
 
-/// An open request of the démarche near a point.
+/// An open request that a new report might duplicate.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Candidate {
+pub struct CandidateRow {
     pub id: i64,
+    pub demarche_code: String,
+    pub dedup_group: Option<String>,
     pub distance_m: f64,
+    pub age_days: f64,
+    /// Perceptual hashes of the photos of all its reports.
+    pub photo_hashes: Vec<i64>,
 }
 
-/// The nearest open request of `demarche` within `radius_m` metres (on the sphere) created in
-/// the last `window_days` days.
-pub async fn nearest_open_request(
+/// Open requests of the démarche (or of its dedup group) within `radius_m` metres on the
+/// sphere, created in the last `window_days` days, nearest first.
+pub async fn dedup_candidates(
     tx: &mut PgConnection,
     demarche: &str,
+    group: Option<&str>,
     lat: f64,
     lon: f64,
     radius_m: f64,
     window_days: i32,
-) -> Result<Option<Candidate>, DbError> {
+) -> Result<Vec<CandidateRow>, DbError> {
     Ok(sqlx::query_as(
-        "WITH p AS (SELECT ST_SetSRID(ST_MakePoint($3, $2), 4326)::geography AS g)
-         SELECT r.id, ST_Distance(r.location, p.g) AS distance_m
-           FROM requests r, p
-          WHERE r.demarche_code = $1
-            AND r.phase IN ('received', 'in_progress', 'waiting_for_citizen')
-            AND ST_DWithin(r.location, p.g, $4)
-            AND r.created_at > now() - make_interval(days => $5)
+        "WITH p AS (SELECT ST_SetSRID(ST_MakePoint($4, $3), 4326)::geography AS g)
+         SELECT r.id, r.demarche_code, dr.dedup_group,
+                ST_Distance(r.location, p.g) AS distance_m,
+                extract(epoch FROM now() - r.created_at)::float8 / 86400 AS age_days,
+                ARRAY(SELECT ph.phash FROM photos ph JOIN reports rp ON rp.id = ph.report_id
+                       WHERE rp.request_id = r.id AND ph.phash IS NOT NULL) AS photo_hashes
+           FROM requests r
+           JOIN demarche_revisions dr
+             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision,
+                p
+          WHERE r.phase IN ('received', 'in_progress', 'waiting_for_citizen')
+            AND ST_DWithin(r.location, p.g, $5)
+            AND (r.demarche_code = $1 OR ($2::text IS NOT NULL AND dr.dedup_group = $2))
+            AND r.created_at > now() - make_interval(days => $6)
           ORDER BY r.location <-> p.g
-          LIMIT 1",
+          LIMIT 20",
     )
     .bind(demarche)
+    .bind(group)
     .bind(lat)
     .bind(lon)
     .bind(radius_m)
     .bind(window_days)
-    .fetch_optional(tx)
+    .fetch_all(tx)
     .await?)
 }
 
@@ -140,6 +153,8 @@ pub struct NewRequest<'a> {
     pub address: Option<&'a str>,
     pub description: &'a str,
     pub sla_days: Option<i32>,
+    /// Grey-band dedup result: the request it may duplicate, and the score.
+    pub possible_duplicate_of: Option<(i64, f64)>,
 }
 
 pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result<i64, DbError> {
@@ -147,10 +162,11 @@ pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result
         "INSERT INTO requests
             (number, tracking_code, demarche_code, demarche_revision, channel, status, phase,
              team_id, zone_id, location, location_accuracy_m, location_source, address,
-             description, report_count, due_at)
+             description, report_count, due_at, possible_duplicate_of, dedup_score)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
                  ST_SetSRID(ST_MakePoint($11, $10), 4326)::geography, $12, $13, $14, $15, 0,
-                 CASE WHEN $16::int IS NULL THEN NULL ELSE now() + make_interval(days => $16) END)
+                 CASE WHEN $16::int IS NULL THEN NULL ELSE now() + make_interval(days => $16) END,
+                 $17, $18)
          RETURNING id",
     )
     .bind(r.number)
@@ -169,6 +185,8 @@ pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result
     .bind(r.address)
     .bind(r.description)
     .bind(r.sla_days)
+    .bind(r.possible_duplicate_of.map(|(id, _)| id))
+    .bind(r.possible_duplicate_of.map(|(_, score)| score as f32))
     .fetch_one(tx)
     .await?)
 }
@@ -268,6 +286,8 @@ pub struct PhotoRow {
     pub thumb_width: i32,
     pub thumb_height: i32,
     pub thumb_bytes: i32,
+    /// 64-bit perceptual hash, stored as the same bits in a signed column.
+    pub phash: i64,
 }
 
 pub async fn insert_photo(
@@ -280,8 +300,8 @@ pub async fn insert_photo(
         "INSERT INTO photos
             (report_id, position, source_sha256, source_format, source_bytes, source_width,
              source_height, display_key, display_width, display_height, display_bytes,
-             thumb_key, thumb_width, thumb_height, thumb_bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             thumb_key, thumb_width, thumb_height, thumb_bytes, phash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(report_id)
     .bind(position)
@@ -298,6 +318,7 @@ pub async fn insert_photo(
     .bind(p.thumb_width)
     .bind(p.thumb_height)
     .bind(p.thumb_bytes)
+    .bind(p.phash)
     .execute(tx)
     .await?;
     Ok(())

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod intake;
+pub mod outbox;
 pub mod requests;
 pub mod zones;
 

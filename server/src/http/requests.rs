@@ -60,6 +60,7 @@ pub async fn public_view(
             title: row.demarche_title,
         },
         status: phase.label(lang).to_owned(),
+        status_label: phase.label(lang).to_owned(),
         phase,
         outcome,
         location: row.lat.zip(row.lon).map(|(lat, lon)| Position { lat, lon }),

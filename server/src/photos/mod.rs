@@ -83,6 +83,8 @@ pub struct ProcessedPhoto {
     pub source_height: u32,
     pub display: Variant,
     pub thumbnail: Variant,
+    /// Difference hash of the upright image, for duplicate detection.
+    pub phash: u64,
 }
 
 /// Recognises the container from its magic bytes.
@@ -165,6 +167,7 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Pho
     let (tw, th) = fit_within(dw, dh, limits.thumbnail_px);
     let thumb_pixels = resize_rgb(display.clone(), dw, dh, tw, th)?;
 
+    let phash = perceptual_hash(&thumb_pixels, tw, th)?;
     let display_variant = encode_variant(&display, dw, dh, limits.webp_quality)?;
     let thumbnail = encode_variant(&thumb_pixels, tw, th, limits.webp_quality)?;
     let (source_width, source_height) = if swaps_axes(orientation) {
@@ -180,6 +183,7 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Pho
         source_height,
         display: display_variant,
         thumbnail,
+        phash,
     })
 }
 
@@ -398,6 +402,30 @@ fn resize_rgb(pixels: Vec<u8>, w: u32, h: u32, nw: u32, nh: u32) -> Result<Vec<u
         .resize(&src, &mut dst, &options)
         .map_err(|e| PhotoError::Encode(format!("resize: {e}")))?;
     Ok(dst.into_vec())
+}
+
+/// dHash of the image: shrunk to 9×8 grey pixels, one bit per horizontal gradient.
+fn perceptual_hash(rgb: &[u8], w: u32, h: u32) -> Result<u64, PhotoError> {
+    let grey: Vec<u8> = rgb
+        .chunks_exact(3)
+        .map(|p| {
+            // ITU-R BT.601 luma, integer.
+            ((299 * u32::from(p[0]) + 587 * u32::from(p[1]) + 114 * u32::from(p[2])) / 1000) as u8
+        })
+        .collect();
+    let src = fir::images::Image::from_vec_u8(w, h, grey, fir::PixelType::U8)
+        .map_err(|e| PhotoError::Encode(format!("hash source: {e}")))?;
+    let mut dst = fir::images::Image::new(9, 8, fir::PixelType::U8);
+    let options =
+        fir::ResizeOptions::new().resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Box));
+    fir::Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| PhotoError::Encode(format!("hash resize: {e}")))?;
+    let pixels: [u8; 72] = dst
+        .into_vec()
+        .try_into()
+        .map_err(|_| PhotoError::Encode("hash buffer size".into()))?;
+    Ok(guichet_shared::phash::dhash(&pixels))
 }
 
 fn encode_variant(rgb: &[u8], w: u32, h: u32, quality: f32) -> Result<Variant, PhotoError> {

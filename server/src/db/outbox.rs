@@ -1,0 +1,86 @@
+//! The outbox: background jobs stored in PostgreSQL, claimed with `FOR UPDATE SKIP LOCKED` so
+//! that any number of instances share the work without taking a job twice.
+
+use sqlx::{PgExecutor, PgPool};
+use time::Duration;
+
+use super::DbError;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// Adds a job due after `delay`.
+pub async fn enqueue(
+    db: impl PgExecutor<'_>,
+    kind: &str,
+    payload: &serde_json::Value,
+    delay: Duration,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO outbox_jobs (kind, payload, run_at)
+         VALUES ($1, $2, now() + make_interval(secs => $3))
+         RETURNING id",
+    )
+    .bind(kind)
+    .bind(payload)
+    .bind(delay.as_seconds_f64())
+    .fetch_one(db)
+    .await?)
+}
+
+/// Claims up to `limit` due jobs for `lease`: other workers skip them until the lease ends, so
+/// a worker that dies mid-job gives its jobs back.
+pub async fn claim_due(pool: &PgPool, limit: i64, lease: Duration) -> Result<Vec<Job>, DbError> {
+    Ok(sqlx::query_as(
+        "UPDATE outbox_jobs SET locked_until = now() + make_interval(secs => $2),
+                                attempts = attempts + 1
+          WHERE id IN (SELECT id FROM outbox_jobs
+                        WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= now()
+                          AND (locked_until IS NULL OR locked_until < now())
+                        ORDER BY run_at
+                        LIMIT $1
+                        FOR UPDATE SKIP LOCKED)
+          RETURNING id, kind, payload, attempts, max_attempts",
+    )
+    .bind(limit)
+    .bind(lease.as_seconds_f64())
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn mark_done(pool: &PgPool, id: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox_jobs SET done_at = now(), locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Records a failure: retried after `retry_in`, or failed for good (visible to operators) once
+/// the attempts are used up.
+pub async fn mark_failed(
+    pool: &PgPool,
+    job: &Job,
+    error: &str,
+    retry_in: Duration,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE outbox_jobs
+            SET last_error = $2, locked_until = NULL,
+                run_at = now() + make_interval(secs => $3),
+                failed_at = CASE WHEN attempts >= max_attempts THEN now() END
+          WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(error)
+    .bind(retry_in.as_seconds_f64())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
