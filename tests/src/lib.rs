@@ -355,3 +355,66 @@ pub async fn expect_problem(
     );
     body
 }
+
+/// A `guichet serve` process of the built binary on a free port, stopped when dropped.
+pub struct ServerProcess {
+    pub base: String,
+    child: std::process::Child,
+    data_dir: PathBuf,
+}
+
+impl ServerProcess {
+    pub async fn start(db: &TestDb) -> ServerProcess {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("address").port()
+        };
+        let data_dir = std::env::temp_dir().join(format!("guichet-proc-{}", uuid::Uuid::new_v4()));
+        let child = std::process::Command::new(binary())
+            .arg("serve")
+            .env("DATABASE_URL", &db.url)
+            .env("GUICHET_LISTEN", format!("127.0.0.1:{port}"))
+            .env("GUICHET_DATA_DIR", &data_dir)
+            .env("GUICHET_DB_POOL", "24")
+            .env("RUST_LOG", "warn")
+            .env_remove("GUICHET_CONFIG")
+            .env_remove("GUICHET_PUBLIC_URL")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start guichet serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        while client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .ok()
+            != Some(true)
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "guichet serve did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ServerProcess {
+            base,
+            child,
+            data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}

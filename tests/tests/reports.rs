@@ -260,3 +260,81 @@ async fn numbers_follow_each_other_per_series() {
     let seq: Vec<u32> = numbers.iter().map(|n| n[9..].parse().unwrap()).collect();
     assert_eq!(seq, vec![1, 2, 3], "{numbers:?}");
 }
+
+#[tokio::test]
+async fn a_doubtful_match_becomes_a_new_request_flagged_for_agents() {
+    let server = TestServer::start().await;
+    let (_, first) = submit(&server, &report_at("voirie", RENNES.0, RENNES.1)).await;
+    // 45 m away with a poor GPS fix (80 m): beyond voirie's 30 m radius, within the widening.
+    let p = offset(RENNES, 180.0, 45.0);
+    let mut report = report_at("voirie", p.0, p.1);
+    report["accuracy_m"] = 80.0.into();
+    let (status, second) = submit(&server, &report).await;
+    assert_eq!(status, 201);
+    assert_eq!(second["deduplicated"], false);
+    assert_ne!(second["request_number"], first["request_number"]);
+    let (flag, score): (Option<String>, Option<f32>) = sqlx::query_as(
+        "SELECT d.number, r.dedup_score FROM requests r LEFT JOIN requests d ON d.id = r.possible_duplicate_of
+          WHERE r.number = $1",
+    )
+    .bind(second["request_number"].as_str().unwrap())
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(flag.as_deref(), first["request_number"].as_str());
+    let score = score.unwrap();
+    assert!((0.45..0.75).contains(&score), "{score}");
+    // Agents see it; the citizen's timeline does not.
+    let view: serde_json::Value = server
+        .client
+        .get(second["status_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<_> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(kinds, vec!["created"]);
+}
+
+#[tokio::test]
+async fn the_same_photo_taken_across_the_street_joins_the_request() {
+    use guichet_tests::fixtures;
+    let server = TestServer::start().await;
+    let photo = fixtures::encode_jpeg(&fixtures::photo_like_image(800, 600), 85);
+    let send = |report: serde_json::Value, photos: Vec<(&'static str, Vec<u8>)>| {
+        let server = &server;
+        async move {
+            let r = server
+                .client
+                .post(server.url("/api/v1/reports"))
+                .multipart(guichet_tests::multipart(&report, &photos))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let first = send(
+        report_at("voirie", RENNES.0, RENNES.1),
+        vec![("a.jpg", photo.clone())],
+    )
+    .await;
+    // 40 m: beyond voirie's radius (30 m + 8 m of GPS accuracy) ...
+    let p = offset(RENNES, 90.0, 40.0);
+    // ... so without a photo it is another incident,
+    let without = send(report_at("voirie", p.0, p.1), vec![]).await;
+    assert_eq!(without["deduplicated"], false);
+    // but with a near-identical photo it is the same one.
+    let q = offset(RENNES, 270.0, 40.0);
+    let with = send(report_at("voirie", q.0, q.1), vec![("b.jpg", photo)]).await;
+    assert_eq!(with["deduplicated"], true, "{with}");
+    assert_eq!(with["request_number"], first["request_number"]);
+}

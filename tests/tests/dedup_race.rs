@@ -1,0 +1,95 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+//! Dedup across instances: two `guichet serve` processes on one database receive reports of
+//! the same incident at the same moment; the grid-cell advisory locks make them agree.
+
+use guichet_shared::geo::{LatLon, destination};
+use guichet_tests::{RENNES, ServerProcess, TestDb, multipart, report_at};
+
+async fn submit_all(
+    servers: &[ServerProcess],
+    reports: &[serde_json::Value],
+) -> Vec<serde_json::Value> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+    let sends = reports.iter().enumerate().map(|(i, report)| {
+        let url = servers[i % servers.len()].url("/api/v1/reports");
+        let client = client.clone();
+        async move {
+            let response = client
+                .post(url)
+                .multipart(multipart(report, &[]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    });
+    futures::future::join_all(sends).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_incident_reported_100_times_through_two_instances_is_one_request() {
+    let db = TestDb::new().await;
+    let servers = [
+        ServerProcess::start(&db).await,
+        ServerProcess::start(&db).await,
+    ];
+    let origin = LatLon::new(RENNES.0, RENNES.1);
+    let reports: Vec<_> = (0..100)
+        .map(|i| {
+            // Jittered within 10 m, as GPS fixes of one pothole are.
+            let p = destination(origin, f64::from(i) * 37.0 % 360.0, f64::from(i % 11));
+            report_at("voirie", p.lat, p.lon)
+        })
+        .collect();
+    let receipts = submit_all(&servers, &reports).await;
+    let numbers: std::collections::HashSet<_> = receipts
+        .iter()
+        .map(|r| r["request_number"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(numbers.len(), 1, "{numbers:?}");
+    assert_eq!(
+        receipts
+            .iter()
+            .filter(|r| r["deduplicated"] == false)
+            .count(),
+        1
+    );
+    let (requests, reports_count): (i64, i32) =
+        sqlx::query_as("SELECT count(*), max(report_count) FROM requests")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((requests, reports_count), (1, 100));
+    assert_eq!(db.count("reports").await, 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reports_300_m_apart_are_100_requests() {
+    let db = TestDb::new().await;
+    let servers = [
+        ServerProcess::start(&db).await,
+        ServerProcess::start(&db).await,
+    ];
+    // A 10 × 10 grid with 300 m spacing around the centre of Rennes.
+    let origin = LatLon::new(48.095, -1.705);
+    let reports: Vec<_> = (0..100)
+        .map(|i| {
+            let row = destination(origin, 0.0, f64::from(i / 10) * 300.0);
+            let p = destination(row, 90.0, f64::from(i % 10) * 300.0);
+            report_at("voirie", p.lat, p.lon)
+        })
+        .collect();
+    let receipts = submit_all(&servers, &reports).await;
+    assert!(receipts.iter().all(|r| r["deduplicated"] == false));
+    assert_eq!(db.count("requests").await, 100);
+    let flagged: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM requests WHERE possible_duplicate_of IS NOT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(flagged, 0);
+}
