@@ -6,9 +6,9 @@
 //! referenced are removed again (unless another report uses the same content).
 
 use bytes::Bytes;
-use guichet_shared::api::{PhotoLinks, ReportReceipt, ReportSubmission};
+use guichet_shared::api::{Contact, PhotoLinks, ReportReceipt, ReportSubmission};
 use guichet_shared::phase::{Lang, Phase};
-use guichet_shared::validation::{FieldError, validate_report};
+use guichet_shared::validation::{FieldError, validate_contact, validate_report};
 use rand::Rng;
 use time::OffsetDateTime;
 
@@ -40,6 +40,10 @@ pub enum IntakeError {
     Photo { index: usize, source: PhotoError },
     #[error("photo processing is saturated")]
     Busy(GateBusy),
+    #[error("no request has this number")]
+    RequestNotFound,
+    #[error("the request is {phase}: it takes no more reports")]
+    RequestClosed { phase: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -316,6 +320,86 @@ async fn store_report(
         db::intake::insert_event(&mut tx, request_id, "co_report", true, "citizen", &data).await?;
     }
 
+    let receipt = receipt_json(state, request, deduplicated, links, received_at, lang)?;
+    db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
+    tx.commit().await?;
+    state.metrics.report_stored(deduplicated);
+    Ok(Submitted::Created(receipt))
+}
+
+/// "Me too": a co-report without photo of an open request, by its number. Idempotent by
+/// client id like every report.
+pub async fn support(
+    state: &AppState,
+    number: &str,
+    client_id: uuid::Uuid,
+    contact: Option<&Contact>,
+    channel: &'static str,
+    lang: Lang,
+) -> Result<Submitted, IntakeError> {
+    let mut errors = Vec::new();
+    if let Some(contact) = contact {
+        validate_contact(&mut errors, "contact", contact);
+    }
+    if !errors.is_empty() {
+        return Err(IntakeError::Invalid(errors));
+    }
+    if let Some(receipt) = db::intake::stored_receipt(&state.db, client_id).await? {
+        return Ok(Submitted::Replayed(receipt));
+    }
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    db::intake::lock_client_id(&mut tx, client_id).await?;
+    if let Some(receipt) = db::intake::stored_receipt_in_tx(&mut tx, client_id).await? {
+        return Ok(Submitted::Replayed(receipt));
+    }
+    let target = db::intake::support_target(&mut tx, number)
+        .await?
+        .ok_or(IntakeError::RequestNotFound)?;
+    let phase = Phase::parse(&target.phase).unwrap_or(Phase::Closed);
+    let (Some(lat), Some(lon)) = (target.lat, target.lon) else {
+        return Err(IntakeError::RequestNotFound);
+    };
+    if !phase.is_open() {
+        return Err(IntakeError::RequestClosed {
+            phase: target.phase,
+        });
+    }
+    let request = db::intake::count_report(&mut tx, target.id).await?;
+    let (report_id, received_at) = db::intake::insert_report(
+        &mut tx,
+        &db::intake::NewReportRow {
+            client_id,
+            request_id: target.id,
+            channel,
+            lat,
+            lon,
+            accuracy_m: None,
+            description: "",
+            address: None,
+            observed_at: None,
+            contact_email: contact.and_then(|c| c.email.as_deref()),
+            contact_name: contact.and_then(|c| c.name.as_deref()),
+            deduplicated: true,
+        },
+    )
+    .await?;
+    let data = serde_json::json!({ "report_count": request.report_count, "support": true });
+    db::intake::insert_event(&mut tx, target.id, "co_report", true, "citizen", &data).await?;
+    let receipt = receipt_json(state, request, true, Vec::new(), received_at, lang)?;
+    db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    state.metrics.report_stored(true);
+    Ok(Submitted::Created(receipt))
+}
+
+fn receipt_json(
+    state: &AppState,
+    request: db::intake::AttachedRequest,
+    deduplicated: bool,
+    photos: Vec<PhotoLinks>,
+    received_at: OffsetDateTime,
+    lang: Lang,
+) -> Result<serde_json::Value, DbError> {
     let phase = Phase::parse(&request.phase).unwrap_or(Phase::Received);
     let receipt = ReportReceipt {
         status_url: format!(
@@ -328,14 +412,10 @@ async fn store_report(
         phase,
         deduplicated,
         report_count: request.report_count,
-        photos: links,
+        photos,
         received_at,
     };
-    let receipt = serde_json::to_value(&receipt).map_err(|e| DbError::Data(e.to_string()))?;
-    db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
-    tx.commit().await?;
-    state.metrics.report_stored(deduplicated);
-    Ok(Submitted::Created(receipt))
+    serde_json::to_value(&receipt).map_err(|e| DbError::Data(e.to_string()))
 }
 
 fn photo_row(p: &ProcessedPhoto) -> PhotoRow {

@@ -8,6 +8,7 @@ pub mod db;
 pub mod dedup;
 pub mod demo;
 pub mod http;
+pub mod incidents;
 pub mod inflight;
 pub mod intake;
 pub mod metrics;
@@ -28,12 +29,18 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(outbox::run_worker(state.clone(), stop_rx));
+    let worker = tokio::spawn(outbox::run_worker(state.clone(), stop_rx.clone()));
+    let sync = tokio::spawn(incidents::run_sync(
+        state.incidents.clone(),
+        state.db.clone(),
+        stop_rx,
+    ));
     let app = http::router(state);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    let _ = sync.await;
     served
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::config::Config;
+use crate::incidents::IncidentCache;
 use crate::inflight::InFlight;
 use crate::metrics::Metrics;
 use crate::photos::{LocalDiskStore, PhotoGate, PhotoStore};
@@ -18,6 +19,7 @@ pub struct AppState {
     pub photo_gate: PhotoGate,
     pub metrics: Arc<Metrics>,
     pub in_flight: Arc<InFlight>,
+    pub incidents: Arc<IncidentCache>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             photo_gate,
             metrics: Arc::new(Metrics::default()),
             in_flight: Arc::new(InFlight::default()),
+            incidents: Arc::new(IncidentCache::default()),
         }
     }
 

@@ -8,5 +8,6 @@ pub mod dedup;
 pub mod geo;
 pub mod phase;
 pub mod phash;
+pub mod spatial;
 pub mod timeline;
 pub mod validation;

@@ -111,7 +111,8 @@ pub fn report_position(report: &ReportSubmission) -> LatLon {
     LatLon::new(report.lat, report.lon)
 }
 
-fn validate_contact(errors: &mut Vec<FieldError>, prefix: &str, contact: &Contact) {
+/// Checks a contact block; errors are reported under `prefix.email` and `prefix.name`.
+pub fn validate_contact(errors: &mut Vec<FieldError>, prefix: &str, contact: &Contact) {
     if let Some(email) = &contact.email {
         let field = format!("{prefix}.email");
         if email.chars().count() > MAX_EMAIL_CHARS {

@@ -219,8 +219,26 @@ impl TestServer {
         tokio::spawn(guichet_server::serve(listener, state, async move {
             let _ = rx.await;
         }));
+        let base = format!("http://{addr}");
+        let probe = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        // Ready once the incident index is loaded.
+        while probe
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .ok()
+            != Some(true)
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "test server not ready"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         TestServer {
-            base: format!("http://{addr}"),
+            base,
             db,
             data_dir,
             client: reqwest::Client::builder()

@@ -355,3 +355,25 @@ pub async fn photo_key_in_use(pool: &PgPool, key: &str) -> Result<bool, DbError>
     .fetch_one(pool)
     .await?)
 }
+
+/// A request that a "me too" may support, locked for the rest of the transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SupportTarget {
+    pub id: i64,
+    pub phase: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+pub async fn support_target(
+    tx: &mut PgConnection,
+    number: &str,
+) -> Result<Option<SupportTarget>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, phase, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon
+           FROM requests WHERE number = $1 FOR UPDATE",
+    )
+    .bind(number)
+    .fetch_optional(tx)
+    .await?)
+}

@@ -2,6 +2,7 @@
 //! Handlers and the CLI call these functions; they never build SQL themselves.
 
 pub mod catalogue;
+pub mod incidents;
 pub mod intake;
 pub mod outbox;
 pub mod requests;

@@ -2,12 +2,16 @@
 //! lives in the file named after its resource.
 
 mod catalogue;
+mod incidents;
 mod media;
 mod middleware;
+mod nearby;
 mod ops;
+mod params;
 pub mod problem;
 mod reports;
 mod requests;
+mod support;
 
 use std::time::Duration;
 
@@ -31,7 +35,10 @@ pub fn router(state: AppState) -> Router {
             "/reports",
             post(reports::submit).layer(DefaultBodyLimit::max(report_limit)),
         )
-        .route("/requests/{number}", get(requests::public_view));
+        .route("/reports/nearby", get(nearby::nearby))
+        .route("/requests/{number}", get(requests::public_view))
+        .route("/requests/{number}/support", post(support::support))
+        .route("/incidents", get(incidents::incidents));
 
     Router::new()
         .nest("/api/v1", api)

@@ -18,7 +18,14 @@ pub async fn healthz() -> impl IntoResponse {
 
 pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     match tokio::time::timeout(Duration::from_secs(2), db::ping(&state.db)).await {
-        Ok(Ok(())) => Ok(Json(json!({ "status": "ready", "database": "ok" }))),
+        Ok(Ok(())) if !state.incidents.is_loaded() => Err(ApiError::unavailable(
+            &"the incident index is still loading",
+        )),
+        Ok(Ok(())) => Ok(Json(json!({
+            "status": "ready",
+            "database": "ok",
+            "incidents_indexed": state.incidents.len(),
+        }))),
         Ok(Err(e)) => Err(ApiError::unavailable(&e)),
         Err(_) => Err(ApiError::unavailable(&"database ping timed out")),
     }

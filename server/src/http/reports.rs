@@ -332,6 +332,10 @@ fn intake_error(e: IntakeError, state: &AppState) -> ApiError {
         IntakeError::Busy(busy) => ApiError::busy(busy.retry_after_secs),
         IntakeError::Store(e) => ApiError::internal(&e),
         IntakeError::Db(e) => e.into(),
+        // Only "me too" targets a request by number.
+        e @ (IntakeError::RequestNotFound | IntakeError::RequestClosed { .. }) => {
+            ApiError::internal(&e)
+        }
     }
 }
 

@@ -1,0 +1,111 @@
+//! Reads for the in-memory index of open incidents and for the public read paths
+//! ("already reported?", the map) that complete what the index holds.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::DbError;
+
+/// An open geolocated request, as the index keeps it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub demarche_code: String,
+    pub phase: String,
+    pub created_at_unix: i64,
+}
+
+const SELECT_INCIDENT: &str =
+    "SELECT id, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon,
+        demarche_code, phase, extract(epoch FROM created_at)::int8 AS created_at_unix
+   FROM requests";
+
+/// Every open geolocated request (start-up load and reload after a lost connection).
+pub async fn open_incidents(pool: &PgPool) -> Result<Vec<IncidentRow>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT_INCIDENT}
+          WHERE phase IN ('received', 'in_progress', 'waiting_for_citizen')
+            AND location IS NOT NULL"
+    ))
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The request if it is open and geolocated (`None`: drop it from the index).
+pub async fn open_incident(pool: &PgPool, id: i64) -> Result<Option<IncidentRow>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT_INCIDENT}
+          WHERE id = $1 AND location IS NOT NULL
+            AND phase IN ('received', 'in_progress', 'waiting_for_citizen')"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// What the public read paths show of a request besides its position.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentDetail {
+    pub id: i64,
+    pub number: String,
+    pub demarche_code: String,
+    pub demarche_title: String,
+    pub phase: String,
+    pub report_count: i32,
+    pub created_at: OffsetDateTime,
+    /// Thumbnail of the first photo of its first report with a photo.
+    pub thumb_key: Option<String>,
+}
+
+pub async fn details(pool: &PgPool, ids: &[i64]) -> Result<Vec<IncidentDetail>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.number, r.demarche_code, dr.title AS demarche_title, r.phase,
+                r.report_count, r.created_at,
+                (SELECT p.thumb_key FROM reports rp JOIN photos p ON p.report_id = rp.id
+                  WHERE rp.request_id = r.id ORDER BY rp.id, p.position LIMIT 1) AS thumb_key
+           FROM requests r
+           JOIN demarche_revisions dr
+             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
+          WHERE r.id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Numbers and report counts of requests, for map points.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MapPointInfo {
+    pub id: i64,
+    pub number: String,
+    pub report_count: i32,
+}
+
+pub async fn map_points(pool: &PgPool, ids: &[i64]) -> Result<Vec<MapPointInfo>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, number, report_count FROM requests WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// The démarche codes whose reports may merge with `code`'s: itself and its dedup group.
+pub async fn dedup_family(pool: &PgPool, code: &str) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT d.code FROM demarches d
+           JOIN demarche_revisions r
+             ON r.demarche_code = d.code AND r.revision = d.current_revision
+          WHERE d.code = $1
+             OR r.dedup_group = (SELECT r2.dedup_group FROM demarches d2
+                                   JOIN demarche_revisions r2
+                                     ON r2.demarche_code = d2.code
+                                    AND r2.revision = d2.current_revision
+                                  WHERE d2.code = $1)",
+    )
+    .bind(code)
+    .fetch_all(pool)
+    .await?)
+}

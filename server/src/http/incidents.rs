@@ -1,0 +1,249 @@
+//! `GET /api/v1/incidents?bbox=minLon,minLat,maxLon,maxLat&zoom=Z[&category=][&status=]`:
+//! open incidents of a map viewport as an RFC 7946 GeoJSON FeatureCollection. At low zoom the
+//! server clusters them (count, position, the zoom at which each cluster splits), so no answer
+//! has more than about 2,000 features whatever the viewport.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use guichet_shared::phase::Phase;
+use guichet_shared::spatial::{Bbox, MapFeature};
+use guichet_shared::validation::FieldError;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiError, params};
+use crate::db;
+use crate::incidents::{phase_code, phase_of_code};
+use crate::state::AppState;
+
+/// Larger viewports are not a city map: 5° is a French region.
+pub const MAX_BBOX_SPAN_DEG: f64 = 5.0;
+pub const MAX_ZOOM: u8 = 22;
+
+#[derive(Deserialize)]
+pub struct IncidentsQuery {
+    bbox: Option<String>,
+    zoom: Option<String>,
+    category: Option<String>,
+    status: Option<String>,
+}
+
+pub async fn incidents(
+    State(state): State<AppState>,
+    Query(q): Query<IncidentsQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bbox = params::required("bbox", q.bbox.as_deref()).and_then(parse_bbox);
+    let zoom = params::required("zoom", q.zoom.as_deref()).and_then(parse_zoom);
+    let (bbox, zoom) = match (bbox, zoom) {
+        (Ok(b), Ok(z)) => (b, z),
+        (b, z) => {
+            let errors: Vec<FieldError> = b.err().into_iter().chain(z.err()).collect();
+            let code = errors.first().map_or("validation-failed", |e| e.code);
+            let mut p = ApiError::validation(errors);
+            if matches!(
+                code,
+                "invalid-bbox" | "bbox-too-large" | "zoom-out-of-range"
+            ) {
+                p.code = code;
+            }
+            return Err(p);
+        }
+    };
+    let category = match q
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => None,
+        Some(code) => {
+            let known = db::catalogue::find_for_intake(&state.db, code)
+                .await?
+                .is_some_and(|d| d.geolocated);
+            if !known {
+                let mut p = ApiError::validation(vec![FieldError::new(
+                    "category",
+                    "unknown-category",
+                    format!("{code:?} is not a geolocated démarche of the catalogue"),
+                )]);
+                p.code = "unknown-category";
+                return Err(p);
+            }
+            // No number yet: no open incident of that category anywhere.
+            Some(
+                state
+                    .incidents
+                    .category_numbers(&[code.to_owned()])
+                    .first()
+                    .copied()
+                    .unwrap_or(u16::MAX),
+            )
+        }
+    };
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match Phase::parse(s).filter(|p| p.is_open()) {
+            Some(p) => Some(phase_code(p.as_str())),
+            None => {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "status",
+                    "invalid-status",
+                    "status must be one of received, in_progress, waiting_for_citizen (the map shows open incidents)",
+                )]));
+            }
+        },
+    };
+
+    let features = state.incidents.features(bbox, zoom, category, status);
+    let point_ids: Vec<i64> = features
+        .iter()
+        .filter_map(|f| match f {
+            MapFeature::Point(i) => Some(i.id),
+            MapFeature::Cluster { .. } => None,
+        })
+        .collect();
+    let info: HashMap<i64, db::incidents::MapPointInfo> = if point_ids.is_empty() {
+        HashMap::new()
+    } else {
+        db::incidents::map_points(&state.db, &point_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    };
+    let geojson: Vec<serde_json::Value> = features
+        .into_iter()
+        .filter_map(|f| match f {
+            MapFeature::Cluster {
+                count,
+                lat,
+                lon,
+                expansion_zoom,
+            } => Some(json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [round7(lon), round7(lat)] },
+                "properties": {
+                    "kind": "cluster",
+                    "cluster": true,
+                    "count": count,
+                    "point_count": count,
+                    "expansion_zoom": expansion_zoom,
+                },
+            })),
+            MapFeature::Point(i) => {
+                // Gone from the database since the index saw it: leave it out.
+                let p = info.get(&i.id)?;
+                Some(json!({
+                    "type": "Feature",
+                    "id": p.number,
+                    "geometry": { "type": "Point", "coordinates": [round7(i.lon), round7(i.lat)] },
+                    "properties": {
+                        "kind": "incident",
+                        "request_number": p.number,
+                        "category": state.incidents.category_code(i.category),
+                        "phase": phase_of_code(i.status).map(|ph| ph.as_str()),
+                        "report_count": p.report_count,
+                    },
+                }))
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/geo+json"),
+            (header::CACHE_CONTROL, "public, max-age=15"),
+        ],
+        json!({ "type": "FeatureCollection", "features": geojson }).to_string(),
+    ))
+}
+
+/// RFC 7946 advises no more than 7 decimals (about 1 cm).
+fn round7(v: f64) -> f64 {
+    (v * 1e7).round() / 1e7
+}
+
+fn parse_bbox(text: &str) -> Result<Bbox, FieldError> {
+    let parts: Vec<&str> = text.split(',').collect();
+    if parts.len() != 4 {
+        return Err(FieldError::new(
+            "bbox",
+            "invalid-bbox",
+            "bbox is minLon,minLat,maxLon,maxLat",
+        ));
+    }
+    let invalid = |m: &str| FieldError::new("bbox", "invalid-bbox", m.to_owned());
+    let n = |s: &str| {
+        params::number("bbox", s).map_err(|_| invalid("bbox values must be finite numbers"))
+    };
+    let (min_lon, min_lat, max_lon, max_lat) =
+        (n(parts[0])?, n(parts[1])?, n(parts[2])?, n(parts[3])?);
+    for lon in [min_lon, max_lon] {
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(invalid("longitudes must be between -180 and 180"));
+        }
+    }
+    for lat in [min_lat, max_lat] {
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(invalid("latitudes must be between -90 and 90"));
+        }
+    }
+    if min_lon >= max_lon || min_lat >= max_lat {
+        return Err(invalid(
+            "bbox is inverted or empty: minLon < maxLon and minLat < maxLat",
+        ));
+    }
+    if max_lon - min_lon > MAX_BBOX_SPAN_DEG || max_lat - min_lat > MAX_BBOX_SPAN_DEG {
+        return Err(FieldError::new(
+            "bbox",
+            "bbox-too-large",
+            format!("a viewport spans at most {MAX_BBOX_SPAN_DEG}° in each direction"),
+        ));
+    }
+    Ok(Bbox {
+        min_lon,
+        min_lat,
+        max_lon,
+        max_lat,
+    })
+}
+
+fn parse_zoom(text: &str) -> Result<u8, FieldError> {
+    text.trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|z| *z <= MAX_ZOOM)
+        .ok_or_else(|| {
+            FieldError::new(
+                "zoom",
+                "zoom-out-of-range",
+                format!("zoom must be an integer from 0 to {MAX_ZOOM}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_parsing_refuses_inverted_nan_and_world_boxes() {
+        assert!(parse_bbox("-1.75,48.08,-1.60,48.15").is_ok());
+        let code = |t: &str| parse_bbox(t).err().map(|e| e.code);
+        assert_eq!(code("-1.60,48.08,-1.75,48.15"), Some("invalid-bbox"));
+        assert_eq!(code("-1.75,NaN,-1.60,48.15"), Some("invalid-bbox"));
+        assert_eq!(code("-180,-90,180,90"), Some("bbox-too-large"));
+        assert_eq!(code("1,2,3"), Some("invalid-bbox"));
+        assert_eq!(
+            parse_zoom("23").err().map(|e| e.code),
+            Some("zoom-out-of-range")
+        );
+        assert_eq!(
+            parse_zoom("-1").err().map(|e| e.code),
+            Some("zoom-out-of-range")
+        );
+        assert_eq!(parse_zoom("14").ok(), Some(14));
+    }
+}
