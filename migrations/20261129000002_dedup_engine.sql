@@ -4,6 +4,13 @@
 
 ALTER TABLE demarche_revisions ADD COLUMN dedup_group text;
 
+-- The dedup candidates of a report are the open requests of one démarche near a point: one
+-- GiST index on both (btree_gist lets GiST index the text column) answers that without
+-- visiting the other démarches' requests, which dominate in busy places.
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE INDEX requests_open_demarche_location_gist ON requests USING gist (demarche_code, location)
+    WHERE phase IN ('received', 'in_progress', 'waiting_for_citizen');
+
 -- 64-bit difference hash of the display variant, for photo similarity.
 ALTER TABLE photos ADD COLUMN phash bigint;
 

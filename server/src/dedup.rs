@@ -37,19 +37,20 @@ pub async fn decide(
     let radius = policy.fetch_radius_m(accuracy_m, !photo_hashes.is_empty());
     // Reports that may merge share a lock scope: the dedup group, or the démarche alone.
     let scope = policy.group.as_deref().unwrap_or(&demarche.code);
-    for key in lock_keys(scope, lat, lon, radius) {
-        db::intake::advisory_xact_lock(tx, key).await?;
+    db::intake::advisory_xact_locks(tx, &lock_keys(scope, lat, lon, radius)).await?;
+    // One indexed query per démarche of the family (a group has a handful).
+    let family = match policy.group.as_deref() {
+        Some(group) => db::intake::dedup_group_members(tx, group).await?,
+        None => Vec::new(),
+    };
+    let mut rows =
+        db::intake::dedup_candidates(tx, &demarche.code, lat, lon, radius, policy.window_days)
+            .await?;
+    for code in family.iter().filter(|c| **c != demarche.code) {
+        rows.extend(
+            db::intake::dedup_candidates(tx, code, lat, lon, radius, policy.window_days).await?,
+        );
     }
-    let rows = db::intake::dedup_candidates(
-        tx,
-        &demarche.code,
-        policy.group.as_deref(),
-        lat,
-        lon,
-        radius,
-        policy.window_days,
-    )
-    .await?;
     let candidates: Vec<Candidate> = rows
         .into_iter()
         .map(|r| Candidate {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use futures::TryStreamExt;
 use guichet_shared::phase::Phase;
 use guichet_shared::spatial::{Bbox, Incident, IncidentIndex, MapFeature};
 use sqlx::PgPool;
@@ -81,8 +82,11 @@ impl IncidentCache {
     /// Replaces the whole index with the open requests of the database.
     pub async fn reload(&self, pool: &PgPool) -> Result<usize, DbError> {
         let started = Instant::now();
-        let rows = db::incidents::open_incidents(pool).await?;
-        let incidents: Vec<Incident> = rows.iter().map(|r| self.to_incident(r)).collect();
+        let mut incidents = Vec::new();
+        let mut rows = db::incidents::open_incidents(pool);
+        while let Some(row) = rows.try_next().await.map_err(DbError::from)? {
+            incidents.push(self.to_incident(&row));
+        }
         let (index, rejected) = IncidentIndex::bulk_load(incidents);
         for bad in rejected {
             tracing::warn!(

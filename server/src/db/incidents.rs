@@ -22,16 +22,19 @@ const SELECT_INCIDENT: &str =
         demarche_code, phase, extract(epoch FROM created_at)::int8 AS created_at_unix
    FROM requests";
 
-/// Every open geolocated request (start-up load and reload after a lost connection).
-pub async fn open_incidents(pool: &PgPool) -> Result<Vec<IncidentRow>, DbError> {
-    Ok(sqlx::query_as(&format!(
-        "{SELECT_INCIDENT}
-          WHERE phase IN ('received', 'in_progress', 'waiting_for_citizen')
-            AND location IS NOT NULL"
-    ))
-    .fetch_all(pool)
-    .await?)
+/// Every open geolocated request (start-up load and reload after a lost connection), as a
+/// stream: a million rows are turned into index entries one by one, never held all at once.
+pub fn open_incidents(
+    pool: &PgPool,
+) -> impl futures::Stream<Item = Result<IncidentRow, sqlx::Error>> + '_ {
+    sqlx::query_as(OPEN_INCIDENTS).fetch(pool)
 }
+
+const OPEN_INCIDENTS: &str =
+    "SELECT id, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon,
+        demarche_code, phase, extract(epoch FROM created_at)::int8 AS created_at_unix
+   FROM requests
+  WHERE phase IN ('received', 'in_progress', 'waiting_for_citizen') AND location IS NOT NULL";
 
 /// The request if it is open and geolocated (`None`: drop it from the index).
 pub async fn open_incident(pool: &PgPool, id: i64) -> Result<Option<IncidentRow>, DbError> {

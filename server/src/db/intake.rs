@@ -42,12 +42,16 @@ pub async fn lock_client_id(tx: &mut PgConnection, client_id: Uuid) -> Result<()
     Ok(())
 }
 
-/// A transaction-scoped advisory lock (released at commit or rollback).
-pub async fn advisory_xact_lock(tx: &mut PgConnection, key: i64) -> Result<(), DbError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(key)
-        .execute(tx)
-        .await?;
+/// Transaction-scoped advisory locks (released at commit or rollback), taken one after the
+/// other in the order given — callers pass them sorted so that no two transactions wait on each
+/// other in a cycle. One round trip: a function scan yields the array's elements in order.
+pub async fn advisory_xact_locks(tx: &mut PgConnection, keys: &[i64]) -> Result<(), DbError> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) WITH ORDINALITY AS t(k, i)",
+    )
+    .bind(keys)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
@@ -63,41 +67,58 @@ pub struct CandidateRow {
     pub photo_hashes: Vec<i64>,
 }
 
-/// Open requests of the démarche (or of its dedup group) within `radius_m` metres on the
-/// sphere, created in the last `window_days` days, nearest first.
+/// Open requests of one démarche within `radius_m` metres on the sphere, created in the last
+/// `window_days` days, nearest first (at most 20).
 pub async fn dedup_candidates(
     tx: &mut PgConnection,
     demarche: &str,
-    group: Option<&str>,
     lat: f64,
     lon: f64,
     radius_m: f64,
     window_days: i32,
 ) -> Result<Vec<CandidateRow>, DbError> {
     Ok(sqlx::query_as(
-        "WITH p AS (SELECT ST_SetSRID(ST_MakePoint($4, $3), 4326)::geography AS g)
-         SELECT r.id, r.demarche_code, dr.dedup_group,
-                ST_Distance(r.location, p.g) AS distance_m,
-                extract(epoch FROM now() - r.created_at)::float8 / 86400 AS age_days,
+        "WITH p AS (SELECT ST_SetSRID(ST_MakePoint($3, $2), 4326)::geography AS g),
+              near AS (
+                SELECT r.id, r.demarche_code, r.demarche_revision, r.location <-> p.g AS knn,
+                       ST_Distance(r.location, p.g) AS distance_m,
+                       extract(epoch FROM now() - r.created_at)::float8 / 86400 AS age_days
+                  FROM requests r, p
+                 WHERE r.demarche_code = $1
+                   AND r.phase IN ('received', 'in_progress', 'waiting_for_citizen')
+                   AND ST_DWithin(r.location, p.g, $4)
+                   AND r.created_at > now() - make_interval(days => $5)
+                 ORDER BY r.location <-> p.g
+                 LIMIT 20)
+         SELECT n.id, n.demarche_code, dr.dedup_group, n.distance_m, n.age_days,
                 ARRAY(SELECT ph.phash FROM photos ph JOIN reports rp ON rp.id = ph.report_id
-                       WHERE rp.request_id = r.id AND ph.phash IS NOT NULL) AS photo_hashes
-           FROM requests r
+                       WHERE rp.request_id = n.id AND ph.phash IS NOT NULL) AS photo_hashes
+           FROM near n
            JOIN demarche_revisions dr
-             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision,
-                p
-          WHERE r.phase IN ('received', 'in_progress', 'waiting_for_citizen')
-            AND ST_DWithin(r.location, p.g, $5)
-            AND (r.demarche_code = $1 OR ($2::text IS NOT NULL AND dr.dedup_group = $2))
-            AND r.created_at > now() - make_interval(days => $6)
-          ORDER BY r.location <-> p.g
-          LIMIT 20",
+             ON dr.demarche_code = n.demarche_code AND dr.revision = n.demarche_revision
+          ORDER BY n.knn",
     )
     .bind(demarche)
-    .bind(group)
     .bind(lat)
     .bind(lon)
     .bind(radius_m)
     .bind(window_days)
+    .fetch_all(tx)
+    .await?)
+}
+
+/// The démarche codes of a dedup group.
+pub async fn dedup_group_members(
+    tx: &mut PgConnection,
+    group: &str,
+) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT d.code FROM demarches d
+           JOIN demarche_revisions r ON r.demarche_code = d.code AND r.revision = d.current_revision
+          WHERE r.dedup_group = $1 AND d.active
+          ORDER BY d.code",
+    )
+    .bind(group)
     .fetch_all(tx)
     .await?)
 }
