@@ -22,6 +22,8 @@ pub struct Config {
     pub photos: PhotoLimits,
     /// Dedup score thresholds (`GUICHET_DEDUP_AUTO_MERGE`, `GUICHET_DEDUP_REVIEW`).
     pub dedup: Thresholds,
+    /// The built citizen web app, served at `/` (`GUICHET_UI_DIR`).
+    pub ui_dir: PathBuf,
 }
 
 /// Limits applied to uploaded photos before anything expensive happens.
@@ -102,6 +104,7 @@ struct FileConfig {
     photo_queue: Option<usize>,
     dedup_auto_merge: Option<f64>,
     dedup_review: Option<f64>,
+    ui_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -202,6 +205,10 @@ impl Config {
             db_pool_size,
             photos,
             dedup,
+            ui_dir: env("GUICHET_UI_DIR")
+                .map(PathBuf::from)
+                .or(file.ui_dir)
+                .unwrap_or_else(|| PathBuf::from("mobile/ui/dist")),
         })
     }
 }

@@ -209,6 +209,7 @@ impl TestServer {
             db_pool_size: 16,
             photos: PhotoLimits::default(),
             dedup: Default::default(),
+            ui_dir: std::path::PathBuf::from("../mobile/ui/dist"),
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)

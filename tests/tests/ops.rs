@@ -124,3 +124,56 @@ async fn unknown_urls_and_methods_are_problems() {
         .unwrap();
     expect_problem(wrong, 405, "method-not-allowed").await;
 }
+
+#[tokio::test]
+async fn the_citizen_web_app_is_served_at_the_root() {
+    let ui = std::env::temp_dir().join(format!("guichet-ui-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(ui.join("assets")).unwrap();
+    std::fs::write(
+        ui.join("index.html"),
+        "<!doctype html><html lang=\"fr\"><title>Guichet</title></html>",
+    )
+    .unwrap();
+    std::fs::write(ui.join("assets/app.js"), "console.log('hi')").unwrap();
+    let dir = ui.clone();
+    let server = TestServer::start_with(move |c| c.ui_dir = dir).await;
+
+    let page = server.client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("<title>Guichet</title>")
+    );
+    let script = server
+        .client
+        .get(server.url("/assets/app.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    let missing = server
+        .client
+        .get(server.url("/assets/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(missing, 404, "not-found").await;
+    // The API keeps its own answers.
+    let api = server
+        .client
+        .get(server.url("/api/v1/catalogue"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 200);
+    let _ = std::fs::remove_dir_all(ui);
+}

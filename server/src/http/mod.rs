@@ -12,6 +12,7 @@ pub mod problem;
 mod reports;
 mod requests;
 mod support;
+mod ui;
 
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ pub use problem::ApiError;
 
 pub fn router(state: AppState) -> Router {
     let report_limit = state.report_body_limit();
+    let ui = ui::service(&state.config.ui_dir);
     let api = Router::new()
         .route("/catalogue", get(catalogue::list))
         .route(
@@ -46,7 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .fallback(middleware::not_found)
+        // The citizen web app (PWA) and its assets; unknown paths get the 404 problem.
+        .fallback_service(ui)
         .method_not_allowed_fallback(middleware::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
