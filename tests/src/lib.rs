@@ -221,23 +221,7 @@ impl TestServer {
             let _ = rx.await;
         }));
         let base = format!("http://{addr}");
-        let probe = reqwest::Client::new();
-        let started = std::time::Instant::now();
-        // Ready once the incident index is loaded.
-        while probe
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status().is_success())
-            .ok()
-            != Some(true)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "test server not ready"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_until_ready(&base).await;
         TestServer {
             base,
             db,
@@ -281,6 +265,23 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
                 out.push(p);
             }
         }
+    }
+}
+
+/// Waits for `/readyz` to answer 200: database reachable and incident index loaded.
+pub async fn wait_until_ready(base: &str) {
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    loop {
+        let ready = client.get(format!("{base}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{base} did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -402,22 +403,7 @@ impl ServerProcess {
             .spawn()
             .expect("start guichet serve");
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let started = std::time::Instant::now();
-        while client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status().is_success())
-            .ok()
-            != Some(true)
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "guichet serve did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_until_ready(&base).await;
         ServerProcess {
             base,
             child,
