@@ -11,3 +11,4 @@ pub mod phash;
 pub mod spatial;
 pub mod timeline;
 pub mod validation;
+pub mod workflow;
