@@ -1,0 +1,144 @@
+import './style.css';
+import { outbox, persistStorage } from './db';
+import { announce, h, replace } from './dom';
+import { lang, setLang, t } from './i18n';
+import { categoryScreen, detailsScreen, mineScreen, nearbyScreen, placeScreen, receiptScreen, type Screen } from './screens';
+import { draft, stopGps } from './state';
+import { onSync, startSync } from './sync';
+
+const app = document.getElementById('app')!;
+
+// ---- the shell: skip link, header, offline banner, main, live region ----
+
+const skip = h('a', { class: 'skip-link', href: '#main' });
+skip.addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+  main.scrollIntoView();
+});
+const brand = h('a', { class: 'brand', href: '#/' });
+const navReport = h('a', { href: '#/', id: 'nav-report' });
+const navMine = h('a', { href: '#/mine', id: 'nav-mine' });
+const nav = h('nav', null, h('ul', null, h('li', null, navReport), h('li', null, navMine)));
+const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang-toggle' });
+const banner = h('p', { class: 'offline-banner', id: 'offline-banner', hidden: true });
+const main = h('main', { id: 'main', tabindex: '-1' });
+const live = h('div', { id: 'live', class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
+const footer = h('footer', null, h('p', null));
+
+replace(app,
+  skip,
+  h('header', { class: 'top' }, h('div', { class: 'bar' }, brand, langBtn), nav),
+  banner,
+  main,
+  footer,
+  live,
+);
+
+async function renderChrome(): Promise<void> {
+  document.documentElement.lang = lang();
+  skip.textContent = t('skip');
+  replace(brand, h('span', { class: 'brand-name' }, t('app.name')), h('span', { class: 'brand-tag' }, t('app.tagline')));
+  nav.setAttribute('aria-label', t('nav.label'));
+  navReport.textContent = t('nav.report');
+  const pending = (await outbox.all()).filter((i) => !i.failed).length;
+  replace(navMine, t('nav.mine'), pending ? h('span', { class: 'badge', id: 'pending-badge' }, t('nav.pending', { n: pending })) : null);
+  const other = lang() === 'fr' ? 'en' : 'fr';
+  langBtn.textContent = t('lang.switch');
+  langBtn.setAttribute('lang', other);
+  langBtn.setAttribute('aria-label', t('lang.switch.label'));
+  banner.textContent = t('net.offline');
+  banner.hidden = navigator.onLine !== false;
+  replace(footer, h('p', null, t('footer')));
+}
+
+langBtn.addEventListener('click', () => {
+  setLang(lang() === 'fr' ? 'en' : 'fr');
+  void renderChrome();
+  render(false);
+  langBtn.focus();
+});
+
+// ---- router ----
+
+let current: Screen | null = null;
+
+function go(hash: string): void {
+  if (location.hash === hash) render(true);
+  else location.hash = hash;
+}
+
+function screenFor(hash: string): Screen {
+  const path = hash.replace(/^#/, '') || '/';
+  const flow = ['/place', '/nearby', '/details'];
+  if (flow.includes(path) && !draft.category) return redirect('#/');
+  if ((path === '/nearby' || path === '/details') && !draft.place) return redirect('#/place');
+  if (path === '/nearby' && !draft.nearby.length) return redirect('#/details');
+  if (path === '/place') return placeScreen(go);
+  if (path === '/nearby') return nearbyScreen(go);
+  if (path === '/details') return detailsScreen(go);
+  if (path === '/mine') {
+    stopGps();
+    return mineScreen();
+  }
+  const m = path.match(/^\/receipt\/([0-9a-f-]{36})$/);
+  if (m) {
+    stopGps();
+    return receiptScreen(m[1]);
+  }
+  return categoryScreen(go);
+}
+
+function redirect(hash: string): Screen {
+  history.replaceState(null, '', hash);
+  return screenFor(hash);
+}
+
+function render(moveFocus: boolean): void {
+  current?.cleanup?.();
+  current = screenFor(location.hash);
+  replace(main, current.el);
+  document.title = `${current.title} — ${t('app.name')}`;
+  const path = location.hash.replace(/^#/, '') || '/';
+  const inFlow = path !== '/mine' && !path.startsWith('/receipt');
+  if (path === '/mine') navMine.setAttribute('aria-current', 'page');
+  else navMine.removeAttribute('aria-current');
+  if (inFlow) navReport.setAttribute('aria-current', 'page');
+  else navReport.removeAttribute('aria-current');
+  if (moveFocus) {
+    const title = main.querySelector<HTMLElement>('#screen-title');
+    (title ?? main).focus();
+    window.scrollTo(0, 0);
+  }
+}
+
+window.addEventListener('hashchange', () => {
+  // The skip link's own target is not a route.
+  if (!location.hash.startsWith('#/') && location.hash !== '') return;
+  render(true);
+});
+
+window.addEventListener('online', () => {
+  void renderChrome();
+  announce(t('status.online'));
+});
+window.addEventListener('offline', () => {
+  void renderChrome();
+  announce(t('status.offline'));
+});
+onSync((e) => {
+  if (e.type !== 'sending') void renderChrome();
+});
+
+setLang(lang());
+void renderChrome();
+render(false);
+startSync();
+void persistStorage();
+
+// ---- service worker (the app shell offline) ----
+if ('serviceWorker' in navigator && import.meta.env.PROD) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('./sw.js', { scope: './' }).catch((e) => console.warn('service worker', e));
+  });
+}
