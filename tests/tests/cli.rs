@@ -153,17 +153,9 @@ async fn serve_reads_a_toml_file_answers_and_stops_gracefully_on_sigterm() {
 
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    let ready = loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            break r;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    // Ready once the database answers and the incident index is loaded.
+    guichet_tests::wait_until_ready(&base).await;
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     assert!(dir.join("data").is_dir(), "the data directory is created");
 

@@ -80,7 +80,7 @@ pub async fn submit(
         Ok(Submitted::Replayed(receipt)) => {
             Ok((StatusCode::OK, axum::Json(receipt)).into_response())
         }
-        Err(e) => Err(intake_error(e, &state)),
+        Err(e) => Err(intake_error(e)),
     }
 }
 
@@ -302,7 +302,7 @@ fn key_before(bytes: &[u8], line: usize, column: usize) -> Option<String> {
     (!key.is_empty() && key.len() <= 64).then(|| key.to_owned())
 }
 
-fn intake_error(e: IntakeError, state: &AppState) -> ApiError {
+fn intake_error(e: IntakeError) -> ApiError {
     match e {
         IntakeError::Invalid(errors) => {
             if errors.iter().all(|f| f.code == "unknown-category") {
@@ -328,7 +328,7 @@ fn intake_error(e: IntakeError, state: &AppState) -> ApiError {
                 FieldError::new("lon", "outside-service-area", detail),
             ])
         }
-        IntakeError::Photo { index, source } => photo_error(index, &source, state),
+        IntakeError::Photo { index, source } => photo_error(index, &source),
         IntakeError::Busy(busy) => ApiError::busy(busy.retry_after_secs),
         IntakeError::Store(e) => ApiError::internal(&e),
         IntakeError::Db(e) => e.into(),
@@ -339,7 +339,7 @@ fn intake_error(e: IntakeError, state: &AppState) -> ApiError {
     }
 }
 
-fn photo_error(index: usize, e: &PhotoError, state: &AppState) -> ApiError {
+fn photo_error(index: usize, e: &PhotoError) -> ApiError {
     let field = format!("photo[{index}]");
     let (status, code, title) = match e {
         PhotoError::UnsupportedFormat { .. } => (
@@ -367,10 +367,7 @@ fn photo_error(index: usize, e: &PhotoError, state: &AppState) -> ApiError {
             "photo-corrupt",
             "Damaged photo",
         ),
-        PhotoError::Encode(_) => {
-            let _ = state;
-            return ApiError::internal(e);
-        }
+        PhotoError::Encode(_) => return ApiError::internal(e),
     };
     ApiError::field(status, code, title, &field, e.to_string())
 }
