@@ -8,6 +8,8 @@ pub mod dedup;
 pub mod geo;
 pub mod phase;
 pub mod phash;
+#[cfg(feature = "imaging")]
+pub mod pixels;
 pub mod spatial;
 pub mod timeline;
 pub mod validation;

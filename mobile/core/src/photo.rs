@@ -7,7 +7,9 @@
 
 use std::io::Cursor;
 
-use fast_image_resize as fir;
+use guichet_shared::pixels;
+pub use guichet_shared::pixels::fit_within;
+use guichet_shared::pixels::flatten_to_rgb;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -158,48 +160,9 @@ fn corrupt(e: image::ImageError) -> PhotoError {
     PhotoError::Corrupt(e.to_string())
 }
 
-/// Transparent areas (PNG screenshots, stickers) become white rather than black.
-fn flatten_to_rgb(image: DynamicImage) -> Vec<u8> {
-    if !image.color().has_alpha() {
-        return image.into_rgb8().into_raw();
-    }
-    let rgba = image.into_rgba8();
-    let mut out = Vec::with_capacity(rgba.as_raw().len() / 4 * 3);
-    for px in rgba.as_raw().chunks_exact(4) {
-        let a = u32::from(px[3]);
-        for &c in &px[..3] {
-            out.push(((u32::from(c) * a + 255 * (255 - a) + 127) / 255) as u8);
-        }
-    }
-    out
-}
-
-/// The size that fits `(w, h)` within a `max`×`max` box, keeping the aspect ratio and never
-/// enlarging.
-pub fn fit_within(w: u32, h: u32, max: u32) -> (u32, u32) {
-    let longest = w.max(h);
-    if longest <= max {
-        return (w, h);
-    }
-    let scale = f64::from(max) / f64::from(longest);
-    let nw = ((f64::from(w) * scale).round() as u32).clamp(1, max);
-    let nh = ((f64::from(h) * scale).round() as u32).clamp(1, max);
-    (nw, nh)
-}
-
+/// Resizes RGB pixels, as a preparation error.
 fn resize_rgb(pixels: Vec<u8>, w: u32, h: u32, nw: u32, nh: u32) -> Result<Vec<u8>, PhotoError> {
-    if (w, h) == (nw, nh) {
-        return Ok(pixels);
-    }
-    let src = fir::images::Image::from_vec_u8(w, h, pixels, fir::PixelType::U8x3)
-        .map_err(|e| PhotoError::Encode(format!("resize source: {e}")))?;
-    let mut dst = fir::images::Image::new(nw, nh, fir::PixelType::U8x3);
-    let options = fir::ResizeOptions::new()
-        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3));
-    fir::Resizer::new()
-        .resize(&src, &mut dst, &options)
-        .map_err(|e| PhotoError::Encode(format!("resize: {e}")))?;
-    Ok(dst.into_vec())
+    pixels::resize_rgb(pixels, w, h, nw, nh).map_err(PhotoError::Encode)
 }
 
 fn orient(
