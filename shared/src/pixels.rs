@@ -4,6 +4,7 @@
 
 use fast_image_resize as fir;
 use image::DynamicImage;
+use image::metadata::Orientation;
 
 /// The size that fits `(w, h)` within a `max`×`max` box, keeping the aspect ratio and never
 /// enlarging. A square box fits the same whatever the photo's orientation.
@@ -52,6 +53,24 @@ pub fn resize_rgb(pixels: Vec<u8>, w: u32, h: u32, nw: u32, nh: u32) -> Result<V
     Ok(dst.into_vec())
 }
 
+/// Turns RGB pixels upright according to an EXIF orientation; returns the new size.
+pub fn orient(
+    rgb: Vec<u8>,
+    w: u32,
+    h: u32,
+    orientation: Orientation,
+) -> Result<(Vec<u8>, u32, u32), String> {
+    if orientation == Orientation::NoTransforms {
+        return Ok((rgb, w, h));
+    }
+    let buffer = image::RgbImage::from_raw(w, h, rgb)
+        .ok_or_else(|| "pixel buffer size mismatch".to_owned())?;
+    let mut image = DynamicImage::ImageRgb8(buffer);
+    image.apply_orientation(orientation);
+    let (w, h) = (image.width(), image.height());
+    Ok((image.into_rgb8().into_raw(), w, h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +91,14 @@ mod tests {
         img.put_pixel(1, 0, image::Rgba([10, 20, 30, 255]));
         let rgb = flatten_to_rgb(DynamicImage::ImageRgba8(img));
         assert_eq!(rgb, vec![255, 255, 255, 10, 20, 30]);
+    }
+
+    #[test]
+    fn orientation_6_turns_landscape_into_portrait() {
+        let rgb = vec![0u8; 4 * 2 * 3];
+        let out = orient(rgb, 4, 2, Orientation::Rotate90).map(|(_, w, h)| (w, h));
+        assert_eq!(out, Ok((2, 4)));
+        assert!(orient(vec![0u8; 5], 4, 2, Orientation::Rotate90).is_err());
     }
 
     #[test]

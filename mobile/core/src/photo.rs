@@ -165,21 +165,14 @@ fn resize_rgb(pixels: Vec<u8>, w: u32, h: u32, nw: u32, nh: u32) -> Result<Vec<u
     pixels::resize_rgb(pixels, w, h, nw, nh).map_err(PhotoError::Encode)
 }
 
+/// Turns pixels upright, as a pipeline error.
 fn orient(
     rgb: Vec<u8>,
     w: u32,
     h: u32,
     orientation: Orientation,
 ) -> Result<(Vec<u8>, u32, u32), PhotoError> {
-    if orientation == Orientation::NoTransforms {
-        return Ok((rgb, w, h));
-    }
-    let buffer = image::RgbImage::from_raw(w, h, rgb)
-        .ok_or_else(|| PhotoError::Encode("pixel buffer size mismatch".into()))?;
-    let mut image = DynamicImage::ImageRgb8(buffer);
-    image.apply_orientation(orientation);
-    let (w, h) = (image.width(), image.height());
-    Ok((image.into_rgb8().into_raw(), w, h))
+    pixels::orient(rgb, w, h, orientation).map_err(PhotoError::Encode)
 }
 
 /// Lossy WebP through libwebp (the `image` crate only writes lossless WebP, megabytes again).
@@ -220,22 +213,6 @@ mod tests {
             Err(PhotoError::UnsupportedFormat)
         ));
         assert!(matches!(sniff(b""), Err(PhotoError::UnsupportedFormat)));
-    }
-
-    #[test]
-    fn fitting_keeps_aspect_and_never_enlarges() {
-        assert_eq!(fit_within(4032, 3024, 2048), (2048, 1536));
-        assert_eq!(fit_within(3024, 4032, 2048), (1536, 2048));
-        assert_eq!(fit_within(800, 600, 2048), (800, 600));
-    }
-
-    #[test]
-    fn transparent_pixels_become_white() {
-        let mut img = image::RgbaImage::new(2, 1);
-        img.put_pixel(0, 0, image::Rgba([0, 0, 0, 0]));
-        img.put_pixel(1, 0, image::Rgba([10, 20, 30, 255]));
-        let rgb = flatten_to_rgb(DynamicImage::ImageRgba8(img));
-        assert_eq!(rgb, vec![255, 255, 255, 10, 20, 30]);
     }
 
     #[test]

@@ -323,21 +323,14 @@ fn decode_full(bytes: &[u8], format: PhotoFormat, max_pixels: u64) -> Result<Dec
     })
 }
 
+/// Turns pixels upright, as a pipeline error.
 fn orient(
     rgb: Vec<u8>,
     w: u32,
     h: u32,
     orientation: Orientation,
 ) -> Result<(Vec<u8>, u32, u32), PhotoError> {
-    if orientation == Orientation::NoTransforms {
-        return Ok((rgb, w, h));
-    }
-    let buffer = image::RgbImage::from_raw(w, h, rgb)
-        .ok_or_else(|| PhotoError::Encode("pixel buffer size mismatch".into()))?;
-    let mut image = DynamicImage::ImageRgb8(buffer);
-    image.apply_orientation(orientation);
-    let (w, h) = (image.width(), image.height());
-    Ok((image.into_rgb8().into_raw(), w, h))
+    pixels::orient(rgb, w, h, orientation).map_err(PhotoError::Encode)
 }
 
 /// JPEG decoders fill a truncated scan with grey rather than fail; a complete file has an
