@@ -22,7 +22,11 @@ function serviceWorker(): Plugin {
         }
       };
       walk(outDir);
-      const precache = files.filter((f) => f !== 'sw.js' && !f.endsWith('.map')).sort();
+      // The native bridge (src/platform-tauri.ts) only runs inside the Tauri app, which ships
+      // its files: a browser has no use for it offline.
+      const precache = files
+        .filter((f) => f !== 'sw.js' && !f.endsWith('.map') && !/(^|\/)platform-tauri-[^/]*\.js$/.test(f))
+        .sort();
       const hash = createHash('sha256');
       for (const f of precache) hash.update(f).update(readFileSync(join(outDir, f)));
       const version = hash.digest('hex').slice(0, 16);

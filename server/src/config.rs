@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use guichet_shared::dedup::Thresholds;
 use serde::Deserialize;
@@ -24,6 +25,75 @@ pub struct Config {
     pub dedup: Thresholds,
     /// The built citizen web app, served at `/` (`GUICHET_UI_DIR`).
     pub ui_dir: PathBuf,
+    /// E-mails and webhooks.
+    pub notify: NotifyConfig,
+    /// The background job worker.
+    pub outbox: OutboxConfig,
+}
+
+/// How notices reach people (e-mail) and other systems (webhooks).
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// The service's public URL (a copy of `Config::public_url`), for links in e-mails.
+    pub public_url: String,
+    /// Where citizens follow a request, with `{number}` and `{tracking_code}` filled in
+    /// (`GUICHET_FOLLOW_URL`; default: the public view of the JSON API).
+    pub follow_url: String,
+    /// SMTP server (`GUICHET_SMTP_URL`): `smtp://host:port` in clear (local relays and tests),
+    /// `smtp://user:pass@host?tls=required` for STARTTLS, `smtps://user:pass@host` for TLS.
+    /// Unset: e-mails are written to the log instead of being sent.
+    pub smtp_url: Option<String>,
+    /// The `From` of every e-mail (`GUICHET_MAIL_FROM`).
+    pub mail_from: String,
+    /// Longest wait for one SMTP command (`GUICHET_SMTP_TIMEOUT_SECS`).
+    pub smtp_timeout: Duration,
+    /// Tries of one e-mail before it is marked failed (`GUICHET_MAIL_MAX_ATTEMPTS`).
+    pub mail_max_attempts: i32,
+    /// Longest wait for a webhook receiver's answer (`GUICHET_WEBHOOK_TIMEOUT_SECS`).
+    pub webhook_timeout: Duration,
+    /// Tries of one webhook delivery before it is marked failed (`GUICHET_WEBHOOK_MAX_ATTEMPTS`).
+    pub webhook_max_attempts: i32,
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "Guichet <no-reply@guichet.localhost>";
+
+impl NotifyConfig {
+    /// The defaults, with links pointing at `public_url`.
+    pub fn new(public_url: &str) -> Self {
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        Self {
+            follow_url: format!(
+                "{public_url}/api/v1/requests/{{number}}?tracking_code={{tracking_code}}"
+            ),
+            public_url,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            smtp_timeout: Duration::from_secs(30),
+            mail_max_attempts: 10,
+            webhook_timeout: Duration::from_secs(10),
+            webhook_max_attempts: 8,
+        }
+    }
+}
+
+/// The outbox worker's pace. Production keeps the defaults; tests shorten both so that a
+/// retry happens within the test.
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    /// Pause between two polls when no job is due (`GUICHET_OUTBOX_POLL_MS`).
+    pub poll_interval: Duration,
+    /// Delay before the first retry of a failed job, doubled at each further failure and
+    /// capped at 6 h (`GUICHET_RETRY_BASE_MS`).
+    pub retry_base: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(2),
+            retry_base: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Limits applied to uploaded photos before anything expensive happens.
@@ -105,6 +175,15 @@ struct FileConfig {
     dedup_auto_merge: Option<f64>,
     dedup_review: Option<f64>,
     ui_dir: Option<PathBuf>,
+    follow_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    smtp_timeout_secs: Option<u64>,
+    mail_max_attempts: Option<i32>,
+    webhook_timeout_secs: Option<u64>,
+    webhook_max_attempts: Option<i32>,
+    outbox_poll_ms: Option<u64>,
+    retry_base_ms: Option<u64>,
 }
 
 impl Config {
@@ -197,6 +276,26 @@ impl Config {
                 "thresholds must satisfy 0 ≤ review ≤ auto_merge ≤ 1",
             ));
         }
+        let notify = notify_config(
+            &public_url,
+            NotifyFile {
+                follow_url: file.follow_url,
+                smtp_url: file.smtp_url,
+                mail_from: file.mail_from,
+                smtp_timeout_secs: file.smtp_timeout_secs,
+                mail_max_attempts: file.mail_max_attempts,
+                webhook_timeout_secs: file.webhook_timeout_secs,
+                webhook_max_attempts: file.webhook_max_attempts,
+            },
+            &env,
+        )?;
+        let mut outbox = OutboxConfig::default();
+        if let Some(v) = opt_env("GUICHET_OUTBOX_POLL_MS", &env)?.or(file.outbox_poll_ms) {
+            outbox.poll_interval = Duration::from_millis(at_least_one("GUICHET_OUTBOX_POLL_MS", v)?);
+        }
+        if let Some(v) = opt_env("GUICHET_RETRY_BASE_MS", &env)?.or(file.retry_base_ms) {
+            outbox.retry_base = Duration::from_millis(at_least_one("GUICHET_RETRY_BASE_MS", v)?);
+        }
         Ok(Config {
             database_url,
             listen,
@@ -209,7 +308,96 @@ impl Config {
                 .map(PathBuf::from)
                 .or(file.ui_dir)
                 .unwrap_or_else(|| PathBuf::from("mobile/ui/dist")),
+            notify,
+            outbox,
         })
+    }
+}
+
+/// The file's keys of the notify section.
+struct NotifyFile {
+    follow_url: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    smtp_timeout_secs: Option<u64>,
+    mail_max_attempts: Option<i32>,
+    webhook_timeout_secs: Option<u64>,
+    webhook_max_attempts: Option<i32>,
+}
+
+fn notify_config(
+    public_url: &str,
+    file: NotifyFile,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<NotifyConfig, ConfigError> {
+    let mut notify = NotifyConfig::new(public_url);
+    if let Some(v) = env("GUICHET_FOLLOW_URL").or(file.follow_url) {
+        if !v.contains("{number}") || !v.contains("{tracking_code}") {
+            return Err(invalid(
+                "GUICHET_FOLLOW_URL",
+                v,
+                "must contain {number} and {tracking_code}",
+            ));
+        }
+        notify.follow_url = v;
+    }
+    notify.smtp_url = env("GUICHET_SMTP_URL")
+        .or(file.smtp_url)
+        .filter(|s| !s.trim().is_empty());
+    if let Some(url) = &notify.smtp_url {
+        // Checked now so that a typo stops the start instead of failing every e-mail later.
+        crate::notify::mail::transport(url, notify.smtp_timeout)
+            .map_err(|e| invalid("GUICHET_SMTP_URL", redact_url(url), &e))?;
+    }
+    if let Some(v) = env("GUICHET_MAIL_FROM").or(file.mail_from) {
+        if v.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "GUICHET_MAIL_FROM",
+                v,
+                "expected an address such as `Guichet <no-reply@example.org>`",
+            ));
+        }
+        notify.mail_from = v;
+    }
+    if let Some(v) = opt_env("GUICHET_SMTP_TIMEOUT_SECS", env)?.or(file.smtp_timeout_secs) {
+        notify.smtp_timeout = Duration::from_secs(at_least_one("GUICHET_SMTP_TIMEOUT_SECS", v)?);
+    }
+    if let Some(v) = opt_env("GUICHET_MAIL_MAX_ATTEMPTS", env)?.or(file.mail_max_attempts) {
+        if v < 1 {
+            return Err(invalid("GUICHET_MAIL_MAX_ATTEMPTS", v, "at least 1"));
+        }
+        notify.mail_max_attempts = v;
+    }
+    if let Some(v) = opt_env("GUICHET_WEBHOOK_TIMEOUT_SECS", env)?.or(file.webhook_timeout_secs) {
+        notify.webhook_timeout =
+            Duration::from_secs(at_least_one("GUICHET_WEBHOOK_TIMEOUT_SECS", v)?);
+    }
+    if let Some(v) = opt_env("GUICHET_WEBHOOK_MAX_ATTEMPTS", env)?.or(file.webhook_max_attempts) {
+        if v < 1 {
+            return Err(invalid("GUICHET_WEBHOOK_MAX_ATTEMPTS", v, "at least 1"));
+        }
+        notify.webhook_max_attempts = v;
+    }
+    Ok(notify)
+}
+
+fn at_least_one(name: &'static str, v: u64) -> Result<u64, ConfigError> {
+    if v == 0 {
+        Err(invalid(name, v, "at least 1"))
+    } else {
+        Ok(v)
+    }
+}
+
+/// The URL without its password, for error messages.
+fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => url.to_owned(),
     }
 }
 

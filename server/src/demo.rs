@@ -10,6 +10,7 @@ use crate::db::{self, DbError};
 
 pub const CATALOGUE_JSON: &str = include_str!("../../assets/catalogue.json");
 pub const TEAMS_JSON: &str = include_str!("../../assets/demo-teams.json");
+pub const AGENTS_JSON: &str = include_str!("../../assets/demo-agents.json");
 pub const COMMUNES_GEOJSON: &str = include_str!("../../assets/rennes-metropole-communes.geojson");
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,9 @@ impl From<sqlx::Error> for DemoError {
 struct CatalogueFile {
     groups: Vec<Group>,
     demarches: Vec<serde_json::Value>,
+    /// Shared form definitions that démarches name instead of repeating them.
+    #[serde(default)]
+    forms: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -91,11 +95,31 @@ pub struct DemoSummary {
     pub demarches: usize,
     pub teams: usize,
     pub zones: usize,
+    pub agents: usize,
+}
+
+#[derive(Deserialize)]
+struct AgentsFile {
+    /// One password for every demo account; a real deployment creates its own agents.
+    password: String,
+    agents: Vec<DemoAgent>,
+}
+
+#[derive(Deserialize)]
+struct DemoAgent {
+    email: String,
+    name: String,
+    role: String,
+    teams: Vec<String>,
 }
 
 pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
     let catalogue: CatalogueFile = parse("assets/catalogue.json", CATALOGUE_JSON)?;
     let teams: TeamsFile = parse("assets/demo-teams.json", TEAMS_JSON)?;
+    let agents: AgentsFile = parse("assets/demo-agents.json", AGENTS_JSON)?;
+    // Hashing is slow on purpose; do it before taking the lock.
+    let password_hash = crate::auth::hash_password(&agents.password)
+        .map_err(|e| DemoError::Inconsistent(e.to_string()))?;
     let mut summary = DemoSummary::default();
 
     let mut tx = pool.begin().await?;
@@ -130,6 +154,27 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
                 what: "catalogue entry",
                 source,
             })?;
+        // A revision stores its form resolved, so that later catalogue edits never change
+        // the form a filed request was checked against.
+        let mut definition = definition.clone();
+        match guichet_shared::forms::resolve_form(&catalogue.forms, &definition)
+            .map_err(DemoError::Inconsistent)?
+        {
+            Some(form) => {
+                definition["form"] = serde_json::to_value(&form).map_err(|source| {
+                    DemoError::Parse {
+                        what: "form",
+                        source,
+                    }
+                })?;
+            }
+            None => {
+                if let Some(o) = definition.as_object_mut() {
+                    o.remove("form");
+                }
+            }
+        }
+        let definition = &definition;
         let team_id = *team_ids.get(&d.team).ok_or_else(|| {
             DemoError::Inconsistent(format!("démarche {} names unknown team {}", d.code, d.team))
         })?;
@@ -158,6 +203,20 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
         summary.demarches += 1;
     }
     summary.zones = import_communes(&mut tx, COMMUNES_GEOJSON).await?;
+    for a in &agents.agents {
+        db::accounts::upsert_agent(
+            &mut tx,
+            &db::accounts::NewAgent {
+                email: &a.email,
+                name: &a.name,
+                role: &a.role,
+                password_hash: &password_hash,
+                team_codes: &a.teams,
+            },
+        )
+        .await?;
+        summary.agents += 1;
+    }
     tx.commit().await?;
     Ok(summary)
 }

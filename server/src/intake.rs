@@ -9,19 +9,18 @@ use bytes::Bytes;
 use guichet_shared::api::{Contact, PhotoLinks, ReportReceipt, ReportSubmission};
 use guichet_shared::phase::{Lang, Phase};
 use guichet_shared::validation::{FieldError, validate_contact, validate_report};
+use guichet_shared::workflow::{Template, template};
 use rand::Rng;
 use time::OffsetDateTime;
 
 use crate::db::{self, DbError, catalogue::IntakeDemarche, intake::PhotoRow};
 use crate::dedup;
 use crate::inflight::{self, Entry};
+use crate::notify::{self, Notice};
 use crate::outbox;
 use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto, StoreError};
 use crate::state::AppState;
 use guichet_shared::dedup::Outcome;
-
-/// Status name of a freshly received request (workflows refine statuses later).
-const INITIAL_STATUS: &str = "new";
 
 pub enum Submitted {
     /// A new report (201). `deduplicated` tells whether it joined an existing request.
@@ -50,12 +49,47 @@ pub enum IntakeError {
     Db(#[from] DbError),
 }
 
+/// Who files a submission, beyond what the citizen typed.
+#[derive(Debug, Clone)]
+pub struct Filer {
+    /// The logged-in citizen, if any.
+    pub citizen_id: Option<i64>,
+    /// The agent who entered it on the citizen's behalf (phone, desk, mail, e-mail).
+    pub entered_by: Option<i64>,
+    /// The actor recorded in events: `citizen` or `agent:<id>`.
+    pub actor: String,
+    /// The checked form data, stored with a new request.
+    pub data: serde_json::Value,
+}
+
+impl Filer {
+    pub fn citizen(citizen_id: Option<i64>) -> Self {
+        Self {
+            citizen_id,
+            entered_by: None,
+            actor: "citizen".to_owned(),
+            data: serde_json::json!({}),
+        }
+    }
+}
+
+/// The workflow template a démarche's requests follow.
+pub fn workflow_of(demarche: &IntakeDemarche) -> Result<&'static Template, DbError> {
+    template(&demarche.workflow).ok_or_else(|| {
+        DbError::Data(format!(
+            "démarche {} names an unknown workflow {:?}",
+            demarche.code, demarche.workflow
+        ))
+    })
+}
+
 pub async fn submit(
     state: &AppState,
     report: ReportSubmission,
     photo_bytes: Vec<Bytes>,
     channel: &'static str,
     lang: Lang,
+    filer: &Filer,
 ) -> Result<Submitted, IntakeError> {
     let errors = validate_report(&report, OffsetDateTime::now_utc());
     if !errors.is_empty() {
@@ -107,7 +141,7 @@ pub async fn submit(
     let written = write_photos(state, &processed).await?;
 
     let outcome = store_report(
-        state, &report, &demarche, zone.id, &processed, channel, lang,
+        state, &report, &demarche, zone.id, &processed, channel, lang, filer,
     )
     .await;
     if outcome.is_err() || matches!(outcome, Ok(Submitted::Replayed(_))) {
@@ -214,6 +248,7 @@ async fn store_report(
     processed: &[ProcessedPhoto],
     channel: &'static str,
     lang: Lang,
+    extra: &Filer,
 ) -> Result<Submitted, DbError> {
     let mut tx = state.db.begin().await?;
     db::intake::lock_client_id(&mut tx, report.client_id).await?;
@@ -248,6 +283,7 @@ async fn store_report(
             let number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
             let team_id = db::intake::route(&mut tx, &demarche.code, Some(zone_id)).await?;
             let tracking_code = new_tracking_code();
+            let template = workflow_of(demarche)?;
             let id = db::intake::insert_request(
                 &mut tx,
                 &db::intake::NewRequest {
@@ -255,28 +291,36 @@ async fn store_report(
                     tracking_code: &tracking_code,
                     demarche: &demarche.code,
                     revision: demarche.revision,
+                    workflow: template.code,
                     channel,
-                    status: INITIAL_STATUS,
+                    status: template.initial,
                     phase: Phase::Received.as_str(),
                     team_id,
                     zone_id: Some(zone_id),
-                    lat: report.lat,
-                    lon: report.lon,
+                    location: Some((report.lat, report.lon)),
                     accuracy_m: report.accuracy_m,
-                    location_source: if report.accuracy_m.is_some() {
+                    location_source: Some(if report.accuracy_m.is_some() {
                         "gps"
                     } else {
                         "map"
-                    },
+                    }),
                     address,
                     description,
+                    data: &extra.data,
                     sla_days: demarche.sla_days,
                     possible_duplicate_of,
+                    client_id: None,
+                    citizen_id: extra.citizen_id,
+                    entered_by: extra.entered_by,
+                    contact_name: None,
+                    contact_email: None,
+                    contact_phone: None,
+                    lang: lang.as_str(),
                 },
             )
             .await?;
             let data = serde_json::json!({ "channel": channel, "team_id": team_id });
-            db::intake::insert_event(&mut tx, id, "created", true, "citizen", &data).await?;
+            db::intake::insert_event(&mut tx, id, "created", true, &extra.actor, &data).await?;
             if let Some((of, score)) = possible_duplicate_of {
                 let data = serde_json::json!({ "request_id": of, "score": score });
                 db::intake::insert_event(&mut tx, id, "possible_duplicate", false, "system", &data)
@@ -301,9 +345,17 @@ async fn store_report(
             contact_email: report.contact.as_ref().and_then(|c| c.email.as_deref()),
             contact_name: report.contact.as_ref().and_then(|c| c.name.as_deref()),
             deduplicated,
+            lang: lang.as_str(),
         },
     )
     .await?;
+    // After the report row: the acknowledgement goes to the contact it carries.
+    let notice = if deduplicated {
+        Notice::ReportAdded { report_id }
+    } else {
+        Notice::Created
+    };
+    notify::notify(&mut tx, &state.config.notify, request_id, notice).await?;
     let mut links = Vec::with_capacity(processed.len());
     for (position, photo) in processed.iter().enumerate() {
         let row = photo_row(photo);
@@ -380,11 +432,19 @@ pub async fn support(
             contact_email: contact.and_then(|c| c.email.as_deref()),
             contact_name: contact.and_then(|c| c.name.as_deref()),
             deduplicated: true,
+            lang: lang.as_str(),
         },
     )
     .await?;
     let data = serde_json::json!({ "report_count": request.report_count, "support": true });
     db::intake::insert_event(&mut tx, target.id, "co_report", true, "citizen", &data).await?;
+    notify::notify(
+        &mut tx,
+        &state.config.notify,
+        target.id,
+        Notice::ReportAdded { report_id },
+    )
+    .await?;
     let receipt = receipt_json(state, request, true, Vec::new(), received_at, lang)?;
     db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
     tx.commit().await.map_err(DbError::from)?;

@@ -3,6 +3,7 @@
 //! Map: `http` (routes and handlers) → `intake` (report intake), `dedup` (is it already
 //! reported?) and `photos` (pipeline and storage) → `db` (every SQL statement).
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod dedup;
@@ -12,8 +13,10 @@ pub mod incidents;
 pub mod inflight;
 pub mod intake;
 pub mod metrics;
+pub mod notify;
 pub mod outbox;
 pub mod photos;
+pub mod pipeline;
 pub mod state;
 
 use tokio::net::TcpListener;

@@ -23,7 +23,7 @@ enum Command {
     Serve,
     /// Apply pending database migrations.
     Migrate,
-    /// Load the catalogue, the zones and the demo teams (idempotent).
+    /// Load the catalogue, the zones, the demo teams and agents (idempotent).
     Demo,
     /// Import communes (or other zones) from a GeoJSON FeatureCollection of polygons.
     ImportZones { file: PathBuf },
@@ -55,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
                 demarches = s.demarches,
                 teams = s.teams,
                 zones = s.zones,
+                agents = s.agents,
                 "demo data loaded"
             );
         }

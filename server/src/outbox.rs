@@ -5,13 +5,19 @@
 //!   before writing the files of a submission, so that files left by a crash between the
 //!   write and the commit are removed later; a submission that fails cleanly removes its files
 //!   at once and the job finds nothing to do.
+//! - `email.send` and `webhook.deliver`: notices, see `crate::notify`. A webhook job is one
+//!   attempt at one delivery; its `webhook_deliveries` row records each outcome.
+//!
+//! The pace (poll interval, first retry delay) is `Config::outbox`.
 
 use std::time::Duration as StdDuration;
 
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+use crate::config::OutboxConfig;
 use crate::db::{self, DbError, outbox::Job};
+use crate::notify;
 use crate::state::AppState;
 
 pub const PHOTOS_CLEANUP: &str = "photos.cleanup";
@@ -23,6 +29,21 @@ pub struct PhotosCleanup {
     pub keys: Vec<String>,
 }
 
+/// Why a job did not complete.
+#[derive(Debug)]
+pub enum JobError {
+    /// Try again after the back-off, until the attempts run out.
+    Retry(String),
+    /// Trying again cannot help: fail the job now.
+    GiveUp(String),
+}
+
+impl From<String> for JobError {
+    fn from(error: String) -> Self {
+        JobError::Retry(error)
+    }
+}
+
 /// Polls for due jobs until `shutdown` fires.
 pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     loop {
@@ -32,7 +53,7 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
             Err(e) => tracing::warn!(error = %e, "outbox: cannot claim jobs"),
         }
         tokio::select! {
-            _ = tokio::time::sleep(StdDuration::from_secs(2)) => {}
+            _ = tokio::time::sleep(state.config.outbox.poll_interval) => {}
             _ = shutdown.changed() => return,
         }
     }
@@ -45,9 +66,14 @@ pub async fn run_due_jobs(state: &AppState) -> Result<usize, DbError> {
     for job in jobs {
         match run_job(state, &job).await {
             Ok(()) => db::outbox::mark_done(&state.db, job.id).await?,
-            Err(error) => {
+            Err(JobError::Retry(error)) => {
                 tracing::warn!(job = job.id, kind = %job.kind, %error, "outbox job failed");
-                db::outbox::mark_failed(&state.db, &job, &error, backoff(job.attempts)).await?;
+                let retry_in = retry_delay(&state.config.outbox, job.attempts);
+                db::outbox::mark_failed(&state.db, &job, &error, retry_in).await?;
+            }
+            Err(JobError::GiveUp(error)) => {
+                tracing::warn!(job = job.id, kind = %job.kind, %error, "outbox job given up");
+                db::outbox::mark_given_up(&state.db, job.id, &error).await?;
             }
         }
     }
@@ -56,11 +82,24 @@ pub async fn run_due_jobs(state: &AppState) -> Result<usize, DbError> {
 
 /// 30 s, 1 min, 2 min… capped at 6 h.
 pub fn backoff(attempts: i32) -> Duration {
-    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
-    Duration::seconds((30_i64 << exp).min(6 * 3600))
+    backoff_from(StdDuration::from_secs(30), attempts)
 }
 
-async fn run_job(state: &AppState, job: &Job) -> Result<(), String> {
+/// The wait after the `attempts`-th failure: `base`, doubled at each further failure,
+/// capped at 6 h.
+pub fn backoff_from(base: StdDuration, attempts: i32) -> Duration {
+    const CAP_MS: i64 = 6 * 3600 * 1000;
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let base_ms = i64::try_from(base.as_millis()).unwrap_or(CAP_MS).max(1);
+    Duration::milliseconds(base_ms.saturating_mul(1 << exp).min(CAP_MS))
+}
+
+/// The configured back-off after the `attempts`-th failure.
+pub fn retry_delay(cfg: &OutboxConfig, attempts: i32) -> Duration {
+    backoff_from(cfg.retry_base, attempts)
+}
+
+async fn run_job(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
         PHOTOS_CLEANUP => {
             let task: PhotosCleanup =
@@ -75,7 +114,9 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), String> {
             }
             Ok(())
         }
-        other => Err(format!("unknown job kind {other:?}")),
+        notify::EMAIL_SEND => notify::jobs::send_email(state, job).await,
+        notify::WEBHOOK_DELIVER => notify::jobs::deliver_webhook(state, job).await,
+        other => Err(JobError::Retry(format!("unknown job kind {other:?}"))),
     }
 }
 
@@ -89,5 +130,8 @@ mod tests {
         assert_eq!(backoff(2), Duration::seconds(60));
         assert_eq!(backoff(5), Duration::seconds(480));
         assert_eq!(backoff(40), Duration::hours(6));
+        let fast = StdDuration::from_millis(100);
+        assert_eq!(backoff_from(fast, 1), Duration::milliseconds(100));
+        assert_eq!(backoff_from(fast, 3), Duration::milliseconds(400));
     }
 }

@@ -88,6 +88,19 @@ pub struct PublicRequest {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     pub timeline: Vec<TimelineEntry>,
+    /// While the request waits for the citizen: what the service asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complement: Option<ComplementAsk>,
+    /// When merged into another request: the number to follow from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
+}
+
+/// A complement request as the citizen sees it: the fields to complete and why.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ComplementAsk {
+    pub fields: Vec<String>,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod dedup;
+pub mod forms;
 pub mod geo;
 pub mod phase;
 pub mod phash;

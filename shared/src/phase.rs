@@ -93,6 +93,22 @@ pub enum Lang {
 }
 
 impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// `fr` or `en`; anything else is French, the service's language.
+    pub fn parse(s: &str) -> Lang {
+        if s.eq_ignore_ascii_case("en") {
+            Lang::En
+        } else {
+            Lang::Fr
+        }
+    }
+
     /// Picks the first supported language of an `Accept-Language` header; French otherwise.
     pub fn from_accept_language(header: &str) -> Lang {
         for part in header.split(',') {

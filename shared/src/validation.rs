@@ -58,20 +58,7 @@ pub fn validate_report(report: &ReportSubmission, now: OffsetDateTime) -> Vec<Fi
         ));
     }
 
-    if !report.lat.is_finite() || !(-90.0..=90.0).contains(&report.lat) {
-        errors.push(FieldError::new(
-            "lat",
-            "out-of-range",
-            "latitude must be a number between -90 and 90",
-        ));
-    }
-    if !report.lon.is_finite() || !(-180.0..=180.0).contains(&report.lon) {
-        errors.push(FieldError::new(
-            "lon",
-            "out-of-range",
-            "longitude must be a number between -180 and 180",
-        ));
-    }
+    validate_position(&mut errors, report.lat, report.lon);
     if let Some(acc) = report.accuracy_m
         && (!acc.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&acc))
     {
@@ -104,6 +91,24 @@ pub fn validate_report(report: &ReportSubmission, now: OffsetDateTime) -> Vec<Fi
         validate_contact(&mut errors, "contact", contact);
     }
     errors
+}
+
+/// WGS84 ranges of a point given as `lat` and `lon`.
+pub fn validate_position(errors: &mut Vec<FieldError>, lat: f64, lon: f64) {
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        errors.push(FieldError::new(
+            "lat",
+            "out-of-range",
+            "latitude must be a number between -90 and 90",
+        ));
+    }
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        errors.push(FieldError::new(
+            "lon",
+            "out-of-range",
+            "longitude must be a number between -180 and 180",
+        ));
+    }
 }
 
 /// The position of a report once its coordinates passed validation.

@@ -121,6 +121,28 @@ impl Template {
         }
     }
 
+    /// The status a complement request puts the request in (the template's waiting status).
+    pub fn waiting_status(&self) -> Option<&Status> {
+        self.statuses
+            .iter()
+            .find(|s| s.phase == Phase::WaitingForCitizen)
+    }
+
+    /// Where the citizen's answer to a complement request takes the request back.
+    pub fn resume_status(&self, waiting: &str) -> Option<&Status> {
+        self.transitions
+            .iter()
+            .find(|t| t.from == waiting && t.roles.contains(&Role::Citizen))
+            .and_then(|t| self.status(t.to))
+    }
+
+    /// The closed status meaning "duplicate", used when a request is merged into another.
+    pub fn duplicate_status(&self) -> Option<&Status> {
+        self.statuses
+            .iter()
+            .find(|s| s.outcome == Some(Outcome::Duplicate))
+    }
+
     /// The statuses reachable from `from` by `role`.
     pub fn next(&self, from: &str, role: Role) -> Vec<&Status> {
         self.transitions
@@ -273,12 +295,20 @@ pub const DECISION: Template = Template {
             "Refusée",
             "Refused",
         ),
+        st(
+            "duplicate",
+            Phase::Closed,
+            Some(Outcome::Duplicate),
+            "Demande en double",
+            "Duplicate request",
+        ),
         st("withdrawn", Phase::Withdrawn, None, "Retirée", "Withdrawn"),
     ],
     transitions: &[
         tr("submitted", "under_review", SYSTEM_OR_OFFICE),
         tr("submitted", "complement_requested", OFFICE),
         tr("submitted", "withdrawn", CITIZEN),
+        tr("submitted", "duplicate", OFFICE),
         tr("under_review", "complement_requested", OFFICE),
         tr("under_review", "accepted", &[Supervisor, Agent]),
         tr("under_review", "refused", &[Supervisor]),
@@ -322,12 +352,20 @@ pub const DELIVERY: Template = Template {
             "Impossible à délivrer",
             "Cannot be delivered",
         ),
+        st(
+            "duplicate",
+            Phase::Closed,
+            Some(Outcome::Duplicate),
+            "Demande en double",
+            "Duplicate request",
+        ),
         st("withdrawn", Phase::Withdrawn, None, "Retirée", "Withdrawn"),
     ],
     transitions: &[
         tr("received", "in_preparation", SYSTEM_OR_OFFICE),
         tr("received", "complement_requested", OFFICE),
         tr("received", "withdrawn", CITIZEN),
+        tr("received", "duplicate", OFFICE),
         tr("in_preparation", "sent", OFFICE_FIELD),
         tr("in_preparation", "impossible", OFFICE),
         tr("in_preparation", "complement_requested", OFFICE),
@@ -377,17 +415,28 @@ pub const ANSWER: Template = Template {
             "Sans suite",
             "No follow-up",
         ),
+        st(
+            "duplicate",
+            Phase::Closed,
+            Some(Outcome::Duplicate),
+            "Demande en double",
+            "Duplicate request",
+        ),
+        st("withdrawn", Phase::Withdrawn, None, "Retirée", "Withdrawn"),
     ],
     transitions: &[
         tr("received", "assigned", SYSTEM_OR_OFFICE),
         tr("received", "answered", OFFICE),
         tr("received", "redirected", OFFICE),
+        tr("received", "duplicate", OFFICE),
+        tr("received", "withdrawn", CITIZEN),
         tr("assigned", "answered", OFFICE),
         tr("assigned", "waiting_citizen", OFFICE),
         tr("assigned", "redirected", OFFICE),
         tr("assigned", "no_follow_up", OFFICE),
         tr("waiting_citizen", "assigned", CITIZEN_OR_OFFICE),
         tr("waiting_citizen", "no_follow_up", OFFICE),
+        tr("waiting_citizen", "withdrawn", CITIZEN),
     ],
 };
 
@@ -501,5 +550,18 @@ mod tests {
         assert_eq!(names, vec!["resolved", "acknowledged"]);
         assert!(REPORT.next("resolved", Role::Agent).is_empty());
         assert_eq!(template("answer").map(|t| t.initial), Some("received"));
+    }
+
+    #[test]
+    fn every_template_can_wait_for_the_citizen_resume_and_close_as_duplicate() {
+        for t in TEMPLATES {
+            let waiting = t.waiting_status().expect("a waiting status");
+            let resumed = t.resume_status(waiting.name).expect("a way back");
+            assert_eq!(resumed.phase, Phase::InProgress, "{}", t.code);
+            assert!(t.check(waiting.name, resumed.name, Role::Citizen).is_ok());
+            let dup = t.duplicate_status().expect("a duplicate status");
+            assert_eq!(dup.outcome, Some(Outcome::Duplicate));
+        }
+        assert_eq!(DECISION.resume_status("under_review"), None);
     }
 }

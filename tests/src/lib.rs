@@ -9,6 +9,8 @@
 //! PostGIS available; `scripts/test` provides one.
 
 pub mod fixtures;
+pub mod smtp;
+pub mod webhook_receiver;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -210,6 +212,8 @@ impl TestServer {
             photos: PhotoLimits::default(),
             dedup: Default::default(),
             ui_dir: std::path::PathBuf::from("../mobile/ui/dist"),
+            notify: guichet_server::config::NotifyConfig::new(&format!("http://{addr}")),
+            outbox: Default::default(),
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)

@@ -1,10 +1,13 @@
 import './style.css';
-import { outbox, persistStorage } from './db';
 import { announce, h, replace } from './dom';
 import { lang, setLang, t } from './i18n';
+import { choosePlatform, insideTauri } from './platform';
 import { categoryScreen, detailsScreen, mineScreen, nearbyScreen, placeScreen, receiptScreen, type Screen } from './screens';
 import { draft, stopGps } from './state';
-import { onSync, startSync } from './sync';
+
+// Inside the Tauri app, the native core; in a browser, the IndexedDB outbox (see platform.ts).
+// Chosen before anything reads the outbox or the position.
+const platform = await choosePlatform();
 
 const app = document.getElementById('app')!;
 
@@ -41,7 +44,7 @@ async function renderChrome(): Promise<void> {
   replace(brand, h('span', { class: 'brand-name' }, t('app.name')), h('span', { class: 'brand-tag' }, t('app.tagline')));
   nav.setAttribute('aria-label', t('nav.label'));
   navReport.textContent = t('nav.report');
-  const pending = (await outbox.all()).filter((i) => !i.failed).length;
+  const pending = (await platform.pendingEntries()).filter((i) => !i.failed).length;
   replace(navMine, t('nav.mine'), pending ? h('span', { class: 'badge', id: 'pending-badge' }, t('nav.pending', { n: pending })) : null);
   const other = lang() === 'fr' ? 'en' : 'fr';
   langBtn.textContent = t('lang.switch');
@@ -126,18 +129,18 @@ window.addEventListener('offline', () => {
   void renderChrome();
   announce(t('status.offline'));
 });
-onSync((e) => {
+platform.onOutbox((e) => {
   if (e.type !== 'sending') void renderChrome();
 });
 
 setLang(lang());
 void renderChrome();
 render(false);
-startSync();
-void persistStorage();
+platform.start();
 
 // ---- service worker (the app shell offline) ----
-if ('serviceWorker' in navigator && import.meta.env.PROD) {
+// Not inside the Tauri app: it ships its files, and a cached shell could only outlive an update.
+if ('serviceWorker' in navigator && import.meta.env.PROD && !insideTauri()) {
   window.addEventListener('load', () => {
     navigator.serviceWorker.register('./sw.js', { scope: './' }).catch((e) => console.warn('service worker', e));
   });

@@ -1,16 +1,15 @@
 // The screens. Report flow: 1 category → 2 place → 3 "already reported?" (only when something
 // is near) → 4 photos and description → receipt. Plus "My reports".
 import { ApiError, getCatalogue, getNearby, getRequest, type Demarche, type NearbyItem } from './api';
-import { mine as mineDb, outbox, type MyRequest, type OutboxItem } from './db';
+import type { MyRequest } from './db';
 import { announce, h, replace } from './dom';
 import { communeAt, communes, uuid } from './geo';
 import {
   categoryTitle, FALLBACK_CATEGORIES, formatAge, formatDateTime, formatDistance, formatNumber, formatTime, t,
 } from './i18n';
 import { PlaceMap } from './map';
-import { preparePhoto } from './photos';
+import { platform, type PendingEntry } from './platform';
 import { draft, gps, onGps, resetDraft, startGps, type Place } from './state';
-import { enqueue, onSync, sendingId, syncNow } from './sync';
 
 export interface Screen {
   /** For document.title. */
@@ -313,20 +312,15 @@ export function placeScreen(go: Navigate): Screen {
 export function nearbyScreen(go: Navigate): Screen {
   const metoo = async (item: NearbyItem) => {
     const clientId = uuid();
-    const entry: OutboxItem = {
-      client_id: clientId,
-      kind: 'support',
-      created_at: new Date().toISOString(),
-      category: item.demarche.code,
-      category_title: item.demarche.title,
-      place_label: placeLabel(draft.place),
-      request_number: item.request_number,
-      email: draft.email.trim() || undefined,
-      attempts: 0,
-      next_attempt_at: Date.now(),
-    };
     try {
-      await enqueue(entry);
+      await platform().enqueueSupport({
+        client_id: clientId,
+        category: item.demarche.code,
+        category_title: item.demarche.title,
+        place_label: placeLabel(draft.place),
+        request_number: item.request_number,
+        email: draft.email.trim() || undefined,
+      });
     } catch (e) {
       announce(t('error.storage', { error: String(e) }));
       return;
@@ -417,7 +411,7 @@ export function detailsScreen(go: Navigate): Screen {
         announce(t('details.photo.max'));
         break;
       }
-      const blob = await preparePhoto(f);
+      const blob = await platform().preparePhoto(f);
       draft.photos.push({ blob, url: URL.createObjectURL(blob) });
       renderPhotos();
       announce(t('details.photo.added', { n: draft.photos.length }));
@@ -470,11 +464,7 @@ export function detailsScreen(go: Navigate): Screen {
       const p = draft.place!;
       const clientId = uuid();
       const address = draft.address.trim();
-      const item: OutboxItem = {
-        client_id: clientId,
-        kind: 'report',
-        created_at: new Date().toISOString(),
-        category: draft.category!.code,
+      const item = {
         category_title: draft.category!.title,
         place_label: placeLabel(p),
         report: {
@@ -489,11 +479,9 @@ export function detailsScreen(go: Navigate): Screen {
           ...(mail ? { contact: { email: mail } } : {}),
         },
         photos: draft.photos.map((x) => x.blob),
-        attempts: 0,
-        next_attempt_at: Date.now(),
       };
       try {
-        await enqueue(item); // resolves once it is on disk
+        await platform().enqueueReport(item); // resolves once it is on disk
       } catch (err) {
         send.disabled = false;
         announce(t('error.storage', { error: String(err) }));
@@ -559,8 +547,8 @@ export function receiptScreen(clientId: string): Screen {
   let lastState = '';
 
   const render = async () => {
-    const sent = await mineDb.get(clientId);
-    const pending = sent ? undefined : await outbox.get(clientId);
+    const sent = await platform().sentRequest(clientId);
+    const pending = sent ? undefined : await platform().pendingEntry(clientId);
     let state: string;
     if (sent) {
       state = 'sent';
@@ -584,7 +572,7 @@ export function receiptScreen(clientId: string): Screen {
       let msg: string;
       if (pending.failed) msg = t('mine.failed', { error: pending.failed.message });
       else if (navigator.onLine === false) msg = t('receipt.pending.offline');
-      else if (pending.attempts > 0 && sendingId !== clientId) msg = t('receipt.pending.retry', { error: pending.last_error ?? '' });
+      else if (pending.attempts > 0 && platform().sendingId() !== clientId) msg = t('receipt.pending.retry', { error: pending.last_error ?? '' });
       else msg = t('receipt.pending.online');
       replace(body, h('p', { class: pending.failed ? 'error' : 'pending-note', id: 'receipt-pending' }, msg));
       if (lastState === '') announce(t('receipt.announce.saved'));
@@ -595,7 +583,7 @@ export function receiptScreen(clientId: string): Screen {
     lastState = state;
   };
 
-  const off = onSync(() => void render());
+  const off = platform().onOutbox(() => void render());
   const onNet = () => void render();
   window.addEventListener('online', onNet);
   window.addEventListener('offline', onNet);
@@ -622,24 +610,24 @@ export function receiptScreen(clientId: string): Screen {
 
 // ---------------------------------------------------------------- my reports
 
-function pendingItem(it: OutboxItem, rerender: () => void): HTMLElement {
+function pendingItem(it: PendingEntry, rerender: () => void): HTMLElement {
   const date = formatDateTime(it.created_at);
   const title = it.kind === 'support' ? t('mine.metoo', { number: it.request_number ?? '' }) : categoryTitle(it.category, it.category_title);
   let state: string;
   if (it.failed) state = t('mine.failed', { error: it.failed.message });
-  else if (sendingId === it.client_id) state = t('status.sending');
+  else if (platform().sendingId() === it.client_id) state = t('status.sending');
   else if (it.attempts > 0) state = `${t('mine.attempts', { n: it.attempts, error: it.last_error ?? '' })} ${navigator.onLine === false ? t('net.offline') : t('mine.nextTry', { time: formatTime(it.next_attempt_at) })}`;
   else state = navigator.onLine === false ? t('net.offline') : t('status.sending');
   return h('li', { class: 'card pending' + (it.failed ? ' failed' : ''), 'data-client-id': it.client_id },
     h('h3', null, title),
     h('p', { class: 'meta' }, it.place_label),
-    h('p', { class: 'meta' }, t('mine.saved', { date }), it.photos?.length ? ` · ${t('mine.photos')} : ${it.photos.length}` : ''),
+    h('p', { class: 'meta' }, t('mine.saved', { date }), it.photo_count ? ` · ${t('mine.photos')} : ${it.photo_count}` : ''),
     h('p', { class: it.failed ? 'error' : 'pending-note' }, state),
     h('div', { class: 'actions compact' },
-      !it.failed ? h('button', { type: 'button', class: 'button small secondary', onclick: () => void syncNow(true) }, t('mine.retry')) : null,
+      !it.failed ? h('button', { type: 'button', class: 'button small secondary', onclick: () => void platform().syncNow(true) }, t('mine.retry')) : null,
       it.failed ? h('button', {
         type: 'button', class: 'button small secondary', 'aria-label': t('mine.delete.label', { date }),
-        onclick: async () => { await outbox.remove(it.client_id); rerender(); },
+        onclick: async () => { await platform().discard(it.client_id); rerender(); },
       }, t('mine.delete')) : null,
     ),
   );
@@ -691,7 +679,7 @@ export function mineScreen(): Screen {
   let alive = true;
 
   const render = async () => {
-    const [pend, sent] = await Promise.all([outbox.all(), mineDb.all()]);
+    const [pend, sent] = await Promise.all([platform().pendingEntries(), platform().sentRequests()]);
     if (!alive) return;
     replace(pendingList, pend.map((it) => pendingItem(it, () => void render())));
     replace(sentList, sent.map(sentItem));
@@ -701,13 +689,13 @@ export function mineScreen(): Screen {
   };
 
   const refresh = async (say: boolean) => {
-    const sent = await mineDb.all();
+    const sent = await platform().sentRequests();
     let ok = true;
     for (const r of sent) {
       try {
         r.view = await getRequest(r.request_number, r.tracking_code);
         r.view_at = new Date().toISOString();
-        await mineDb.put(r);
+        await platform().saveView(r);
       } catch (e) {
         if (!(e instanceof ApiError)) {
           ok = false;
@@ -720,12 +708,12 @@ export function mineScreen(): Screen {
   };
 
   // A report that leaves the outbox while this screen is open: fetch its public view.
-  const off = onSync((e) => {
+  const off = platform().onOutbox((e) => {
     if (e.type === 'sent') {
       void getRequest(e.mine.request_number, e.mine.tracking_code)
         .then(async (view) => {
-          const r = (await mineDb.get(e.mine.client_id)) ?? e.mine;
-          await mineDb.put({ ...r, view, view_at: new Date().toISOString() });
+          const r = (await platform().sentRequest(e.mine.client_id)) ?? e.mine;
+          await platform().saveView({ ...r, view, view_at: new Date().toISOString() });
         })
         .catch(() => undefined)
         .finally(() => void render());

@@ -1,5 +1,6 @@
 // In-memory state of the report being made, and the GPS watch.
 import type { Demarche, NearbyItem } from './api';
+import { platform } from './platform';
 
 export type PlaceSource = 'gps' | 'map' | 'commune';
 
@@ -65,7 +66,7 @@ export interface GpsState {
 }
 
 export const gps: GpsState = { status: 'idle' };
-let watchId: number | null = null;
+let stopWatch: (() => void) | null = null;
 const gpsListeners = new Set<() => void>();
 
 export function onGps(l: () => void): () => void {
@@ -78,36 +79,30 @@ function gpsChanged(): void {
 }
 
 export function startGps(): void {
-  if (watchId !== null) return;
-  if (!('geolocation' in navigator)) {
-    gps.status = 'unsupported';
-    gpsChanged();
-    return;
-  }
+  if (stopWatch !== null) return;
   if (gps.status !== 'fix') gps.status = 'waiting';
-  watchId = navigator.geolocation.watchPosition(
-    (pos) => {
+  stopWatch = platform().watchPosition(
+    (fix) => {
       gps.status = 'fix';
-      gps.lat = pos.coords.latitude;
-      gps.lon = pos.coords.longitude;
-      gps.accuracy = pos.coords.accuracy;
-      gps.at = pos.timestamp;
+      gps.lat = fix.lat;
+      gps.lon = fix.lon;
+      gps.accuracy = fix.accuracy;
+      gps.at = fix.at;
       gpsChanged();
     },
-    (err) => {
-      if (err.code === err.PERMISSION_DENIED) {
-        gps.status = 'denied';
+    (why) => {
+      if (why === 'denied' || why === 'unsupported') {
+        gps.status = why;
         stopGps();
       } else if (gps.status !== 'fix') {
         gps.status = 'unavailable';
       }
       gpsChanged();
     },
-    { enableHighAccuracy: true, maximumAge: 10000, timeout: 30000 },
   );
 }
 
 export function stopGps(): void {
-  if (watchId !== null) navigator.geolocation.clearWatch(watchId);
-  watchId = null;
+  stopWatch?.();
+  stopWatch = null;
 }

@@ -11,12 +11,20 @@ pub struct IntakeDemarche {
     pub code: String,
     pub revision: i32,
     pub title: String,
+    pub title_en: String,
     pub geolocated: bool,
     pub dedup_radius_m: Option<f64>,
     pub dedup_window_days: Option<i32>,
     pub dedup_group: Option<String>,
     pub sla_days: Option<i32>,
     pub number_prefix: String,
+    /// Workflow template code (`report`, `decision`, `delivery`, `answer`).
+    pub workflow: String,
+    /// `anonymous` (tracking code) or `account`.
+    pub auth: String,
+    pub channels: Vec<String>,
+    /// The form definition as stored in the revision (resolved when the catalogue is loaded).
+    pub form: Option<serde_json::Value>,
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<CatalogueEntry>, DbError> {
@@ -70,8 +78,11 @@ impl CatalogueRow {
 
 pub async fn find_for_intake(pool: &PgPool, code: &str) -> Result<Option<IntakeDemarche>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT d.code, r.revision, r.title, r.geolocated, r.dedup_radius_m,
-                r.dedup_window_days, r.dedup_group, r.sla_days, g.number_prefix
+        "SELECT d.code, r.revision, r.title, r.title_en, r.geolocated, r.dedup_radius_m,
+                r.dedup_window_days, r.dedup_group, r.sla_days, g.number_prefix,
+                coalesce(r.definition->>'workflow',
+                         CASE WHEN r.geolocated THEN 'report' ELSE 'answer' END) AS workflow,
+                r.auth, r.channels, r.definition->'form' AS form
            FROM demarches d
            JOIN demarche_revisions r
              ON r.demarche_code = d.code AND r.revision = d.current_revision
@@ -232,4 +243,21 @@ pub async fn upsert_default_route(
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// The form a request was filed under (its pinned revision's).
+pub async fn revision_form(
+    conn: &mut PgConnection,
+    code: &str,
+    revision: i32,
+) -> Result<Option<serde_json::Value>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT definition->'form' FROM demarche_revisions
+          WHERE demarche_code = $1 AND revision = $2",
+    )
+    .bind(code)
+    .bind(revision)
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }

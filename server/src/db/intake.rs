@@ -162,20 +162,30 @@ pub struct NewRequest<'a> {
     pub tracking_code: &'a str,
     pub demarche: &'a str,
     pub revision: i32,
+    pub workflow: &'a str,
     pub channel: &'a str,
     pub status: &'a str,
     pub phase: &'a str,
     pub team_id: Option<i64>,
     pub zone_id: Option<i64>,
-    pub lat: f64,
-    pub lon: f64,
+    /// (lat, lon) when the request has a place.
+    pub location: Option<(f64, f64)>,
     pub accuracy_m: Option<f64>,
-    pub location_source: &'a str,
+    pub location_source: Option<&'a str>,
     pub address: Option<&'a str>,
     pub description: &'a str,
+    pub data: &'a serde_json::Value,
     pub sla_days: Option<i32>,
     /// Grey-band dedup result: the request it may duplicate, and the score.
     pub possible_duplicate_of: Option<(i64, f64)>,
+    /// Generic intake's idempotency key (reports keep theirs on the report).
+    pub client_id: Option<Uuid>,
+    pub citizen_id: Option<i64>,
+    pub entered_by: Option<i64>,
+    pub contact_name: Option<&'a str>,
+    pub contact_email: Option<&'a str>,
+    pub contact_phone: Option<&'a str>,
+    pub lang: &'a str,
 }
 
 pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result<i64, DbError> {
@@ -183,11 +193,15 @@ pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result
         "INSERT INTO requests
             (number, tracking_code, demarche_code, demarche_revision, channel, status, phase,
              team_id, zone_id, location, location_accuracy_m, location_source, address,
-             description, report_count, due_at, possible_duplicate_of, dedup_score)
+             description, report_count, due_at, possible_duplicate_of, dedup_score,
+             workflow, data, client_id, citizen_id, entered_by, contact_name, contact_email,
+             contact_phone, lang)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                 ST_SetSRID(ST_MakePoint($11, $10), 4326)::geography, $12, $13, $14, $15, 0,
+                 CASE WHEN $10::float8 IS NULL THEN NULL
+                      ELSE ST_SetSRID(ST_MakePoint($11, $10), 4326)::geography END,
+                 $12, $13, $14, $15, 0,
                  CASE WHEN $16::int IS NULL THEN NULL ELSE now() + make_interval(days => $16) END,
-                 $17, $18)
+                 $17, $18, $19, $20, $21, $22, $23, $24, lower($25), $26, $27)
          RETURNING id",
     )
     .bind(r.number)
@@ -199,8 +213,8 @@ pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result
     .bind(r.phase)
     .bind(r.team_id)
     .bind(r.zone_id)
-    .bind(r.lat)
-    .bind(r.lon)
+    .bind(r.location.map(|(lat, _)| lat))
+    .bind(r.location.map(|(_, lon)| lon))
     .bind(r.accuracy_m)
     .bind(r.location_source)
     .bind(r.address)
@@ -208,6 +222,15 @@ pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result
     .bind(r.sla_days)
     .bind(r.possible_duplicate_of.map(|(id, _)| id))
     .bind(r.possible_duplicate_of.map(|(_, score)| score as f32))
+    .bind(r.workflow)
+    .bind(r.data)
+    .bind(r.client_id)
+    .bind(r.citizen_id)
+    .bind(r.entered_by)
+    .bind(r.contact_name)
+    .bind(r.contact_email)
+    .bind(r.contact_phone)
+    .bind(r.lang)
     .fetch_one(tx)
     .await?)
 }
@@ -248,6 +271,7 @@ pub struct NewReportRow<'a> {
     pub contact_email: Option<&'a str>,
     pub contact_name: Option<&'a str>,
     pub deduplicated: bool,
+    pub lang: &'a str,
 }
 
 pub async fn insert_report(
@@ -257,9 +281,9 @@ pub async fn insert_report(
     Ok(sqlx::query_as(
         "INSERT INTO reports
             (client_id, request_id, channel, location, accuracy_m, description, address,
-             observed_at, contact_email, contact_name, deduplicated, receipt)
+             observed_at, contact_email, contact_name, deduplicated, receipt, lang)
          VALUES ($1, $2, $3, ST_SetSRID(ST_MakePoint($5, $4), 4326)::geography, $6, $7, $8,
-                 $9, $10, $11, $12, '{}')
+                 $9, lower($10), $11, $12, '{}', $13)
          RETURNING id, created_at",
     )
     .bind(r.client_id)
@@ -274,6 +298,7 @@ pub async fn insert_report(
     .bind(r.contact_email)
     .bind(r.contact_name)
     .bind(r.deduplicated)
+    .bind(r.lang)
     .fetch_one(tx)
     .await?)
 }
@@ -370,7 +395,8 @@ pub async fn insert_event(
 /// removed by a failed submission's clean-up.
 pub async fn photo_key_in_use(pool: &PgPool, key: &str) -> Result<bool, DbError> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM photos WHERE display_key = $1 OR thumb_key = $1)",
+        "SELECT EXISTS (SELECT 1 FROM photos WHERE display_key = $1 OR thumb_key = $1)
+             OR EXISTS (SELECT 1 FROM request_files WHERE storage_key = $1)",
     )
     .bind(key)
     .fetch_one(pool)

@@ -1,11 +1,16 @@
 //! Every SQL statement of the service lives in this module tree, one file per subject.
 //! Handlers and the CLI call these functions; they never build SQL themselves.
 
+pub mod accounts;
 pub mod catalogue;
 pub mod incidents;
 pub mod intake;
+pub mod notify;
 pub mod outbox;
+pub mod pipeline;
+pub mod queue;
 pub mod requests;
+pub mod webhooks;
 pub mod zones;
 
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The outbox: background jobs stored in PostgreSQL, claimed with `FOR UPDATE SKIP LOCKED` so
 //! that any number of instances share the work without taking a job twice.
 
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::Duration;
 
 use super::DbError;
@@ -31,6 +31,28 @@ pub async fn enqueue(
     .bind(payload)
     .bind(delay.as_seconds_f64())
     .fetch_one(db)
+    .await?)
+}
+
+/// Adds a job due after `delay` that is tried at most `max_attempts` times. Called inside the
+/// caller's transaction, so the job exists exactly when what it announces was committed.
+pub async fn enqueue_in_tx(
+    tx: &mut PgConnection,
+    kind: &str,
+    payload: &serde_json::Value,
+    delay: Duration,
+    max_attempts: i32,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO outbox_jobs (kind, payload, run_at, max_attempts)
+         VALUES ($1, $2, now() + make_interval(secs => $3), $4)
+         RETURNING id",
+    )
+    .bind(kind)
+    .bind(payload)
+    .bind(delay.as_seconds_f64())
+    .bind(max_attempts.max(1))
+    .fetch_one(tx)
     .await?)
 }
 
@@ -80,6 +102,20 @@ pub async fn mark_failed(
     .bind(job.id)
     .bind(error)
     .bind(retry_in.as_seconds_f64())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Fails a job for good at once: retrying cannot help (e.g. the mail server refused the
+/// address). It stays visible with its error like a job whose attempts ran out.
+pub async fn mark_given_up(pool: &PgPool, id: i64, error: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE outbox_jobs SET last_error = $2, locked_until = NULL, failed_at = now()
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
     .execute(pool)
     .await?;
     Ok(())

@@ -23,6 +23,10 @@ pub struct RequestRow {
     pub report_count: i32,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    pub workflow: String,
+    pub citizen_id: Option<i64>,
+    pub complement: Option<serde_json::Value>,
+    pub merged_into: Option<String>,
 }
 
 pub async fn by_number(pool: &PgPool, number: &str) -> Result<Option<RequestRow>, DbError> {
@@ -31,8 +35,10 @@ pub async fn by_number(pool: &PgPool, number: &str) -> Result<Option<RequestRow>
                 r.status, r.phase, r.outcome,
                 ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
                 r.address, z.name AS zone_name, r.description, r.report_count,
-                r.created_at, r.updated_at
+                r.created_at, r.updated_at, r.workflow, r.citizen_id, r.complement,
+                m.number AS merged_into
            FROM requests r
+           LEFT JOIN requests m ON m.id = r.merged_into
            JOIN demarche_revisions dr
              ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
            LEFT JOIN zones z ON z.id = r.zone_id

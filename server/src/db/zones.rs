@@ -74,3 +74,10 @@ pub async fn count(pool: &PgPool) -> Result<i64, DbError> {
             .await?,
     )
 }
+
+pub async fn id_by_code(pool: &PgPool, code: &str) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar("SELECT id FROM zones WHERE code = $1")
+        .bind(code)
+        .fetch_optional(pool)
+        .await?)
+}

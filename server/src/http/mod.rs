@@ -1,7 +1,11 @@
 //! The HTTP interface. `router` shows every URL of the service in one place; each handler
 //! lives in the file named after its resource.
 
+mod agent;
+pub mod auth;
+mod body;
 mod catalogue;
+mod citizen;
 mod incidents;
 mod media;
 mod middleware;
@@ -13,6 +17,7 @@ mod reports;
 mod requests;
 mod support;
 mod ui;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -27,20 +32,67 @@ use tracing::Level;
 
 use crate::state::AppState;
 pub use problem::ApiError;
+pub(crate) use reports::intake_error;
 
 pub fn router(state: AppState) -> Router {
     let report_limit = state.report_body_limit();
+    let filing_limit = state.config.photos.max_bytes * requests::MAX_FILES + body::MAX_JSON_BYTES;
     let ui = ui::service(&state.config.ui_dir);
     let api = Router::new()
         .route("/catalogue", get(catalogue::list))
+        .route("/catalogue/{code}", get(catalogue::one))
         .route(
             "/reports",
             post(reports::submit).layer(DefaultBodyLimit::max(report_limit)),
         )
         .route("/reports/nearby", get(nearby::nearby))
+        .route(
+            "/requests",
+            post(requests::file).layer(DefaultBodyLimit::max(filing_limit)),
+        )
         .route("/requests/{number}", get(requests::public_view))
         .route("/requests/{number}/support", post(support::support))
-        .route("/incidents", get(incidents::incidents));
+        .route("/requests/{number}/messages", post(requests::message))
+        .route(
+            "/requests/{number}/complement",
+            post(requests::complement).layer(DefaultBodyLimit::max(filing_limit)),
+        )
+        .route("/requests/{number}/withdraw", post(requests::withdraw))
+        .route("/incidents", get(incidents::incidents))
+        // Administration: webhook subscriptions and their deliveries.
+        .route("/admin/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/admin/webhooks/{id}", axum::routing::delete(webhooks::deactivate))
+        .route("/admin/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        // Citizen accounts.
+        .route("/citizen/register", post(citizen::register))
+        .route("/citizen/verify", get(citizen::verify).post(citizen::verify))
+        .route("/citizen/login", post(citizen::login))
+        .route("/citizen/logout", post(citizen::logout))
+        .route("/citizen/me", get(citizen::me))
+        .route("/citizen/requests", get(citizen::my_requests))
+        .route("/citizen/requests/{number}", get(citizen::my_request))
+        // Agents (the back office's API).
+        .route("/agent/login", post(agent::login))
+        .route("/agent/logout", post(agent::logout))
+        .route("/agent/me", get(agent::me))
+        .route(
+            "/agent/requests",
+            get(agent::queue)
+                .post(agent::enter)
+                .layer(DefaultBodyLimit::max(filing_limit)),
+        )
+        .route(
+            "/agent/requests/{number}",
+            get(agent::detail).patch(agent::edit),
+        )
+        .route("/agent/requests/{number}/files/{id}", get(agent::file))
+        .route("/agent/requests/{number}/status", post(agent::change_status))
+        .route("/agent/requests/{number}/assign", post(agent::assign))
+        .route("/agent/requests/{number}/reply", post(agent::reply))
+        .route("/agent/requests/{number}/notes", post(agent::note))
+        .route("/agent/requests/{number}/complement", post(agent::complement))
+        .route("/agent/requests/{number}/merge", post(agent::merge))
+        .route("/agent/requests/{number}/split", post(agent::split));
 
     Router::new()
         .nest("/api/v1", api)

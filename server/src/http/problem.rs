@@ -17,6 +17,8 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
+    /// 401 answers say which scheme to use.
+    pub www_authenticate: bool,
 }
 
 #[derive(Serialize)]
@@ -47,6 +49,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             retry_after_secs: None,
+            www_authenticate: false,
         }
     }
 
@@ -150,6 +153,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.www_authenticate {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"guichet\""),
+            );
+        }
         if let Some(secs) = self.retry_after_secs {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

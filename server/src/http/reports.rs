@@ -11,6 +11,7 @@ use guichet_shared::phase::Lang;
 use guichet_shared::validation::FieldError;
 
 use super::ApiError;
+use super::auth::MaybeCitizen;
 use crate::intake::{self, IntakeError, Submitted};
 use crate::photos::PhotoError;
 use crate::state::AppState;
@@ -20,6 +21,7 @@ const MAX_REPORT_JSON_BYTES: usize = 64 * 1024;
 
 pub async fn submit(
     State(state): State<AppState>,
+    MaybeCitizen(citizen): MaybeCitizen,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
@@ -65,7 +67,8 @@ pub async fn submit(
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::Fr, Lang::from_accept_language);
 
-    match intake::submit(&state, report, parts.photos, "app", lang).await {
+    let filer = intake::Filer::citizen(citizen.map(|c| c.id));
+    match intake::submit(&state, report, parts.photos, "app", lang, &filer).await {
         Ok(Submitted::Created(receipt)) => {
             let location = receipt
                 .get("status_url")
@@ -171,7 +174,7 @@ async fn read_parts(
 }
 
 /// Reads a part, stopping as soon as it exceeds `max` bytes (`None` then).
-async fn read_field(
+pub(super) async fn read_field(
     mut field: Field<'_>,
     max: usize,
     limit: usize,
@@ -186,13 +189,13 @@ async fn read_field(
     Ok(Some(buf.freeze()))
 }
 
-async fn drain(multipart: &mut Multipart) {
+pub(super) async fn drain(multipart: &mut Multipart) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
         while let Ok(Some(_)) = field.chunk().await {}
     }
 }
 
-fn body_too_large(limit: usize) -> ApiError {
+pub(super) fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body-too-large",
@@ -201,7 +204,7 @@ fn body_too_large(limit: usize) -> ApiError {
     )
 }
 
-fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
+pub(super) fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return body_too_large(limit);
     }
@@ -302,7 +305,7 @@ fn key_before(bytes: &[u8], line: usize, column: usize) -> Option<String> {
     (!key.is_empty() && key.len() <= 64).then(|| key.to_owned())
 }
 
-fn intake_error(e: IntakeError) -> ApiError {
+pub(crate) fn intake_error(e: IntakeError) -> ApiError {
     match e {
         IntakeError::Invalid(errors) => {
             if errors.iter().all(|f| f.code == "unknown-category") {

@@ -1,19 +1,72 @@
-//! `GET /api/v1/requests/{number}?tracking_code=…`: the public view of a request for whoever
-//! holds its tracking code. Without the right code the answer is the same 404 as for a number
-//! that does not exist, so numbers cannot be probed.
+//! Requests as citizens and integrators see them:
+//! - `POST /api/v1/requests`: file a request of any démarche (JSON, or multipart with the JSON
+//!   in a `request` part and files named after their form field); idempotent by `client_id`;
+//! - `GET /api/v1/requests/{number}?tracking_code=…`: the public view, for whoever holds the
+//!   tracking code (without it, the same 404 as an unknown number, so numbers cannot be probed);
+//! - `POST …/{number}/messages`, `…/complement`, `…/withdraw`: the citizen's side of the
+//!   conversation, authorised by the tracking code or the citizen's session.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
-use guichet_shared::api::{DemarcheRef, PhotoLinks, Position, PublicRequest, TimelineEntry};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use guichet_shared::api::{
+    ComplementAsk, DemarcheRef, PhotoLinks, Position, PublicRequest, TimelineEntry,
+};
 use guichet_shared::phase::{Lang, Outcome, Phase};
 use guichet_shared::timeline::event_label;
+use guichet_shared::workflow::template;
 use serde::Deserialize;
 
-use super::ApiError;
-use crate::db;
-use crate::intake::tracking_code_matches;
+use super::auth::MaybeCitizen;
+use super::{ApiError, body};
+use crate::db::{self, requests::RequestRow};
+use crate::intake::{Submitted, tracking_code_matches};
+use crate::pipeline::actions;
+use crate::pipeline::submit::{self, Origin, RequestSubmission};
 use crate::state::AppState;
+
+/// Files per submission, whatever their fields.
+pub const MAX_FILES: usize = 10;
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::Fr, Lang::from_accept_language)
+}
+
+/// 201 with a `Location` for a new request, 200 with the same receipt for a retry.
+pub fn submitted(result: Submitted) -> Response {
+    match result {
+        Submitted::Created(receipt) => {
+            let location = receipt
+                .get("status_url")
+                .and_then(|u| u.as_str())
+                .and_then(|u| HeaderValue::from_str(u).ok());
+            let mut response = (StatusCode::CREATED, Json(receipt)).into_response();
+            if let Some(location) = location {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Submitted::Replayed(receipt) => (StatusCode::OK, Json(receipt)).into_response(),
+    }
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    MaybeCitizen(citizen): MaybeCitizen,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let lang = lang_of(req.headers());
+    let max_bytes = state.config.photos.max_bytes;
+    let (sub, files) =
+        body::json_with_files::<RequestSubmission>(req, &state, "request", max_bytes, MAX_FILES)
+            .await?;
+    let result = submit::submit(&state, sub, files, Origin::SelfService { citizen }, lang).await?;
+    Ok(submitted(result))
+}
 
 #[derive(Deserialize)]
 pub struct TrackingQuery {
@@ -27,25 +80,49 @@ fn not_found() -> ApiError {
     )
 }
 
+/// The request if the caller holds its tracking code or owns it through their account.
+async fn authorised(
+    state: &AppState,
+    number: &str,
+    tracking_code: Option<&str>,
+    citizen: &MaybeCitizen,
+) -> Result<RequestRow, ApiError> {
+    let given = tracking_code.unwrap_or_default();
+    if number.len() > 32 || given.len() > 64 {
+        return Err(not_found());
+    }
+    let row = db::requests::by_number(&state.db, number)
+        .await?
+        .ok_or_else(not_found)?;
+    let by_code = !given.is_empty() && tracking_code_matches(given, &row.tracking_code);
+    let by_account = citizen
+        .0
+        .as_ref()
+        .is_some_and(|c| row.citizen_id == Some(c.id));
+    if by_code || by_account {
+        Ok(row)
+    } else {
+        Err(not_found())
+    }
+}
+
 pub async fn public_view(
     State(state): State<AppState>,
     Path(number): Path<String>,
     Query(query): Query<TrackingQuery>,
+    citizen: MaybeCitizen,
     headers: HeaderMap,
 ) -> Result<Json<PublicRequest>, ApiError> {
-    let given = query.tracking_code.unwrap_or_default();
-    if number.len() > 32 || given.is_empty() || given.len() > 64 {
-        return Err(not_found());
-    }
-    let row = db::requests::by_number(&state.db, &number).await?;
-    let Some(row) = row.filter(|r| tracking_code_matches(&given, &r.tracking_code)) else {
-        return Err(not_found());
-    };
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::Fr, Lang::from_accept_language);
+    let row = authorised(&state, &number, query.tracking_code.as_deref(), &citizen).await?;
+    Ok(Json(public_request(&state, row, lang_of(&headers)).await?))
+}
 
+/// What a citizen may see of a request: public status, place, photos and public timeline.
+pub async fn public_request(
+    state: &AppState,
+    row: RequestRow,
+    lang: Lang,
+) -> Result<PublicRequest, ApiError> {
     let photos = db::requests::photos(&state.db, row.id).await?;
     let events = db::requests::public_events(&state.db, row.id).await?;
     let phase = Phase::parse(&row.phase).unwrap_or(Phase::Received);
@@ -53,14 +130,33 @@ pub async fn public_view(
         .outcome
         .as_deref()
         .and_then(|o| serde_json::from_value::<Outcome>(serde_json::Value::from(o)).ok());
-    Ok(Json(PublicRequest {
+    let status_label = template(&row.workflow)
+        .and_then(|t| t.status(&row.status))
+        .map_or_else(|| phase.label(lang), |s| s.label(lang))
+        .to_owned();
+    let complement = row
+        .complement
+        .as_ref()
+        .filter(|_| phase == Phase::WaitingForCitizen)
+        .map(|c| ComplementAsk {
+            fields: c
+                .get("fields")
+                .and_then(|f| serde_json::from_value(f.clone()).ok())
+                .unwrap_or_default(),
+            message: c
+                .get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+        });
+    Ok(PublicRequest {
         number: row.number,
         demarche: DemarcheRef {
             code: row.demarche_code,
             title: row.demarche_title,
         },
-        status: phase.label(lang).to_owned(),
-        status_label: phase.label(lang).to_owned(),
+        status: status_label.clone(),
+        status_label,
         phase,
         outcome,
         location: row.lat.zip(row.lon).map(|(lat, lon)| Position { lat, lon }),
@@ -81,16 +177,98 @@ pub async fn public_view(
         updated_at: row.updated_at,
         timeline: events
             .into_iter()
-            .map(|e| TimelineEntry {
-                at: e.created_at,
-                label: event_label(&e.kind, lang).to_owned(),
-                message: e
-                    .data
-                    .get("message")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_owned),
-                kind: e.kind,
+            .map(|e| {
+                // A status change reads as its new public label.
+                let label = match (e.kind.as_str(), lang) {
+                    ("status_changed", Lang::Fr) => e.data.get("label_fr"),
+                    ("status_changed", Lang::En) => e.data.get("label_en"),
+                    _ => None,
+                }
+                .and_then(|l| l.as_str())
+                .map_or_else(|| event_label(&e.kind, lang).to_owned(), str::to_owned);
+                TimelineEntry {
+                    at: e.created_at,
+                    label,
+                    message: e
+                        .data
+                        .get("message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned),
+                    kind: e.kind,
+                }
             })
             .collect(),
-    }))
+        complement,
+        merged_into: row.merged_into,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    #[serde(default)]
+    tracking_code: Option<String>,
+    message: String,
+}
+
+pub async fn message(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    citizen: MaybeCitizen,
+    req: Request,
+) -> Result<StatusCode, ApiError> {
+    let b: MessageBody = body::json(req, &state).await?;
+    authorised(&state, &number, b.tracking_code.as_deref(), &citizen).await?;
+    actions::citizen_message(&state, &number, &b.message).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplementBody {
+    #[serde(default)]
+    tracking_code: Option<String>,
+    #[serde(default = "empty_object")]
+    data: serde_json::Value,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// The citizen's answer to a complement request (JSON, or multipart with an `answer` part).
+pub async fn complement(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    citizen: MaybeCitizen,
+    req: Request,
+) -> Result<StatusCode, ApiError> {
+    let max_bytes = state.config.photos.max_bytes;
+    let (b, files) =
+        body::json_with_files::<ComplementBody>(req, &state, "answer", max_bytes, MAX_FILES)
+            .await?;
+    authorised(&state, &number, b.tracking_code.as_deref(), &citizen).await?;
+    actions::answer_complement(&state, &number, &b.data, files, b.message.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    #[serde(default)]
+    tracking_code: Option<String>,
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    citizen: MaybeCitizen,
+    req: Request,
+) -> Result<StatusCode, ApiError> {
+    let b: WithdrawBody = body::json(req, &state).await?;
+    authorised(&state, &number, b.tracking_code.as_deref(), &citizen).await?;
+    actions::withdraw(&state, &number).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

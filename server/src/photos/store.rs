@@ -36,6 +36,24 @@ pub fn is_valid_key(key: &str) -> bool {
     }
 }
 
+/// Extensions of files attached to form fields (CV, consent, proof of address).
+const FILE_EXTENSIONS: &[&str] = &["pdf", "jpg", "png", "webp", "gif", "heic", "txt", "zip", "bin"];
+
+/// Keys the store accepts: served photos and attached files. Only photos are public
+/// (`/media/`); attached files are read through the agent API.
+pub fn is_storable_key(key: &str) -> bool {
+    match key.split_once('.') {
+        Some((hash, ext)) => {
+            FILE_EXTENSIONS.contains(&ext)
+                && hash.len() == 64
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }
+        None => false,
+    }
+}
+
 /// Files under `<root>/ab/cd/<key>`, written to a temporary name and renamed, so a reader
 /// never sees half a file.
 #[derive(Debug, Clone)]
@@ -53,7 +71,7 @@ impl LocalDiskStore {
     }
 
     fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
-        if !is_valid_key(key) {
+        if !is_storable_key(key) {
             return Err(StoreError::InvalidKey(key.to_owned()));
         }
         Ok(self.root.join(&key[0..2]).join(&key[2..4]).join(key))

@@ -1,0 +1,197 @@
+//! What notices need to know about a request: its public facts and who to tell.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use super::DbError;
+
+/// Citizens read dates in the city's local time, whatever the server's zone is. PostgreSQL
+/// holds the time zone rules, so the conversion happens in SQL.
+const CITY_TIME_ZONE: &str = "Europe/Paris";
+
+/// The public facts of a request, as its notices and webhooks show them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestFacts {
+    pub id: i64,
+    pub number: String,
+    pub tracking_code: String,
+    pub demarche_code: String,
+    pub demarche_title: String,
+    pub demarche_title_en: String,
+    /// The whole catalogue entry of the pinned revision (form field labels live there).
+    pub definition: serde_json::Value,
+    pub workflow: String,
+    pub status: String,
+    pub phase: String,
+    pub outcome: Option<String>,
+    pub channel: String,
+    pub team_name: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub report_count: i32,
+    pub created_at: OffsetDateTime,
+    /// `created_at` in the city's time zone.
+    pub received_local: PrimitiveDateTime,
+}
+
+pub async fn request_facts(
+    tx: &mut PgConnection,
+    request_id: i64,
+) -> Result<Option<RequestFacts>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.number, r.tracking_code, r.demarche_code,
+                dr.title AS demarche_title, dr.title_en AS demarche_title_en, dr.definition,
+                r.workflow, r.status, r.phase, r.outcome, r.channel, t.name AS team_name,
+                ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
+                r.report_count, r.created_at,
+                r.created_at AT TIME ZONE $2 AS received_local
+           FROM requests r
+           JOIN demarche_revisions dr
+             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
+           LEFT JOIN teams t ON t.id = r.team_id
+          WHERE r.id = $1",
+    )
+    .bind(request_id)
+    .bind(CITY_TIME_ZONE)
+    .fetch_optional(tx)
+    .await?)
+}
+
+/// Where a contact address of a request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactSource {
+    /// `requests.contact_email`: given when filing (web form, or by the agent at the desk).
+    Request,
+    /// The e-mail of the citizen account that filed it.
+    Account,
+    /// `reports.contact_email` of one report (first report or co-report).
+    Report { report_id: i64, first: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    /// Trimmed and lower-cased.
+    pub email: String,
+    /// `fr` or `en`.
+    pub lang: String,
+    pub source: ContactSource,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    email: Option<String>,
+    lang: String,
+    source: i32,
+    report_id: i64,
+    first_report: bool,
+}
+
+/// Every contact of a request, in this order: the request's own contact, the account, then
+/// the reports from the first one on. Duplicates are kept here (see `distinct_contacts`).
+pub async fn contacts(tx: &mut PgConnection, request_id: i64) -> Result<Vec<Contact>, DbError> {
+    let rows: Vec<ContactRow> = sqlx::query_as(
+        "SELECT lower(btrim(r.contact_email)) AS email, r.lang, 0 AS source,
+                0::bigint AS report_id, false AS first_report
+           FROM requests r WHERE r.id = $1
+         UNION ALL
+         SELECT c.email, c.lang, 1, 0::bigint, false
+           FROM requests r JOIN citizens c ON c.id = r.citizen_id WHERE r.id = $1
+         UNION ALL
+         SELECT lower(btrim(rp.contact_email)), rp.lang, 2, rp.id,
+                rp.id = min(rp.id) OVER ()
+           FROM reports rp WHERE rp.request_id = $1
+         ORDER BY source, report_id",
+    )
+    .bind(request_id)
+    .fetch_all(tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let email = row.email.filter(|e| !e.is_empty())?;
+            let source = match row.source {
+                0 => ContactSource::Request,
+                1 => ContactSource::Account,
+                _ => ContactSource::Report {
+                    report_id: row.report_id,
+                    first: row.first_report,
+                },
+            };
+            Some(Contact {
+                email,
+                lang: row.lang,
+                source,
+            })
+        })
+        .collect())
+}
+
+/// Every distinct address, first occurrence wins (so its language too).
+pub fn distinct_contacts(contacts: &[Contact]) -> Vec<&Contact> {
+    let mut seen = std::collections::HashSet::new();
+    contacts
+        .iter()
+        .filter(|c| seen.insert(c.email.as_str()))
+        .collect()
+}
+
+/// The person who filed the request: its own contact, else the account, else the first
+/// report's contact. Co-reporters are not the filer.
+pub fn filer(contacts: &[Contact]) -> Option<&Contact> {
+    contacts.iter().find(|c| {
+        matches!(
+            c.source,
+            ContactSource::Request
+                | ContactSource::Account
+                | ContactSource::Report { first: true, .. }
+        )
+    })
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportFacts {
+    pub contact_email: Option<String>,
+    pub lang: String,
+    pub channel: String,
+    pub created_at: OffsetDateTime,
+    pub received_local: PrimitiveDateTime,
+}
+
+/// One report of the request (None when the report belongs to another request).
+pub async fn report_facts(
+    tx: &mut PgConnection,
+    request_id: i64,
+    report_id: i64,
+) -> Result<Option<ReportFacts>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT NULLIF(lower(btrim(contact_email)), '') AS contact_email, lang, channel,
+                created_at, created_at AT TIME ZONE $3 AS received_local
+           FROM reports WHERE id = $2 AND request_id = $1",
+    )
+    .bind(request_id)
+    .bind(report_id)
+    .bind(CITY_TIME_ZONE)
+    .fetch_optional(tx)
+    .await?)
+}
+
+/// Appends an event written by the service itself.
+pub async fn insert_event(
+    db: impl PgExecutor<'_>,
+    request_id: i64,
+    kind: &str,
+    public: bool,
+    data: &serde_json::Value,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO events (request_id, kind, public, actor, data)
+         VALUES ($1, $2, $3, 'system', $4)",
+    )
+    .bind(request_id)
+    .bind(kind)
+    .bind(public)
+    .bind(data)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! The agents' view: a queue of requests with filters and keyset pagination, and the full
+//! detail of one request (internal events and contacts included).
+
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+
+use super::DbError;
+
+/// Filters of a queue. `teams: None` means every team (admins).
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub teams: Option<Vec<i64>>,
+    pub demarche: Option<String>,
+    pub status: Option<String>,
+    /// Empty: the open phases.
+    pub phases: Vec<String>,
+    pub zone_id: Option<i64>,
+    pub overdue: bool,
+    pub possible_duplicate: bool,
+    pub channel: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub unassigned: bool,
+    /// Keyset: rows strictly after this (created_at, id), newest first.
+    pub after: Option<(OffsetDateTime, i64)>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueRow {
+    pub id: i64,
+    pub number: String,
+    pub demarche_code: String,
+    pub demarche_title: String,
+    pub workflow: String,
+    pub status: String,
+    pub phase: String,
+    pub channel: String,
+    pub team_id: Option<i64>,
+    pub team_code: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub zone_name: Option<String>,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub report_count: i32,
+    pub possible_duplicate_of: Option<String>,
+    pub due_at: Option<OffsetDateTime>,
+    pub overdue: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+const OPEN: &str = "r.phase IN ('received', 'in_progress', 'waiting_for_citizen')";
+
+pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbError> {
+    // Conditions are added only when given, so that the planner sees a plain query that
+    // matches the partial indexes on open requests.
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT r.id, r.number, r.demarche_code, dr.title AS demarche_title, r.workflow,
+                r.status, r.phase, r.channel, r.team_id, t.code AS team_code, r.assignee_id,
+                z.name AS zone_name, r.address,
+                ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
+                r.report_count, pd.number AS possible_duplicate_of, r.due_at,
+                (r.due_at < now() AND r.sla_paused_at IS NULL
+                 AND r.phase IN ('received', 'in_progress')) AS overdue,
+                r.created_at, r.updated_at
+           FROM requests r
+           JOIN demarche_revisions dr
+             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
+           LEFT JOIN teams t ON t.id = r.team_id
+           LEFT JOIN zones z ON z.id = r.zone_id
+           LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
+          WHERE ",
+    );
+    if f.phases.is_empty() {
+        q.push(OPEN);
+    } else {
+        q.push("r.phase = ANY(").push_bind(f.phases.clone()).push(")");
+    }
+    if let Some(teams) = &f.teams {
+        q.push(" AND r.team_id = ANY(").push_bind(teams.clone()).push(")");
+    }
+    if let Some(d) = &f.demarche {
+        q.push(" AND r.demarche_code = ").push_bind(d.clone());
+    }
+    if let Some(s) = &f.status {
+        q.push(" AND r.status = ").push_bind(s.clone());
+    }
+    if let Some(z) = f.zone_id {
+        q.push(" AND r.zone_id = ").push_bind(z);
+    }
+    if f.overdue {
+        q.push(
+            " AND r.due_at < now() AND r.sla_paused_at IS NULL \
+             AND r.phase IN ('received', 'in_progress')",
+        );
+    }
+    if f.possible_duplicate {
+        q.push(" AND r.possible_duplicate_of IS NOT NULL");
+    }
+    if let Some(c) = &f.channel {
+        q.push(" AND r.channel = ").push_bind(c.clone());
+    }
+    if let Some(a) = f.assignee_id {
+        q.push(" AND r.assignee_id = ").push_bind(a);
+    }
+    if f.unassigned {
+        q.push(" AND r.assignee_id IS NULL");
+    }
+    if let Some((at, id)) = f.after {
+        q.push(" AND (r.created_at, r.id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
+        .push_bind(f.limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DetailRow {
+    pub id: i64,
+    pub number: String,
+    pub tracking_code: String,
+    pub demarche_code: String,
+    pub demarche_revision: i32,
+    pub demarche_title: String,
+    pub workflow: String,
+    pub status: String,
+    pub phase: String,
+    pub outcome: Option<String>,
+    pub channel: String,
+    pub team_id: Option<i64>,
+    pub team_code: Option<String>,
+    pub team_name: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub entered_by: Option<i64>,
+    pub entered_by_name: Option<String>,
+    pub citizen_email: Option<String>,
+    pub zone_name: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub address: Option<String>,
+    pub description: Option<String>,
+    pub data: serde_json::Value,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub lang: String,
+    pub report_count: i32,
+    pub possible_duplicate_of: Option<String>,
+    pub merged_into: Option<String>,
+    pub complement: Option<serde_json::Value>,
+    pub due_at: Option<OffsetDateTime>,
+    pub sla_paused_at: Option<OffsetDateTime>,
+    pub overdue: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id, r.number, r.tracking_code, r.demarche_code, r.demarche_revision,
+                dr.title AS demarche_title, r.workflow, r.status, r.phase, r.outcome, r.channel,
+                r.team_id, t.code AS team_code, t.name AS team_name,
+                r.assignee_id, a.name AS assignee_name, r.entered_by, e.name AS entered_by_name,
+                c.email AS citizen_email, z.name AS zone_name,
+                ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
+                r.location_accuracy_m AS accuracy_m, r.address, r.description, r.data,
+                r.contact_name, r.contact_email, r.contact_phone, r.lang, r.report_count,
+                pd.number AS possible_duplicate_of, m.number AS merged_into, r.complement,
+                r.due_at, r.sla_paused_at,
+                (r.due_at < now() AND r.sla_paused_at IS NULL
+                 AND r.phase IN ('received', 'in_progress')) AS overdue,
+                r.created_at, r.updated_at, r.closed_at
+           FROM requests r
+           JOIN demarche_revisions dr
+             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
+           LEFT JOIN teams t ON t.id = r.team_id
+           LEFT JOIN agents a ON a.id = r.assignee_id
+           LEFT JOIN agents e ON e.id = r.entered_by
+           LEFT JOIN citizens c ON c.id = r.citizen_id
+           LEFT JOIN zones z ON z.id = r.zone_id
+           LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
+           LEFT JOIN requests m ON m.id = r.merged_into
+          WHERE r.number = $1",
+    )
+    .bind(number)
+    .fetch_optional(pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub kind: String,
+    pub public: bool,
+    pub actor: String,
+    pub data: serde_json::Value,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn all_events(pool: &PgPool, request_id: i64) -> Result<Vec<EventRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, public, actor, data, created_at FROM events
+          WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(request_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportSummary {
+    pub id: i64,
+    pub client_id: uuid::Uuid,
+    pub channel: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+    pub description: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub deduplicated: bool,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn reports(pool: &PgPool, request_id: i64) -> Result<Vec<ReportSummary>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, client_id, channel, ST_Y(location::geometry) AS lat,
+                ST_X(location::geometry) AS lon, accuracy_m, description, contact_name,
+                contact_email, deduplicated, created_at
+           FROM reports WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(request_id)
+    .fetch_all(pool)
+    .await?)
+}

@@ -1,0 +1,196 @@
+//! Reading JSON and multipart bodies of the pipeline's routes into typed values, with
+//! field-level problems: a wrong type names its path (422), broken JSON is a 400.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{StatusCode, header};
+use guichet_shared::validation::FieldError;
+use serde::de::DeserializeOwned;
+
+use super::ApiError;
+use super::reports::{drain, multipart_error, read_field};
+use crate::pipeline::submit::UploadedFile;
+use crate::state::AppState;
+
+/// Largest JSON document of a submission (form data, not files).
+pub const MAX_JSON_BYTES: usize = 256 * 1024;
+
+/// Parses JSON into `T`; type errors name the offending path (`data.items[1].quantity`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let message = inner.to_string();
+                    let (field, code) = if let Some(rest) = message.strip_prefix("missing field `")
+                    {
+                        let name = rest.split('`').next().unwrap_or("body");
+                        let field = if path == "." {
+                            name.to_owned()
+                        } else {
+                            format!("{path}.{name}")
+                        };
+                        (field, "required")
+                    } else if message.starts_with("unknown field") {
+                        let name = message
+                            .split('`')
+                            .nth(1)
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| path.clone());
+                        let field = if path == "." { name } else { path.clone() };
+                        (field, "unknown-field")
+                    } else {
+                        let field = if path == "." { "body".to_owned() } else { path };
+                        (field, "invalid-type")
+                    };
+                    Err(ApiError::validation(vec![FieldError::new(field, code, message)]))
+                }
+                _ => Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-json",
+                    "The body is not valid JSON",
+                    inner.to_string(),
+                )),
+            }
+        }
+    }
+}
+
+/// A JSON body (`application/json`) parsed into `T`.
+pub async fn json<T: DeserializeOwned>(req: Request, state: &AppState) -> Result<T, ApiError> {
+    if !is_content_type(&req, "application/json") {
+        return Err(unsupported("send the body as application/json"));
+    }
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::new(e.status(), "body-unreadable", "Body unreadable", e.body_text()))?;
+    parse_json(&bytes)
+}
+
+fn is_content_type(req: &Request, expected: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+}
+
+fn unsupported(detail: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Unsupported media type",
+        detail,
+    )
+}
+
+/// A submission: either JSON, or multipart with the JSON in the part `json_part` and files in
+/// parts named after their form field.
+pub async fn json_with_files<T: DeserializeOwned>(
+    req: Request,
+    state: &AppState,
+    json_part: &'static str,
+    max_file_bytes: usize,
+    max_files: usize,
+) -> Result<(T, Vec<UploadedFile>), ApiError> {
+    if is_content_type(&req, "application/json") {
+        return Ok((json(req, state).await?, Vec::new()));
+    }
+    if !is_content_type(&req, "multipart/form-data") {
+        return Err(unsupported(&format!(
+            "send application/json, or multipart/form-data with a `{json_part}` part (JSON) and one part per file named after its field"
+        )));
+    }
+    let limit = max_file_bytes * max_files + MAX_JSON_BYTES;
+    let mut multipart = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| unsupported(&e.body_text()))?;
+    match read_parts(&mut multipart, json_part, max_file_bytes, max_files, limit).await {
+        Ok((json, files)) => {
+            let json = json.ok_or_else(|| {
+                ApiError::validation(vec![FieldError::new(
+                    json_part,
+                    "required",
+                    format!("the multipart body needs a `{json_part}` part holding JSON"),
+                )])
+            })?;
+            Ok((parse_json(&json)?, files))
+        }
+        Err(e) => {
+            drain(&mut multipart).await;
+            Err(e)
+        }
+    }
+}
+
+async fn read_parts(
+    multipart: &mut Multipart,
+    json_part: &'static str,
+    max_file_bytes: usize,
+    max_files: usize,
+    limit: usize,
+) -> Result<(Option<Bytes>, Vec<UploadedFile>), ApiError> {
+    let mut json = None;
+    let mut files = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == json_part {
+            let bytes = read_field(field, MAX_JSON_BYTES, limit).await?.ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "json-too-large",
+                    "JSON part too large",
+                    json_part,
+                    format!("the `{json_part}` part is limited to {MAX_JSON_BYTES} bytes"),
+                )
+            })?;
+            json = Some(bytes);
+            continue;
+        }
+        if name.is_empty() {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-part",
+                "Unnamed part",
+                "body",
+                "every file part must be named after its form field",
+            ));
+        }
+        if files.len() == max_files {
+            return Err(ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too-many-files",
+                "Too many files",
+                &format!("files.{name}"),
+                format!("a submission carries at most {max_files} files"),
+            ));
+        }
+        let filename = field
+            .file_name()
+            .map(|f| f.chars().filter(|c| !c.is_control()).take(200).collect())
+            .unwrap_or_else(|| name.clone());
+        let bytes = read_field(field, max_file_bytes, limit).await?.ok_or_else(|| {
+            ApiError::field(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "file-too-large",
+                "File too large",
+                &format!("files.{name}"),
+                format!("each file is limited to {max_file_bytes} bytes"),
+            )
+        })?;
+        files.push(UploadedFile {
+            field: name,
+            filename,
+            bytes,
+        });
+    }
+    Ok((json, files))
+}
