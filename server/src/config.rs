@@ -71,7 +71,7 @@ impl NotifyConfig {
             smtp_timeout: Duration::from_secs(30),
             mail_max_attempts: 10,
             webhook_timeout: Duration::from_secs(10),
-            webhook_max_attempts: 8,
+            webhook_max_attempts: 12,
         }
     }
 }
@@ -203,6 +203,20 @@ impl Config {
             None => FileConfig::default(),
         };
         Self::from_sources(file_config, |name| std::env::var(name).ok())
+    }
+
+    /// The configuration that these variables would give, ignoring the process environment
+    /// and any file: for tests and embedding, where changing the environment is not an option.
+    pub fn from_vars<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Config, ConfigError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars: std::collections::HashMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Self::from_sources(FileConfig::default(), |name| vars.get(name).cloned())
     }
 
     fn from_sources(
@@ -481,5 +495,46 @@ mod tests {
         assert!(err.contains("GUICHET_PHOTO_MAX_BYTES"), "{err}");
         assert!(matches!(load("", &[]), Err(ConfigError::NoDatabase)));
         assert!(load("databse_url = \"typo\"", &[]).is_err());
+    }
+
+    #[test]
+    fn notices_default_to_logging_and_read_their_keys() {
+        let c = load("", &[("DATABASE_URL", "x")]).expect("config");
+        assert_eq!(c.notify.smtp_url, None);
+        assert_eq!(c.notify.mail_from, DEFAULT_MAIL_FROM);
+        assert_eq!(c.notify.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.outbox.retry_base, Duration::from_secs(30));
+        let c = load(
+            "smtp_url = \"smtp://127.0.0.1:2525\"\nwebhook_max_attempts = 3",
+            &[
+                ("DATABASE_URL", "x"),
+                ("GUICHET_MAIL_FROM", "Mairie <guichet@ville.example>"),
+                ("GUICHET_RETRY_BASE_MS", "200"),
+                ("GUICHET_OUTBOX_POLL_MS", "50"),
+            ],
+        )
+        .expect("config");
+        assert_eq!(c.notify.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+        assert_eq!(c.notify.webhook_max_attempts, 3);
+        assert_eq!(c.notify.mail_from, "Mairie <guichet@ville.example>");
+        assert_eq!(c.outbox.retry_base, Duration::from_millis(200));
+        assert_eq!(c.outbox.poll_interval, Duration::from_millis(50));
+    }
+
+    #[test]
+    fn bad_notice_settings_are_refused_at_start() {
+        for (name, value) in [
+            ("GUICHET_SMTP_URL", "http://mail.example"),
+            ("GUICHET_MAIL_FROM", "not an address"),
+            ("GUICHET_WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("GUICHET_RETRY_BASE_MS", "0"),
+            ("GUICHET_FOLLOW_URL", "https://x.example/{number}"),
+        ] {
+            let err = load("", &[("DATABASE_URL", "x"), (name, value)])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(name), "{name}: {err}");
+        }
     }
 }

@@ -132,8 +132,9 @@ impl Template {
     pub fn resume_status(&self, waiting: &str) -> Option<&Status> {
         self.transitions
             .iter()
-            .find(|t| t.from == waiting && t.roles.contains(&Role::Citizen))
-            .and_then(|t| self.status(t.to))
+            .filter(|t| t.from == waiting && t.roles.contains(&Role::Citizen))
+            .filter_map(|t| self.status(t.to))
+            .find(|s| s.phase == Phase::InProgress)
     }
 
     /// The closed status meaning "duplicate", used when a request is merged into another.

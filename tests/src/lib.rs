@@ -8,6 +8,7 @@
 //! Needs `GUICHET_TEST_DATABASE_URL`, an administrator URL of a PostgreSQL cluster with
 //! PostGIS available; `scripts/test` provides one.
 
+pub mod api;
 pub mod fixtures;
 pub mod smtp;
 pub mod webhook_receiver;

@@ -150,6 +150,20 @@ pub async fn submit(
         return Err(PipelineError::Invalid(errors));
     }
     let data = data.unwrap_or_default();
+    // The form's own e-mail and phone fields stand for the contact when none is given apart.
+    let mut contact = contact;
+    let form_value = |kind| {
+        first_of_kind(&form, kind)
+            .and_then(|id| data.get(id))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    if non_empty(&contact.email).is_none() {
+        contact.email = form_value(Kind::Email);
+    }
+    if non_empty(&contact.phone).is_none() {
+        contact.phone = form_value(Kind::Phone);
+    }
     let filer = Filer {
         citizen_id,
         entered_by,

@@ -1,0 +1,77 @@
+//! Small JSON helpers for the pipeline's API: log in as a demo agent or a citizen, call a
+//! route with a bearer token and get the status and the body back.
+
+use serde_json::{Value, json};
+
+use crate::TestServer;
+
+/// The password of every demo agent (assets/demo-agents.json).
+pub const DEMO_PASSWORD: &str = "guichet-demo";
+
+pub async fn call(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut req = server.client.request(method, server.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    let response = req.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+pub async fn get(server: &TestServer, path: &str, token: Option<&str>) -> (u16, Value) {
+    call(server, reqwest::Method::GET, path, token, None).await
+}
+
+pub async fn post(server: &TestServer, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    call(server, reqwest::Method::POST, path, token, Some(body)).await
+}
+
+pub async fn patch(server: &TestServer, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    call(server, reqwest::Method::PATCH, path, token, Some(body)).await
+}
+
+/// Logs in a demo agent; returns the bearer token.
+pub async fn agent_token(server: &TestServer, email: &str) -> String {
+    let (status, body) = post(
+        server,
+        "/api/v1/agent/login",
+        None,
+        &json!({ "email": email, "password": DEMO_PASSWORD }),
+    )
+    .await;
+    assert_eq!(status, 200, "login {email}: {body}");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// A filled-in contact request (démarche `demande-contact`).
+pub fn contact_request(client_id: uuid::Uuid, email: &str) -> Value {
+    json!({
+        "client_id": client_id,
+        "demarche": "demande-contact",
+        "channel": "web",
+        "data": {
+            "subject": "information",
+            "message": "Bonjour, quels sont les horaires d'ouverture de la mairie le samedi ?",
+            "last_name": "Martin",
+            "first_name": "Léa",
+            "contact_email": email,
+            "reply_channel": "email",
+        },
+        "contact": { "name": "Léa Martin", "email": email },
+    })
+}
