@@ -475,3 +475,39 @@ async fn fast_server_starts() {
     let (status, _) = get(&server, "/readyz", None).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn routing_rules_send_a_demarche_in_a_zone_to_its_team() {
+    let server = TestServer::start().await;
+    let admin = agent_token(&server, ADMIN).await;
+    let voirie = agent_token(&server, VOIRIE).await;
+    let rule = json!({ "demarche": "voirie", "zone": "commune:35051", "team": "espaces-verts", "priority": 10 });
+    let (status, _) = post(&server, "/api/v1/admin/routing-rules", Some(&voirie), &rule).await;
+    assert_eq!(status, 403, "admins only");
+    let (status, created) = post(&server, "/api/v1/admin/routing-rules", Some(&admin), &rule).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, problem) = post(&server, "/api/v1/admin/routing-rules", Some(&admin), &json!({ "zone": "99999", "team": "nope" })).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, vec!["zone", "team"]);
+
+    // In Cesson-Sévigné the rule applies; in Rennes the démarche's default team keeps it.
+    let (_, cesson) = post(&server, "/api/v1/requests", None, &anomaly(48.119506, -1.602911, "Trou")).await;
+    let (_, rennes) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0, RENNES.1, "Trou")).await;
+    let team_of = |n: &str| {
+        let n = n.to_owned();
+        let pool = server.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT t.code FROM requests r JOIN teams t ON t.id = r.team_id WHERE r.number = $1")
+                .bind(n).fetch_one(&pool).await.unwrap()
+        }
+    };
+    assert_eq!(team_of(cesson["request_number"].as_str().unwrap()).await, "espaces-verts");
+    assert_eq!(team_of(rennes["request_number"].as_str().unwrap()).await, "voirie");
+
+    let id = created["id"].as_i64().unwrap();
+    let (status, _) = guichet_tests::api::call(&server, reqwest::Method::DELETE, &format!("/api/v1/admin/routing-rules/{id}"), Some(&admin), None).await;
+    assert_eq!(status, 204);
+    let (_, rules) = get(&server, "/api/v1/admin/routing-rules", Some(&admin)).await;
+    assert!(!rules.to_string().contains("espaces-verts\",\"priority\":10"));
+}

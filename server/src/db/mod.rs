@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod pipeline;
 pub mod queue;
 pub mod requests;
+pub mod routing;
 pub mod webhooks;
 pub mod zones;
 

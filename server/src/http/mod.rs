@@ -15,6 +15,7 @@ mod params;
 pub mod problem;
 mod reports;
 mod requests;
+mod routing;
 mod support;
 mod ui;
 mod webhooks;
@@ -23,7 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -92,7 +93,12 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/requests/{number}/notes", post(agent::note))
         .route("/agent/requests/{number}/complement", post(agent::complement))
         .route("/agent/requests/{number}/merge", post(agent::merge))
-        .route("/agent/requests/{number}/split", post(agent::split));
+        .route("/agent/requests/{number}/split", post(agent::split))
+        .route(
+            "/admin/routing-rules",
+            get(routing::list).post(routing::create),
+        )
+        .route("/admin/routing-rules/{id}", delete(routing::delete));
 
     Router::new()
         .nest("/api/v1", api)

@@ -1,0 +1,79 @@
+//! `/api/v1/admin/routing-rules`: which team gets which démarche in which zone. The first
+//! rule matching démarche × zone wins (lowest priority value, then the most specific); a rule
+//! without démarche or zone matches any. Admins only.
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use guichet_shared::validation::FieldError;
+use serde::Deserialize;
+
+use super::auth::AuthAgent;
+use super::{ApiError, body};
+use crate::db::{self, routing::RuleRow};
+use crate::state::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    agent: AuthAgent,
+) -> Result<Json<Vec<RuleRow>>, ApiError> {
+    agent.require_admin()?;
+    Ok(Json(db::routing::list(&state.db).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRule {
+    #[serde(default)]
+    demarche: Option<String>,
+    #[serde(default)]
+    zone: Option<String>,
+    team: String,
+    #[serde(default = "default_priority")]
+    priority: i32,
+}
+
+fn default_priority() -> i32 {
+    100
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    agent: AuthAgent,
+    req: Request,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    agent.require_admin()?;
+    let b: NewRule = body::json(req, &state).await?;
+    let r = db::routing::resolve(&state.db, b.demarche.as_deref(), b.zone.as_deref(), &b.team).await?;
+    let mut errors = Vec::new();
+    if !r.demarche_ok {
+        errors.push(FieldError::new("demarche", "unknown-demarche", "no démarche has this code"));
+    }
+    if b.zone.is_some() && r.zone_id.is_none() {
+        errors.push(FieldError::new("zone", "unknown-zone", "no zone has this code"));
+    }
+    if r.team_id.is_none() {
+        errors.push(FieldError::new("team", "unknown-team", "no team has this code"));
+    }
+    if !(0..=10_000).contains(&b.priority) {
+        errors.push(FieldError::new("priority", "out-of-range", "priority is between 0 and 10000"));
+    }
+    let Some(team_id) = r.team_id.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::validation(errors));
+    };
+    let id = db::routing::upsert(&state.db, b.demarche.as_deref(), r.zone_id, team_id, b.priority).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    agent: AuthAgent,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    agent.require_admin()?;
+    if db::routing::delete(&state.db, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("rule-not-found", "No routing rule has this id."))
+    }
+}
