@@ -305,7 +305,8 @@ impl Config {
         )?;
         let mut outbox = OutboxConfig::default();
         if let Some(v) = opt_env("GUICHET_OUTBOX_POLL_MS", &env)?.or(file.outbox_poll_ms) {
-            outbox.poll_interval = Duration::from_millis(at_least_one("GUICHET_OUTBOX_POLL_MS", v)?);
+            outbox.poll_interval =
+                Duration::from_millis(at_least_one("GUICHET_OUTBOX_POLL_MS", v)?);
         }
         if let Some(v) = opt_env("GUICHET_RETRY_BASE_MS", &env)?.or(file.retry_base_ms) {
             outbox.retry_base = Duration::from_millis(at_least_one("GUICHET_RETRY_BASE_MS", v)?);

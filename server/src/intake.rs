@@ -73,6 +73,14 @@ impl Filer {
     }
 }
 
+/// How a report came in: its channel, the language of the answer, and who filed it.
+#[derive(Clone, Copy)]
+struct How<'a> {
+    channel: &'static str,
+    lang: Lang,
+    filer: &'a Filer,
+}
+
 /// The workflow template a démarche's requests follow.
 pub fn workflow_of(demarche: &IntakeDemarche) -> Result<&'static Template, DbError> {
     template(&demarche.workflow).ok_or_else(|| {
@@ -140,9 +148,12 @@ pub async fn submit(
     }
     let written = write_photos(state, &processed).await?;
 
-    let outcome = store_report(
-        state, &report, &demarche, zone.id, &processed, channel, lang, filer,
-    )
+    let how = How {
+        channel,
+        lang,
+        filer,
+    };
+    let outcome = store_report(state, &report, &demarche, zone.id, &processed, &how)
     .await;
     if outcome.is_err() || matches!(outcome, Ok(Submitted::Replayed(_))) {
         remove_unreferenced(state, &written).await;
@@ -246,10 +257,13 @@ async fn store_report(
     demarche: &IntakeDemarche,
     zone_id: i64,
     processed: &[ProcessedPhoto],
-    channel: &'static str,
-    lang: Lang,
-    extra: &Filer,
+    how: &How<'_>,
 ) -> Result<Submitted, DbError> {
+    let How {
+        channel,
+        lang,
+        filer: extra,
+    } = *how;
     let mut tx = state.db.begin().await?;
     db::intake::lock_client_id(&mut tx, report.client_id).await?;
     if let Some(receipt) = db::intake::stored_receipt_in_tx(&mut tx, report.client_id).await? {

@@ -426,7 +426,9 @@ pub fn decode_quoted_printable(s: &str) -> Vec<u8> {
                 i += 2;
                 continue;
             }
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
@@ -471,7 +473,10 @@ mod tests {
     #[test]
     fn decoders_undo_mail_encodings() {
         assert_eq!(decode_base64("w6ljaGVj"), "échec".as_bytes());
-        assert_eq!(decode_quoted_printable("caf=C3=A9 =\r\nnoir"), "café noir".as_bytes());
+        assert_eq!(
+            decode_quoted_printable("caf=C3=A9 =\r\nnoir"),
+            "café noir".as_bytes()
+        );
         assert_eq!(
             decode_encoded_words("=?utf-8?b?QWNjdXPDqQ==?= =?utf-8?q?_de_r=C3=A9ception?= 2026"),
             "Accusé de réception 2026"

@@ -313,9 +313,10 @@ pub async fn expected_signature(
     let mut signed = timestamp.as_bytes().to_vec();
     signed.push(b'.');
     signed.extend_from_slice(body);
+    // pgcrypto's order: hmac(data, key, algorithm).
     sqlx::query_scalar("SELECT encode(hmac($1::bytea, $2::bytea, 'sha256'), 'hex')")
-        .bind(secret.as_bytes())
         .bind(signed)
+        .bind(secret.as_bytes())
         .fetch_one(pool)
         .await
         .expect("compute the HMAC")

@@ -72,7 +72,11 @@ async fn insert_request(pool: &PgPool, f: &Filing<'_>) -> (i64, String, String) 
     )
     .bind(&number)
     .bind(&tracking)
-    .bind(if f.channel.is_empty() { "web" } else { f.channel })
+    .bind(if f.channel.is_empty() {
+        "web"
+    } else {
+        f.channel
+    })
     .bind(f.contact_email)
     .bind(if f.lang.is_empty() { "fr" } else { f.lang })
     .bind(citizen_id)
@@ -139,11 +143,13 @@ async fn drain(state: &AppState) {
 }
 
 async fn team_name(pool: &PgPool, request_id: i64) -> String {
-    sqlx::query_scalar("SELECT t.name FROM requests r JOIN teams t ON t.id = r.team_id WHERE r.id = $1")
-        .bind(request_id)
-        .fetch_one(pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT t.name FROM requests r JOIN teams t ON t.id = r.team_id WHERE r.id = $1",
+    )
+    .bind(request_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
 }
 
 /// The receipt time as the e-mail must show it, computed by PostgreSQL in Paris time.
@@ -205,7 +211,10 @@ async fn the_acknowledgement_gives_number_date_service_and_tracking_in_french_an
     let team = team_name(&db.pool, fr_id).await;
 
     let fr = one_to(&mails, "claire.martin@example.org");
-    assert_eq!(fr.subject(), format!("Accusé de réception de votre demande {fr_number}"));
+    assert_eq!(
+        fr.subject(),
+        format!("Accusé de réception de votre demande {fr_number}")
+    );
     let body = fr.body_text();
     let when = received_text(&db.pool, fr_id, "DD/MM/YYYY à HH24:MI").await;
     for part in [
@@ -222,14 +231,21 @@ async fn the_acknowledgement_gives_number_date_service_and_tracking_in_french_an
     for header in ["From", "To", "Date", "Message-ID"] {
         assert!(fr.header(header).is_some(), "{header} header");
     }
-    assert!(fr.header("From").unwrap().contains("no-reply@guichet.localhost"));
+    assert!(
+        fr.header("From")
+            .unwrap()
+            .contains("no-reply@guichet.localhost")
+    );
     assert_eq!(
         fr.header("Content-Type").unwrap().to_ascii_lowercase(),
         "text/plain; charset=utf-8"
     );
 
     let en = one_to(&mails, "john.smith@example.org");
-    assert_eq!(en.subject(), format!("Acknowledgement of your request {en_number}"));
+    assert_eq!(
+        en.subject(),
+        format!("Acknowledgement of your request {en_number}")
+    );
     let body = en.body_text();
     let when = received_text(&db.pool, en_id, "FMDD FMMonth YYYY \"at\" HH24:MI").await;
     for part in [
@@ -260,10 +276,11 @@ async fn the_acknowledgement_is_a_public_timeline_event_even_with_nobody_to_emai
     let (id, number, code) = insert_request(&server.db.pool, &Filing::default()).await;
     send(&state, id, Notice::Created).await;
 
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox_jobs WHERE kind = 'email.send'")
-        .fetch_one(&server.db.pool)
-        .await
-        .unwrap();
+    let jobs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox_jobs WHERE kind = 'email.send'")
+            .fetch_one(&server.db.pool)
+            .await
+            .unwrap();
     assert_eq!(jobs, 0, "no contact, no e-mail");
     let trail = events(&server.db.pool, id).await;
     let ack = trail
@@ -273,8 +290,15 @@ async fn the_acknowledgement_is_a_public_timeline_event_even_with_nobody_to_emai
     assert!(ack.1, "the acknowledgement is public");
     assert_eq!(ack.2["number"], number.as_str());
     assert_eq!(ack.2["channel"], "web");
-    assert_eq!(ack.2["service"], team_name(&server.db.pool, id).await.as_str());
-    assert!(ack.2["received_at"].as_str().is_some_and(|t| t.contains('T')));
+    assert_eq!(
+        ack.2["service"],
+        team_name(&server.db.pool, id).await.as_str()
+    );
+    assert!(
+        ack.2["received_at"]
+            .as_str()
+            .is_some_and(|t| t.contains('T'))
+    );
 
     let view: serde_json::Value = server
         .client
@@ -316,7 +340,10 @@ async fn a_co_report_is_acknowledged_to_its_own_contact_only() {
     let mails = smtp.messages();
     assert_eq!(mails.len(), 1, "only the co-reporter with a contact");
     assert!(mails[0].is_to("second@example.org"));
-    assert_eq!(mails[0].subject(), format!("Acknowledgement of your report ({number})"));
+    assert_eq!(
+        mails[0].subject(),
+        format!("Acknowledgement of your report ({number})")
+    );
     let acks: Vec<_> = events(&db.pool, id)
         .await
         .into_iter()
@@ -396,14 +423,20 @@ async fn a_status_change_reaches_every_reporter_and_supporter_and_shows_only_pub
         fr.subject(),
         format!("Votre demande {number} : Transmise à l'organisme compétent")
     );
-    assert!(fr.body_text().contains("Le traitement de cette demande est terminé."));
+    assert!(
+        fr.body_text()
+            .contains("Le traitement de cette demande est terminé.")
+    );
     let en = one_to(&mails, "supporter@example.org");
     assert_eq!(
         en.subject(),
         format!("Your request {number}: Passed to the competent body")
     );
     let account = one_to(&mails, "account.holder@example.org");
-    assert!(account.subject().starts_with("Your request"), "the account's language");
+    assert!(
+        account.subject().starts_with("Your request"),
+        "the account's language"
+    );
     for m in &mails {
         let text = format!("{}\n{}", m.subject(), m.body_text());
         for secret in ["not_ours", "INTERNAL-NOTE-7781", "redirected"] {
@@ -412,7 +445,11 @@ async fn a_status_change_reaches_every_reporter_and_supporter_and_shows_only_pub
         // Nobody learns the other contacts' addresses.
         for other in ["filer@", "neighbour@", "supporter@", "account.holder@"] {
             if !m.recipients[0].starts_with(other) {
-                assert!(!m.data.contains(other), "{other} shown to {:?}", m.recipients);
+                assert!(
+                    !m.data.contains(other),
+                    "{other} shown to {:?}",
+                    m.recipients
+                );
             }
         }
     }
@@ -445,7 +482,8 @@ async fn an_smtp_failure_is_retried_and_the_email_delivered_once() {
     assert!(last_error.is_some_and(|e| e.contains("451")));
 
     drain(&state).await;
-    smtp.wait_for(|m| m.is_to("patient@example.org"), WAIT).await;
+    smtp.wait_for(|m| m.is_to("patient@example.org"), WAIT)
+        .await;
     // Nothing else arrives, even after further runs.
     tokio::time::sleep(Duration::from_millis(300)).await;
     run_due_jobs(&state).await.unwrap();
@@ -507,11 +545,26 @@ async fn replies_complements_and_merges_reach_the_right_people() {
     let to_filer = smtp.messages_to("filer@example.org");
     let to_co = smtp.messages_to("coreporter@example.org");
     assert_eq!(to_filer.len(), 3, "reply, complement, merge");
-    assert_eq!(to_co.len(), 2, "reply and merge; the complement is for the filer");
-    assert!(to_filer[0].body_text().contains("Une équipe passera jeudi matin."));
-    assert_eq!(to_co[0].subject(), format!("Reply to your request {number}"));
+    assert_eq!(
+        to_co.len(),
+        2,
+        "reply and merge; the complement is for the filer"
+    );
+    assert!(
+        to_filer[0]
+            .body_text()
+            .contains("Une équipe passera jeudi matin.")
+    );
+    assert_eq!(
+        to_co[0].subject(),
+        format!("Reply to your request {number}")
+    );
     let complement = &to_filer[1];
-    assert!(complement.subject().contains("des compléments sont nécessaires"));
+    assert!(
+        complement
+            .subject()
+            .contains("des compléments sont nécessaires")
+    );
     let body = complement.body_text();
     assert!(body.contains("Pouvez-vous préciser l'emplacement ?"));
     assert!(body.contains("  - photo_detail"), "{body}");
@@ -520,7 +573,11 @@ async fn replies_complements_and_merges_reach_the_right_people() {
         merged.subject(),
         format!("Votre demande {number} est désormais suivie sous le numéro {target_number}")
     );
-    assert!(merged.body_text().contains(&format!("Code de suivi : {target_code}")));
+    assert!(
+        merged
+            .body_text()
+            .contains(&format!("Code de suivi : {target_code}"))
+    );
 }
 
 #[tokio::test]
@@ -570,9 +627,13 @@ async fn the_verification_email_has_the_link_and_the_raw_token() {
     .unwrap();
     tx.commit().await.unwrap();
     drain(&state).await;
-    let mail = smtp.wait_for(|m| m.is_to("new.citizen@example.org"), WAIT).await;
+    let mail = smtp
+        .wait_for(|m| m.is_to("new.citizen@example.org"), WAIT)
+        .await;
     assert_eq!(mail.subject(), "Confirm your e-mail address");
     let body = mail.body_text();
-    assert!(body.contains(&format!("{PUBLIC_URL}/api/v1/citizen/verify?token=0123abcd")));
+    assert!(body.contains(&format!(
+        "{PUBLIC_URL}/api/v1/citizen/verify?token=0123abcd"
+    )));
     assert!(body.contains("\n0123abcd\n"), "{body}");
 }

@@ -511,3 +511,121 @@ async fn routing_rules_send_a_demarche_in_a_zone_to_its_team() {
     let (_, rules) = get(&server, "/api/v1/admin/routing-rules", Some(&admin)).await;
     assert!(!rules.to_string().contains("espaces-verts\",\"priority\":10"));
 }
+
+fn application(client_id: Uuid) -> Value {
+    json!({
+        "client_id": client_id,
+        "demarche": "candidature-spontanee",
+        "channel": "mail",
+        "data": {
+            "contract_type": "permanent",
+            "work_fields": ["green_spaces"],
+            "last_name": "Le Gall",
+            "first_name": "Iwan",
+            "contact_email": "iwan@example.org",
+            "contact_phone": "06 12 34 56 78",
+        },
+    })
+}
+
+async fn file_multipart(server: &TestServer, token: &str, request: &Value, files: &[(&str, &str, Vec<u8>)]) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new().part(
+        "request",
+        reqwest::multipart::Part::text(request.to_string()).mime_str("application/json").unwrap(),
+    );
+    for (field, name, bytes) in files {
+        form = form.part(field.to_string(), reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
+    }
+    let response = server
+        .client
+        .post(server.url("/api/v1/agent/requests"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn files_are_checked_by_their_bytes_stored_and_only_agents_read_them() {
+    let server = TestServer::start().await;
+    let admin = agent_token(&server, ADMIN).await;
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    let png = guichet_tests::fixtures::encode_png(&guichet_tests::fixtures::two_colour_image(8, 8));
+
+    // A letter that is really a PNG, whatever its name says; the CV is missing.
+    let (status, problem) = file_multipart(&server, &admin, &application(Uuid::new_v4()), &[("cover_letter", "lettre.pdf", png)]).await;
+    assert_eq!(status, 422, "{problem}");
+    let errors: Vec<(&str, &str)> = problem["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap())).collect();
+    assert!(errors.contains(&("files.cover_letter", "file-type-not-allowed")), "{errors:?}");
+    assert!(errors.contains(&("files.cv", "required")), "{errors:?}");
+    assert_eq!(server.db.count("request_files").await, 0);
+
+    let (status, receipt) = file_multipart(
+        &server,
+        &admin,
+        &application(Uuid::new_v4()),
+        &[("cv", "cv.pdf", pdf.clone()), ("cover_letter", "lettre.pdf", pdf.clone())],
+    )
+    .await;
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(receipt["status"], "submitted", "the decision workflow");
+    let number = receipt["request_number"].as_str().unwrap();
+    let (_, detail) = get(&server, &format!("/api/v1/agent/requests/{number}"), Some(&admin)).await;
+    let files = detail["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0]["mime"], "application/pdf");
+    assert_eq!(detail["data"]["contact_phone"], "+33612345678", "phones are normalised");
+    let url = files[0]["url"].as_str().unwrap();
+    let response = server.client.get(server.url(url)).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(response.bytes().await.unwrap().to_vec(), pdf);
+    // Not for other teams, not for the public.
+    let voirie = agent_token(&server, VOIRIE).await;
+    let response = server.client.get(server.url(url)).bearer_auth(&voirie).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    let key: String = sqlx::query_scalar("SELECT storage_key FROM request_files LIMIT 1").fetch_one(&server.db.pool).await.unwrap();
+    let response = server.client.get(server.url(&format!("/media/{key}"))).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn assignment_stays_within_the_team() {
+    let server = TestServer::start().await;
+    let (_, receipt) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0, RENNES.1, "Plaque descellée")).await;
+    let number = receipt["request_number"].as_str().unwrap();
+    let voirie = agent_token(&server, VOIRIE).await;
+    let (_, me) = get(&server, "/api/v1/agent/me", Some(&terrain_token(&server).await)).await;
+    let field_id = me["id"].as_i64().unwrap();
+    let path = format!("/api/v1/agent/requests/{number}/assign");
+    let (status, _) = post(&server, &path, Some(&voirie), &json!({ "assignee_id": field_id })).await;
+    assert_eq!(status, 204);
+    let (_, page) = get(&server, "/api/v1/agent/requests?assignee=none", Some(&voirie)).await;
+    assert!(numbers(&page).is_empty());
+    let terrain = terrain_token(&server).await;
+    let (_, page) = get(&server, "/api/v1/agent/requests?assignee=me", Some(&terrain)).await;
+    assert_eq!(numbers(&page), vec![number.to_owned()]);
+
+    // The propreté agent is not in the voirie team.
+    let (_, other) = get(&server, "/api/v1/agent/me", Some(&agent_token(&server, "agent.proprete@guichet.example").await)).await;
+    let (status, problem) = post(&server, &path, Some(&voirie), &json!({ "assignee_id": other["id"] })).await;
+    assert_eq!((status, problem["errors"][0]["code"].as_str()), (422, Some("assignee-not-in-team")));
+    let (status, _) = post(&server, &path, Some(&terrain), &json!({ "team": "proprete" })).await;
+    assert_eq!(status, 403, "field agents keep requests in their team");
+    // Handing it to another team leaves it unassigned there, and out of this queue.
+    let (status, _) = post(&server, &path, Some(&voirie), &json!({ "team": "proprete" })).await;
+    assert_eq!(status, 204);
+    let (_, page) = get(&server, "/api/v1/agent/requests", Some(&voirie)).await;
+    assert!(numbers(&page).is_empty());
+    let (_, detail) = get(&server, &format!("/api/v1/agent/requests/{number}"), Some(&agent_token(&server, ADMIN).await)).await;
+    assert_eq!(detail["team"]["code"], "proprete");
+    assert!(detail["assignee"].is_null());
+}
+
+async fn terrain_token(server: &TestServer) -> String {
+    agent_token(server, TERRAIN_VOIRIE).await
+}

@@ -84,7 +84,10 @@ async fn get_json(server: &TestServer, token: &str, path: &str) -> Value {
 /// A pothole request routed to the road team, with a contact that must never leave the
 /// service in a webhook.
 async fn insert_request(pool: &PgPool) -> (i64, String) {
-    let number = format!("2026-SIG-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let number = format!(
+        "2026-SIG-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..6]
+    );
     let id = sqlx::query_scalar(
         "INSERT INTO requests (number, tracking_code, demarche_code, demarche_revision, channel,
                                status, phase, team_id, workflow, contact_email, contact_name,
@@ -105,7 +108,9 @@ async fn insert_request(pool: &PgPool) -> (i64, String) {
 
 async fn send(pool: &PgPool, cfg: &NotifyConfig, request_id: i64, notice: Notice<'_>) {
     let mut tx = pool.begin().await.unwrap();
-    notify::notify(&mut tx, cfg, request_id, notice).await.unwrap();
+    notify::notify(&mut tx, cfg, request_id, notice)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -140,11 +145,16 @@ async fn assert_signed(pool: &PgPool, request: &ReceivedRequest, secret: &str) {
     let body = request.json();
     assert_eq!(request.header("guichet-event"), body["type"].as_str());
     assert_eq!(request.header("guichet-event-id"), body["id"].as_str());
-    let (t, v1) = request.signature_parts().expect("Guichet-Signature: t=…,v1=…");
+    let (t, v1) = request
+        .signature_parts()
+        .expect("Guichet-Signature: t=…,v1=…");
     assert_eq!(request.header("guichet-timestamp"), Some(t.as_str()));
     let ts: i64 = t.parse().expect("unix seconds");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    assert!((now - ts).abs() < 120, "timestamp {ts} is not current ({now})");
+    assert!(
+        (now - ts).abs() < 120,
+        "timestamp {ts} is not current ({now})"
+    );
     let expected = expected_signature(pool, secret, &t, &request.body).await;
     assert_eq!(v1, expected, "signature of {}", request.body_text());
     // Any change to the body breaks it.
@@ -220,7 +230,12 @@ async fn the_admin_api_is_for_admins_and_checks_what_it_is_given() {
             "invalid-secret",
             "secret",
         ),
-        (json!({"events": ["request.created"]}), 422, "validation-failed", "url"),
+        (
+            json!({"events": ["request.created"]}),
+            422,
+            "validation-failed",
+            "url",
+        ),
     ] {
         let r = server
             .client
@@ -244,8 +259,14 @@ async fn the_admin_api_is_for_admins_and_checks_what_it_is_given() {
     let listed = &list["webhooks"][0];
     assert_eq!(listed["id"], id);
     assert_eq!(listed["url"], "https://erp.ville.example/hooks/guichet");
-    assert_eq!(listed["events"], json!(["request.created", "request.closed"]));
-    assert!(listed.get("secret").is_none(), "never shown again: {listed}");
+    assert_eq!(
+        listed["events"],
+        json!(["request.created", "request.closed"])
+    );
+    assert!(
+        listed.get("secret").is_none(),
+        "never shown again: {listed}"
+    );
 
     let r = server
         .client
@@ -319,7 +340,10 @@ async fn events_are_signed_carry_no_personal_data_and_have_unique_ids() {
     assert_eq!(data["number"], number.as_str());
     assert_eq!(data["demarche"], "voirie");
     assert_eq!(data["phase"], "received");
-    assert_eq!(data["status_label"], json!({"fr": "Reçue", "en": "Received"}));
+    assert_eq!(
+        data["status_label"],
+        json!({"fr": "Reçue", "en": "Received"})
+    );
     assert!(data["team"].is_string());
     assert!(
         time::OffsetDateTime::parse(
@@ -339,7 +363,11 @@ async fn events_are_signed_carry_no_personal_data_and_have_unique_ids() {
     types[1..].sort();
     assert_eq!(
         types,
-        ["request.created", "request.closed", "request.status_changed"]
+        [
+            "request.created",
+            "request.closed",
+            "request.status_changed"
+        ]
     );
     for r in &a[1..] {
         assert_signed(pool, r, secret_all).await;
@@ -358,12 +386,21 @@ async fn events_are_signed_carry_no_personal_data_and_have_unique_ids() {
     assert_eq!(ids.len(), 3, "every event has its own id");
     for r in &a {
         let text = r.body_text();
-        for private in ["private.person@example.org", "Dominique", "TRACK-SECRET-1", "not_ours"] {
+        for private in [
+            "private.person@example.org",
+            "Dominique",
+            "TRACK-SECRET-1",
+            "not_ours",
+        ] {
             assert!(!text.contains(private), "{private} in {text}");
         }
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(created_only.requests().len(), 1, "only the types subscribed to");
+    assert_eq!(
+        created_only.requests().len(),
+        1,
+        "only the types subscribed to"
+    );
 
     // Delivered, as the administrator sees it, and in the request's audit trail.
     // The worker records a delivery right after the receiver's answer.
@@ -379,11 +416,9 @@ async fn events_are_signed_carry_no_personal_data_and_have_unique_ids() {
         assert!(started.elapsed() < WAIT, "{list}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(
-        deliveries
-            .iter()
-            .all(|d| d["attempts"] == 1 && d["last_status"] == 204 && d["request_number"] == number.as_str())
-    );
+    assert!(deliveries.iter().all(|d| d["attempts"] == 1
+        && d["last_status"] == 204
+        && d["request_number"] == number.as_str()));
     let started = std::time::Instant::now();
     loop {
         let recorded: i64 = sqlx::query_scalar(
@@ -397,7 +432,10 @@ async fn events_are_signed_carry_no_personal_data_and_have_unique_ids() {
         if recorded == 4 {
             break;
         }
-        assert!(started.elapsed() < WAIT, "{recorded} webhook_delivered events");
+        assert!(
+            started.elapsed() < WAIT,
+            "{recorded} webhook_delivered events"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -59,16 +59,20 @@ pub async fn enqueue_in_tx(
 /// Claims up to `limit` due jobs for `lease`: other workers skip them until the lease ends, so
 /// a worker that dies mid-job gives its jobs back.
 pub async fn claim_due(pool: &PgPool, limit: i64, lease: Duration) -> Result<Vec<Job>, DbError> {
+    // RETURNING gives rows in no particular order; the outer query restores the order in
+    // which they fell due, so that e.g. an acknowledgement goes out before a later notice.
     Ok(sqlx::query_as(
-        "UPDATE outbox_jobs SET locked_until = now() + make_interval(secs => $2),
-                                attempts = attempts + 1
-          WHERE id IN (SELECT id FROM outbox_jobs
-                        WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= now()
-                          AND (locked_until IS NULL OR locked_until < now())
-                        ORDER BY run_at
-                        LIMIT $1
-                        FOR UPDATE SKIP LOCKED)
-          RETURNING id, kind, payload, attempts, max_attempts",
+        "WITH claimed AS (
+            UPDATE outbox_jobs SET locked_until = now() + make_interval(secs => $2),
+                                   attempts = attempts + 1
+             WHERE id IN (SELECT id FROM outbox_jobs
+                           WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= now()
+                             AND (locked_until IS NULL OR locked_until < now())
+                           ORDER BY run_at
+                           LIMIT $1
+                           FOR UPDATE SKIP LOCKED)
+             RETURNING id, kind, payload, attempts, max_attempts, run_at)
+         SELECT id, kind, payload, attempts, max_attempts FROM claimed ORDER BY run_at, id",
     )
     .bind(limit)
     .bind(lease.as_seconds_f64())

@@ -62,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/incidents", get(incidents::incidents))
         // Administration: webhook subscriptions and their deliveries.
         .route("/admin/webhooks", get(webhooks::list).post(webhooks::create))
-        .route("/admin/webhooks/{id}", axum::routing::delete(webhooks::deactivate))
+        .route("/admin/webhooks/{id}", delete(webhooks::deactivate))
         .route("/admin/webhooks/{id}/deliveries", get(webhooks::deliveries))
         // Citizen accounts.
         .route("/citizen/register", post(citizen::register))

@@ -140,7 +140,11 @@ pub async fn deactivate(
     agent.require_admin()?;
     let id = parse_id(&id)?;
     if db::webhooks::deactivate(&state.db, id).await? {
-        tracing::info!(subscription = id, admin = agent.id, "webhook subscription deactivated");
+        tracing::info!(
+            subscription = id,
+            admin = agent.id,
+            "webhook subscription deactivated"
+        );
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found())
@@ -250,7 +254,10 @@ fn not_found() -> ApiError {
 }
 
 fn parse_id(text: &str) -> Result<i64, ApiError> {
-    text.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(not_found)
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)
 }
 
 /// An absolute `http` or `https` URL with a host. Plain `http` is allowed for receivers on
@@ -287,7 +294,10 @@ fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
         return Err(ApiError::validation(vec![FieldError::new(
             "events",
             "required",
-            format!("name at least one event type among {}", EVENT_TYPES.join(", ")),
+            format!(
+                "name at least one event type among {}",
+                EVENT_TYPES.join(", ")
+            ),
         )]));
     }
     let mut out: Vec<String> = Vec::new();
@@ -311,8 +321,7 @@ fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
 
 fn check_secret(secret: String) -> Result<String, ApiError> {
     let n = secret.chars().count();
-    if !(MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&n) || secret.chars().any(char::is_control)
-    {
+    if !(MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&n) || secret.chars().any(char::is_control) {
         return Err(ApiError::field(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-secret",
@@ -341,7 +350,12 @@ mod tests {
     fn urls_must_be_http_or_https_with_a_host() {
         assert!(check_url("https://erp.example.org/hooks/guichet").is_ok());
         assert!(check_url(" http://10.0.0.5:8080/in ").is_ok());
-        for bad in ["ftp://example.org/", "example.org/hook", "https://", "javascript:alert(1)"] {
+        for bad in [
+            "ftp://example.org/",
+            "example.org/hook",
+            "https://",
+            "javascript:alert(1)",
+        ] {
             let e = check_url(bad).err().map(|e| e.code);
             assert_eq!(e, Some("invalid-url"), "{bad}");
         }

@@ -42,7 +42,10 @@ pub enum SendError {
 }
 
 /// The transport for an SMTP URL (see `NotifyConfig::smtp_url`).
-pub fn transport(url: &str, timeout: Duration) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+pub fn transport(
+    url: &str,
+    timeout: Duration,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
         .map_err(|e| e.to_string())?
         .timeout(Some(timeout));
@@ -114,8 +117,12 @@ mod tests {
             body: "Bonjour,\nvotre demande est reçue.\n".to_owned(),
             request_id: Some(1),
         };
-        let raw = String::from_utf8(message(&cfg, &job).map(|m| m.formatted()).unwrap_or_default())
-            .unwrap_or_default();
+        let raw = String::from_utf8(
+            message(&cfg, &job)
+                .map(|m| m.formatted())
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
         for header in ["From: ", "To: ", "Subject: ", "Date: ", "Message-ID: <"] {
             assert!(raw.contains(header), "{header} in {raw}");
         }

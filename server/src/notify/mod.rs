@@ -225,9 +225,10 @@ async fn status_changed(
         );
         map.insert(
             "previous_status_label".into(),
-            previous.map_or(Value::Null, |s| {
-                json!({"fr": s.label(Lang::Fr), "en": s.label(Lang::En)})
-            }),
+            previous.map_or(
+                Value::Null,
+                |s| json!({"fr": s.label(Lang::Fr), "en": s.label(Lang::En)}),
+            ),
         );
     }
     webhooks::fan_out(
@@ -256,11 +257,7 @@ async fn merged(
     let contacts = db::notify::contacts(tx, source.id).await?;
     for c in distinct_contacts(&contacts) {
         let lang = lang_of(&c.lang);
-        let email = templates::merged(
-            lang,
-            &view(cfg, source, lang),
-            &view(cfg, &target, lang),
-        );
+        let email = templates::merged(lang, &view(cfg, source, lang), &view(cfg, &target, lang));
         enqueue_email(tx, cfg, &c.email, email, Some(source.id)).await?;
     }
     let mut data = webhook_data(source);
@@ -348,7 +345,12 @@ fn rfc3339(at: time::OffsetDateTime) -> String {
 
 /// The public label of a status: the workflow's label, else the phase's, never the
 /// internal status name.
-fn public_label(workflow_code: &str, status: &str, phase: Option<Phase>, lang: Lang) -> &'static str {
+fn public_label(
+    workflow_code: &str,
+    status: &str,
+    phase: Option<Phase>,
+    lang: Lang,
+) -> &'static str {
     workflow::template(workflow_code)
         .and_then(|t| t.status(status))
         .map(|s| s.label(lang))

@@ -37,7 +37,8 @@ pub struct Receipt<'a> {
 
 const SIGNATURE_FR: &str =
     "Ceci est un message automatique : merci de ne pas y répondre.\n-- \nGuichet";
-const SIGNATURE_EN: &str = "This message was sent automatically: please do not reply.\n-- \nGuichet";
+const SIGNATURE_EN: &str =
+    "This message was sent automatically: please do not reply.\n-- \nGuichet";
 
 /// "le 30/11/2026 à 14:05 (heure de Paris)" / "30 November 2026 at 14:05 (Paris time)".
 pub fn received_text(at: PrimitiveDateTime, lang: Lang) -> String {
@@ -279,7 +280,10 @@ pub fn complement_requested(
                 format!("Éléments à compléter :\n{list}\n")
             };
             Email {
-                subject: format!("Votre demande {} : des compléments sont nécessaires", r.number),
+                subject: format!(
+                    "Votre demande {} : des compléments sont nécessaires",
+                    r.number
+                ),
                 body: format!(
                     "Bonjour,\n\n\
                      Pour traiter votre demande « {title} » (n° {number}), le service a besoin \
@@ -414,11 +418,21 @@ mod tests {
         };
         let fr = acknowledgement(Lang::Fr, &view(), &receipt);
         assert!(fr.subject.contains("2026-SIG-000123"));
-        for part in ["le 30/11/2026 à 14:05", "Voirie", "K7PM-2QXD", "application"] {
+        for part in [
+            "le 30/11/2026 à 14:05",
+            "Voirie",
+            "K7PM-2QXD",
+            "application",
+        ] {
             assert!(fr.body.contains(part), "{part} in {}", fr.body);
         }
         let en = acknowledgement(Lang::En, &view(), &receipt);
-        for part in ["30 November 2026 at 14:05", "Voirie", "K7PM-2QXD", "mobile app"] {
+        for part in [
+            "30 November 2026 at 14:05",
+            "Voirie",
+            "K7PM-2QXD",
+            "mobile app",
+        ] {
             assert!(en.body.contains(part), "{part} in {}", en.body);
         }
     }

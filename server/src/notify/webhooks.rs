@@ -207,7 +207,12 @@ mod tests {
     fn bodies_have_id_type_time_and_data() {
         let id = Uuid::new_v4();
         let at = OffsetDateTime::from_unix_timestamp(1_700_000_000).expect("time");
-        let body = event_body(id, REQUEST_CREATED, at, json!({"number": "2026-SIG-000001"}));
+        let body = event_body(
+            id,
+            REQUEST_CREATED,
+            at,
+            json!({"number": "2026-SIG-000001"}),
+        );
         let v: Value = serde_json::from_str(&body).expect("json");
         assert_eq!(v["id"], id.to_string());
         assert_eq!(v["type"], "request.created");

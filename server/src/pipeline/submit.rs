@@ -171,13 +171,32 @@ pub async fn submit(
         data: serde_json::Value::Object(data.clone()),
     };
 
+    let checked = Checked {
+        state,
+        sub: &sub,
+        demarche: &demarche,
+        form: &form,
+        contact: &contact,
+        channel,
+        lang,
+        filer: &filer,
+    };
     if demarche.geolocated {
-        return submit_report(state, &sub, &form, data, files, &contact, channel, lang, &filer).await;
+        return submit_report(&checked, data, files).await;
     }
-    submit_request(
-        state, &sub, &demarche, &form, files, metas, &contact, channel, lang, &filer,
-    )
-    .await
+    submit_request(&checked, files, metas).await
+}
+
+/// A submission that passed every check, on its way to storage.
+struct Checked<'a> {
+    state: &'a AppState,
+    sub: &'a RequestSubmission,
+    demarche: &'a IntakeDemarche,
+    form: &'a FormDefinition,
+    contact: &'a RequestContact,
+    channel: &'static str,
+    lang: Lang,
+    filer: &'a Filer,
 }
 
 fn check_channel(
@@ -274,18 +293,19 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
 }
 
 /// A geolocated démarche: the form's place, text and photos become an incident report.
-#[allow(clippy::too_many_arguments)]
 async fn submit_report(
-    state: &AppState,
-    sub: &RequestSubmission,
-    form: &FormDefinition,
+    c: &Checked<'_>,
     data: serde_json::Map<String, serde_json::Value>,
     files: Vec<UploadedFile>,
-    contact: &RequestContact,
-    channel: &'static str,
-    lang: Lang,
-    filer: &Filer,
 ) -> Result<Submitted, PipelineError> {
+    let Checked {
+        state,
+        sub,
+        form,
+        contact,
+        filer,
+        ..
+    } = *c;
     let place = first_of_kind(form, Kind::GeoPoint)
         .and_then(|id| data.get(id));
     let Some(place) = place else {
@@ -326,22 +346,15 @@ async fn submit_report(
         }),
     };
     let photos = files.into_iter().map(|f| f.bytes).collect();
-    Ok(intake::submit(state, report, photos, channel, lang, filer).await?)
+    Ok(intake::submit(state, report, photos, c.channel, c.lang, filer).await?)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn submit_request(
-    state: &AppState,
-    sub: &RequestSubmission,
-    demarche: &IntakeDemarche,
-    form: &FormDefinition,
+    c: &Checked<'_>,
     files: Vec<UploadedFile>,
     metas: Vec<FileMeta>,
-    contact: &RequestContact,
-    channel: &'static str,
-    lang: Lang,
-    filer: &Filer,
 ) -> Result<Submitted, PipelineError> {
+    let Checked { state, sub, .. } = *c;
     {
         let mut conn = state.db.acquire().await.map_err(DbError::from)?;
         if let Some(receipt) = db::pipeline::stored_receipt(&mut conn, sub.client_id).await? {
@@ -359,7 +372,7 @@ async fn submit_request(
             created.push(key);
         }
     }
-    let result = store_request(state, sub, demarche, form, &stored, contact, channel, lang, filer).await;
+    let result = store_request(c, &stored).await;
     if result.is_err() || matches!(result, Ok(Submitted::Replayed(_))) {
         for key in &created {
             if let Ok(false) = db::intake::photo_key_in_use(&state.db, key).await {
@@ -422,18 +435,20 @@ fn file_key(bytes: &[u8], mime: &str) -> String {
     format!("{}.{ext}", hex::encode(Sha256::digest(bytes)))
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn store_request(
-    state: &AppState,
-    sub: &RequestSubmission,
-    demarche: &IntakeDemarche,
-    form: &FormDefinition,
+    c: &Checked<'_>,
     stored: &[(String, &UploadedFile, &FileMeta)],
-    contact: &RequestContact,
-    channel: &'static str,
-    lang: Lang,
-    filer: &Filer,
 ) -> Result<Submitted, PipelineError> {
+    let Checked {
+        state,
+        sub,
+        demarche,
+        form,
+        contact,
+        channel,
+        lang,
+        filer,
+    } = *c;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     db::intake::lock_client_id(&mut tx, sub.client_id).await?;
     if let Some(receipt) = db::pipeline::stored_receipt(&mut tx, sub.client_id).await? {
