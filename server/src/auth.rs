@@ -41,9 +41,7 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
 /// False for a wrong password and for a malformed stored hash alike.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(hash) => hasher()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok(),
+        Ok(hash) => hasher().verify_password(password.as_bytes(), &hash).is_ok(),
         Err(_) => false,
     }
 }

@@ -161,12 +161,11 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
             .map_err(DemoError::Inconsistent)?
         {
             Some(form) => {
-                definition["form"] = serde_json::to_value(&form).map_err(|source| {
-                    DemoError::Parse {
+                definition["form"] =
+                    serde_json::to_value(&form).map_err(|source| DemoError::Parse {
                         what: "form",
                         source,
-                    }
-                })?;
+                    })?;
             }
             None => {
                 if let Some(o) = definition.as_object_mut() {

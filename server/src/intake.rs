@@ -153,8 +153,7 @@ pub async fn submit(
         lang,
         filer,
     };
-    let outcome = store_report(state, &report, &demarche, zone.id, &processed, &how)
-    .await;
+    let outcome = store_report(state, &report, &demarche, zone.id, &processed, &how).await;
     if outcome.is_err() || matches!(outcome, Ok(Submitted::Replayed(_))) {
         remove_unreferenced(state, &written).await;
     }

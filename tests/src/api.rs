@@ -37,11 +37,21 @@ pub async fn get(server: &TestServer, path: &str, token: Option<&str>) -> (u16, 
     call(server, reqwest::Method::GET, path, token, None).await
 }
 
-pub async fn post(server: &TestServer, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+pub async fn post(
+    server: &TestServer,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
     call(server, reqwest::Method::POST, path, token, Some(body)).await
 }
 
-pub async fn patch(server: &TestServer, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+pub async fn patch(
+    server: &TestServer,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
     call(server, reqwest::Method::PATCH, path, token, Some(body)).await
 }
 

@@ -58,9 +58,15 @@ async fn a_form_is_served_with_its_fields_and_workflow() {
         .iter()
         .map(|f| f["id"].as_str().unwrap())
         .collect();
-    assert!(ids.contains(&"subject") && ids.contains(&"message"), "{ids:?}");
+    assert!(
+        ids.contains(&"subject") && ids.contains(&"message"),
+        "{ids:?}"
+    );
     let (status, problem) = get(&server, "/api/v1/catalogue/no-such-thing", None).await;
-    assert_eq!((status, problem["code"].as_str()), (404, Some("demarche-not-found")));
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (404, Some("demarche-not-found"))
+    );
 }
 
 #[tokio::test]
@@ -80,10 +86,26 @@ async fn a_contact_request_is_acknowledged_routed_and_idempotent() {
     assert_eq!(server.db.count("requests").await, 1);
 
     // The acknowledgement is part of the public timeline.
-    let (status, view) = get(&server, &receipt["status_url"].as_str().unwrap().replace(&server.base, ""), None).await;
+    let (status, view) = get(
+        &server,
+        &receipt["status_url"]
+            .as_str()
+            .unwrap()
+            .replace(&server.base, ""),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{view}");
-    let kinds: Vec<&str> = view["timeline"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"created") && kinds.contains(&"acknowledgement"), "{kinds:?}");
+    let kinds: Vec<&str> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"created") && kinds.contains(&"acknowledgement"),
+        "{kinds:?}"
+    );
 }
 
 #[tokio::test]
@@ -91,10 +113,7 @@ async fn form_errors_name_each_field() {
     let server = TestServer::start().await;
     let mut body = contact_request(Uuid::new_v4(), "lea@example.org");
     body["data"]["subject"] = json!("gossip");
-    body["data"]
-        .as_object_mut()
-        .unwrap()
-        .remove("message");
+    body["data"].as_object_mut().unwrap().remove("message");
     body["data"]["shoe_size"] = json!(42);
     let (status, problem) = post(&server, "/api/v1/requests", None, &body).await;
     assert_eq!(status, 422, "{problem}");
@@ -105,9 +124,15 @@ async fn form_errors_name_each_field() {
         .iter()
         .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
         .collect();
-    assert!(fields.contains(&("data.subject", "not-an-option")), "{fields:?}");
+    assert!(
+        fields.contains(&("data.subject", "not-an-option")),
+        "{fields:?}"
+    );
     assert!(fields.contains(&("data.message", "required")), "{fields:?}");
-    assert!(fields.contains(&("data.shoe_size", "unknown-field")), "{fields:?}");
+    assert!(
+        fields.contains(&("data.shoe_size", "unknown-field")),
+        "{fields:?}"
+    );
 
     let mut body = contact_request(Uuid::new_v4(), "lea@example.org");
     body["demarche"] = json!("nope");
@@ -120,8 +145,18 @@ async fn form_errors_name_each_field() {
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["code"], "channel-reserved-for-agents");
 
-    let (status, problem) = post(&server, "/api/v1/requests", None, &json!({ "demarche": "demande-contact" })).await;
-    assert_eq!((status, problem["field"].as_str()), (422, Some("client_id")), "{problem}");
+    let (status, problem) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &json!({ "demarche": "demande-contact" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("client_id")),
+        "{problem}"
+    );
     assert_eq!(server.db.count("requests").await, 0);
 }
 
@@ -138,7 +173,12 @@ async fn agents_see_their_teams_queue_and_move_requests_through_the_workflow() {
     assert_eq!(numbers(&page), vec![number.to_owned()]);
     let (_, page) = get(&server, "/api/v1/agent/requests", Some(&voirie)).await;
     assert!(numbers(&page).is_empty(), "another team's queue");
-    let (status, problem) = get(&server, &format!("/api/v1/agent/requests/{number}"), Some(&voirie)).await;
+    let (status, problem) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&voirie),
+    )
+    .await;
     assert_eq!((status, problem["code"].as_str()), (403, Some("forbidden")));
     let (status, _) = get(&server, "/api/v1/agent/requests", None).await;
     assert_eq!(status, 401);
@@ -148,36 +188,96 @@ async fn agents_see_their_teams_queue_and_move_requests_through_the_workflow() {
     assert_eq!(status, 200);
     assert_eq!(detail["status"], "received");
     assert_eq!(detail["requester"]["email"], "lea@example.org");
-    let next: Vec<&str> = detail["next_statuses"].as_array().unwrap().iter().map(|s| s["status"].as_str().unwrap()).collect();
+    let next: Vec<&str> = detail["next_statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
     assert!(next.contains(&"assigned"), "{next:?}");
 
-    let (status, _) = post(&server, &format!("{path}/status"), Some(&accueil), &json!({ "status": "assigned" })).await;
+    let (status, _) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&accueil),
+        &json!({ "status": "assigned" }),
+    )
+    .await;
     assert_eq!(status, 204);
     // A move the workflow does not have is a conflict with a code.
-    let (status, problem) = post(&server, &format!("{path}/status"), Some(&accueil), &json!({ "status": "received" })).await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("invalid-transition")), "{problem}");
-    let (status, problem) = post(&server, &format!("{path}/status"), Some(&accueil), &json!({ "status": "flying" })).await;
-    assert_eq!((status, problem["code"].as_str()), (422, Some("unknown-status")));
+    let (status, problem) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&accueil),
+        &json!({ "status": "received" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("invalid-transition")),
+        "{problem}"
+    );
+    let (status, problem) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&accueil),
+        &json!({ "status": "flying" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("unknown-status"))
+    );
 
     // Internal notes stay internal; public replies reach the timeline.
-    let (status, _) = post(&server, &format!("{path}/notes"), Some(&accueil), &json!({ "text": "Citoyenne déjà appelée hier" })).await;
+    let (status, _) = post(
+        &server,
+        &format!("{path}/notes"),
+        Some(&accueil),
+        &json!({ "text": "Citoyenne déjà appelée hier" }),
+    )
+    .await;
     assert_eq!(status, 204);
-    let (status, _) = post(&server, &format!("{path}/reply"), Some(&accueil), &json!({ "message": "La mairie ouvre le samedi de 9 h à 12 h." })).await;
+    let (status, _) = post(
+        &server,
+        &format!("{path}/reply"),
+        Some(&accueil),
+        &json!({ "message": "La mairie ouvre le samedi de 9 h à 12 h." }),
+    )
+    .await;
     assert_eq!(status, 204);
-    let (status, _) = post(&server, &format!("{path}/status"), Some(&accueil), &json!({ "status": "answered" })).await;
+    let (status, _) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&accueil),
+        &json!({ "status": "answered" }),
+    )
+    .await;
     assert_eq!(status, 204);
 
-    let view_path = format!("/api/v1/requests/{number}?tracking_code={}", receipt["tracking_code"].as_str().unwrap());
+    let view_path = format!(
+        "/api/v1/requests/{number}?tracking_code={}",
+        receipt["tracking_code"].as_str().unwrap()
+    );
     let (_, view) = get(&server, &view_path, None).await;
     assert_eq!(view["phase"], "closed");
     assert_eq!(view["status_label"], "Répondue");
     let text = view["timeline"].to_string();
     assert!(text.contains("9 h à 12 h"), "{text}");
-    assert!(!text.contains("déjà appelée"), "an internal note leaked: {text}");
+    assert!(
+        !text.contains("déjà appelée"),
+        "an internal note leaked: {text}"
+    );
     let (_, detail) = get(&server, &path, Some(&accueil)).await;
     assert!(detail["timeline"].to_string().contains("déjà appelée"));
     // Closed: no more moves from there.
-    let (status, _) = post(&server, &format!("{path}/status"), Some(&accueil), &json!({ "status": "assigned" })).await;
+    let (status, _) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&accueil),
+        &json!({ "status": "assigned" }),
+    )
+    .await;
     assert_eq!(status, 409);
 }
 
@@ -189,14 +289,43 @@ async fn a_complement_request_pauses_the_sla_until_the_citizen_answers() {
     let code = receipt["tracking_code"].as_str().unwrap();
     let accueil = agent_token(&server, ACCUEIL).await;
     let path = format!("/api/v1/agent/requests/{number}");
-    post(&server, &format!("{path}/status"), Some(&accueil), &json!({ "status": "assigned" })).await;
-    let due_before: time::OffsetDateTime = sqlx::query_scalar("SELECT due_at FROM requests WHERE number = $1")
-        .bind(number).fetch_one(&server.db.pool).await.unwrap();
+    post(
+        &server,
+        &format!("{path}/status"),
+        Some(&accueil),
+        &json!({ "status": "assigned" }),
+    )
+    .await;
+    let due_before: time::OffsetDateTime =
+        sqlx::query_scalar("SELECT due_at FROM requests WHERE number = $1")
+            .bind(number)
+            .fetch_one(&server.db.pool)
+            .await
+            .unwrap();
 
-    let (status, problem) = post(&server, &format!("{path}/complement"), Some(&accueil), &json!({ "fields": ["colour"], "message": "?" })).await;
-    assert_eq!((status, problem["errors"][0]["code"].as_str()), (422, Some("unknown-field")), "{problem}");
-    let (status, problem) = post(&server, &format!("{path}/status"), Some(&accueil), &json!({ "status": "waiting_citizen" })).await;
-    assert_eq!((status, problem["errors"][0]["code"].as_str()), (422, Some("use-complement-request")));
+    let (status, problem) = post(
+        &server,
+        &format!("{path}/complement"),
+        Some(&accueil),
+        &json!({ "fields": ["colour"], "message": "?" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("unknown-field")),
+        "{problem}"
+    );
+    let (status, problem) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&accueil),
+        &json!({ "status": "waiting_citizen" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("use-complement-request"))
+    );
     let (status, _) = post(
         &server,
         &format!("{path}/complement"),
@@ -208,7 +337,12 @@ async fn a_complement_request_pauses_the_sla_until_the_citizen_answers() {
     let (_, detail) = get(&server, &path, Some(&accueil)).await;
     assert_eq!(detail["phase"], "waiting_for_citizen");
     assert!(detail["sla_paused_at"].is_string());
-    let (_, page) = get(&server, "/api/v1/agent/requests?phase=waiting_for_citizen", Some(&accueil)).await;
+    let (_, page) = get(
+        &server,
+        "/api/v1/agent/requests?phase=waiting_for_citizen",
+        Some(&accueil),
+    )
+    .await;
     assert_eq!(numbers(&page), vec![number.to_owned()]);
 
     // The citizen sees what is asked and may only change that.
@@ -216,12 +350,38 @@ async fn a_complement_request_pauses_the_sla_until_the_citizen_answers() {
     let (_, view) = get(&server, &view_path, None).await;
     assert_eq!(view["complement"]["fields"], json!(["message"]));
     let answer_path = format!("/api/v1/requests/{number}/complement");
-    let (status, problem) = post(&server, &answer_path, None, &json!({ "tracking_code": code, "data": { "subject": "complaint" } })).await;
-    assert_eq!((status, problem["errors"][0]["code"].as_str()), (422, Some("field-not-editable")), "{problem}");
-    let (status, _) = post(&server, &answer_path, None, &json!({ "tracking_code": "0000-0000-0000", "data": {} })).await;
+    let (status, problem) = post(
+        &server,
+        &answer_path,
+        None,
+        &json!({ "tracking_code": code, "data": { "subject": "complaint" } }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("field-not-editable")),
+        "{problem}"
+    );
+    let (status, _) = post(
+        &server,
+        &answer_path,
+        None,
+        &json!({ "tracking_code": "0000-0000-0000", "data": {} }),
+    )
+    .await;
     assert_eq!(status, 404, "a wrong tracking code");
-    let (status, problem) = post(&server, &answer_path, None, &json!({ "tracking_code": code, "data": { "message": "court" } })).await;
-    assert_eq!((status, problem["errors"][0]["field"].as_str()), (422, Some("data.message")), "the whole is checked again");
+    let (status, problem) = post(
+        &server,
+        &answer_path,
+        None,
+        &json!({ "tracking_code": code, "data": { "message": "court" } }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("data.message")),
+        "the whole is checked again"
+    );
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, problem) = post(
@@ -235,12 +395,31 @@ async fn a_complement_request_pauses_the_sla_until_the_citizen_answers() {
     let (_, detail) = get(&server, &path, Some(&accueil)).await;
     assert_eq!(detail["status"], "assigned");
     assert!(detail["sla_paused_at"].is_null());
-    assert_eq!(detail["data"]["message"], "La mairie de quartier de Maurepas, s'il vous plaît.");
-    let due_after: time::OffsetDateTime = sqlx::query_scalar("SELECT due_at FROM requests WHERE number = $1")
-        .bind(number).fetch_one(&server.db.pool).await.unwrap();
-    assert!(due_after - due_before >= time::Duration::seconds(1), "the due date moves back by the pause: {due_before} → {due_after}");
-    let (status, problem) = post(&server, &answer_path, None, &json!({ "tracking_code": code, "data": {} })).await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("no-complement-requested")));
+    assert_eq!(
+        detail["data"]["message"],
+        "La mairie de quartier de Maurepas, s'il vous plaît."
+    );
+    let due_after: time::OffsetDateTime =
+        sqlx::query_scalar("SELECT due_at FROM requests WHERE number = $1")
+            .bind(number)
+            .fetch_one(&server.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        due_after - due_before >= time::Duration::seconds(1),
+        "the due date moves back by the pause: {due_before} → {due_after}"
+    );
+    let (status, problem) = post(
+        &server,
+        &answer_path,
+        None,
+        &json!({ "tracking_code": code, "data": {} }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("no-complement-requested"))
+    );
 }
 
 #[tokio::test]
@@ -253,12 +432,27 @@ async fn an_agent_enters_a_phone_request_for_a_citizen() {
     assert_eq!(status, 201, "{receipt}");
     assert_eq!(receipt["channel"], "phone");
     let number = receipt["request_number"].as_str().unwrap();
-    let (_, detail) = get(&server, &format!("/api/v1/agent/requests/{number}"), Some(&accueil)).await;
+    let (_, detail) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&accueil),
+    )
+    .await;
     assert_eq!(detail["channel"], "phone");
     assert_eq!(detail["entered_by"]["name"], "Maëlle Cadiou");
-    let (_, page) = get(&server, "/api/v1/agent/requests?channel=phone", Some(&accueil)).await;
+    let (_, page) = get(
+        &server,
+        "/api/v1/agent/requests?channel=phone",
+        Some(&accueil),
+    )
+    .await;
     assert_eq!(numbers(&page), vec![number.to_owned()]);
-    let (_, page) = get(&server, "/api/v1/agent/requests?channel=web", Some(&accueil)).await;
+    let (_, page) = get(
+        &server,
+        "/api/v1/agent/requests?channel=web",
+        Some(&accueil),
+    )
+    .await;
     assert!(numbers(&page).is_empty());
 
     // An agent entry says how it came in; field agents do not enter requests.
@@ -288,50 +482,112 @@ fn anomaly(lat: f64, lon: f64, text: &str) -> Value {
 #[tokio::test]
 async fn an_anomaly_report_is_a_request_of_the_same_pipeline() {
     let server = TestServer::start().await;
-    let (status, receipt) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0, RENNES.1, "Nid-de-poule profond")).await;
+    let (status, receipt) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(RENNES.0, RENNES.1, "Nid-de-poule profond"),
+    )
+    .await;
     assert_eq!(status, 201, "{receipt}");
     let number = receipt["request_number"].as_str().unwrap();
     assert!(number.contains("-SIG-"));
     let voirie = agent_token(&server, VOIRIE).await;
-    let (_, page) = get(&server, "/api/v1/agent/requests?demarche=voirie", Some(&voirie)).await;
+    let (_, page) = get(
+        &server,
+        "/api/v1/agent/requests?demarche=voirie",
+        Some(&voirie),
+    )
+    .await;
     assert_eq!(numbers(&page), vec![number.to_owned()]);
     assert_eq!(page["items"][0]["zone"], "Rennes");
 
     // Field agents may close on site but not triage.
     let path = format!("/api/v1/agent/requests/{number}");
     let terrain = agent_token(&server, TERRAIN_VOIRIE).await;
-    let (status, problem) = post(&server, &format!("{path}/status"), Some(&terrain), &json!({ "status": "acknowledged" })).await;
-    assert_eq!((status, problem["code"].as_str()), (403, Some("transition-forbidden")));
-    let (status, _) = post(&server, &format!("{path}/status"), Some(&voirie), &json!({ "status": "acknowledged" })).await;
+    let (status, problem) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&terrain),
+        &json!({ "status": "acknowledged" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("transition-forbidden"))
+    );
+    let (status, _) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&voirie),
+        &json!({ "status": "acknowledged" }),
+    )
+    .await;
     assert_eq!(status, 204);
-    let (status, _) = post(&server, &format!("{path}/status"), Some(&terrain), &json!({ "status": "resolved", "message": "Rebouché ce matin." })).await;
+    let (status, _) = post(
+        &server,
+        &format!("{path}/status"),
+        Some(&terrain),
+        &json!({ "status": "resolved", "message": "Rebouché ce matin." }),
+    )
+    .await;
     assert_eq!(status, 204);
     let (_, detail) = get(&server, &path, Some(&voirie)).await;
-    assert_eq!((detail["phase"].as_str(), detail["outcome"].as_str()), (Some("closed"), Some("resolved")));
+    assert_eq!(
+        (detail["phase"].as_str(), detail["outcome"].as_str()),
+        (Some("closed"), Some("resolved"))
+    );
 }
 
 #[tokio::test]
 async fn changing_the_demarche_or_place_routes_again_and_is_recorded() {
     let server = TestServer::start().await;
-    let (_, receipt) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0, RENNES.1, "Lampadaire éteint")).await;
+    let (_, receipt) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(RENNES.0, RENNES.1, "Lampadaire éteint"),
+    )
+    .await;
     let number = receipt["request_number"].as_str().unwrap();
     let voirie = agent_token(&server, VOIRIE).await;
     let path = format!("/api/v1/agent/requests/{number}");
-    let (status, problem) = patch(&server, &path, Some(&voirie), &json!({ "demarche": "eclairage-public" })).await;
+    let (status, problem) = patch(
+        &server,
+        &path,
+        Some(&voirie),
+        &json!({ "demarche": "eclairage-public" }),
+    )
+    .await;
     assert_eq!(status, 204, "{problem}");
     let admin = agent_token(&server, ADMIN).await;
     let (_, detail) = get(&server, &path, Some(&admin)).await;
     assert_eq!(detail["demarche"]["code"], "eclairage-public");
     assert_eq!(detail["team"]["code"], "eclairage");
-    let routed = detail["timeline"].as_array().unwrap().iter().find(|e| e["kind"] == "routed").expect("a routing event");
+    let routed = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "routed")
+        .expect("a routing event");
     assert_eq!(routed["public"], false);
     assert_eq!(routed["data"]["from_demarche"], "voirie");
     // It left the voirie queue.
     let (status, _) = get(&server, &path, Some(&voirie)).await;
     assert_eq!(status, 403);
-    let (status, problem) = patch(&server, &path, Some(&admin), &json!({ "location": { "lat": 43.3, "lon": 5.4 } })).await;
-    assert_eq!((status, problem["errors"][0]["code"].as_str()), (422, Some("outside-service-area")));
-    let (status, problem) = patch(&server, &path, Some(&admin), &json!({ "demarche": "nope" })).await;
+    let (status, problem) = patch(
+        &server,
+        &path,
+        Some(&admin),
+        &json!({ "location": { "lat": 43.3, "lon": 5.4 } }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("outside-service-area"))
+    );
+    let (status, problem) =
+        patch(&server, &path, Some(&admin), &json!({ "demarche": "nope" })).await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("demarche")));
 }
 
@@ -339,30 +595,101 @@ async fn changing_the_demarche_or_place_routes_again_and_is_recorded() {
 async fn merge_moves_reports_and_split_takes_one_out() {
     let server = TestServer::start().await;
     // Two reports far enough apart to be two requests.
-    let (_, a) = post(&server, "/api/v1/requests", None, &anomaly(48.1105, -1.6800, "Trou devant la poste")).await;
-    let (_, b) = post(&server, "/api/v1/requests", None, &anomaly(48.1150, -1.6700, "Trou")).await;
-    let (a, b) = (a["request_number"].as_str().unwrap(), b["request_number"].as_str().unwrap());
+    let (_, a) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(48.1105, -1.6800, "Trou devant la poste"),
+    )
+    .await;
+    let (_, b) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(48.1150, -1.6700, "Trou"),
+    )
+    .await;
+    let (a, b) = (
+        a["request_number"].as_str().unwrap(),
+        b["request_number"].as_str().unwrap(),
+    );
     assert_ne!(a, b);
     let voirie = agent_token(&server, VOIRIE).await;
-    let (status, _) = post(&server, &format!("/api/v1/agent/requests/{b}/merge"), Some(&voirie), &json!({ "into": a })).await;
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{b}/merge"),
+        Some(&voirie),
+        &json!({ "into": a }),
+    )
+    .await;
     assert_eq!(status, 204);
-    let (_, source) = get(&server, &format!("/api/v1/agent/requests/{b}"), Some(&voirie)).await;
-    assert_eq!((source["outcome"].as_str(), source["merged_into"].as_str()), (Some("duplicate"), Some(a)));
-    let (_, target) = get(&server, &format!("/api/v1/agent/requests/{a}"), Some(&voirie)).await;
+    let (_, source) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{b}"),
+        Some(&voirie),
+    )
+    .await;
+    assert_eq!(
+        (source["outcome"].as_str(), source["merged_into"].as_str()),
+        (Some("duplicate"), Some(a))
+    );
+    let (_, target) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{a}"),
+        Some(&voirie),
+    )
+    .await;
     assert_eq!(target["report_count"], 2);
-    let (status, problem) = post(&server, &format!("/api/v1/agent/requests/{b}/merge"), Some(&voirie), &json!({ "into": a })).await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("request-closed")));
+    let (status, problem) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{b}/merge"),
+        Some(&voirie),
+        &json!({ "into": a }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("request-closed"))
+    );
 
     let moved = target["reports"][1]["id"].as_i64().unwrap();
-    let (status, split) = post(&server, &format!("/api/v1/agent/requests/{a}/split"), Some(&voirie), &json!({ "report_id": moved })).await;
+    let (status, split) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{a}/split"),
+        Some(&voirie),
+        &json!({ "report_id": moved }),
+    )
+    .await;
     assert_eq!(status, 201, "{split}");
     let c = split["request_number"].as_str().unwrap();
-    let (_, target) = get(&server, &format!("/api/v1/agent/requests/{a}"), Some(&voirie)).await;
+    let (_, target) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{a}"),
+        Some(&voirie),
+    )
+    .await;
     assert_eq!(target["report_count"], 1);
-    let (_, new) = get(&server, &format!("/api/v1/agent/requests/{c}"), Some(&voirie)).await;
-    assert_eq!((new["report_count"].as_i64(), new["status"].as_str()), (Some(1), Some("new")));
-    let (status, problem) = post(&server, &format!("/api/v1/agent/requests/{c}/split"), Some(&voirie), &json!({ "report_id": moved })).await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("single-report")));
+    let (_, new) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{c}"),
+        Some(&voirie),
+    )
+    .await;
+    assert_eq!(
+        (new["report_count"].as_i64(), new["status"].as_str()),
+        (Some(1), Some("new"))
+    );
+    let (status, problem) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{c}/split"),
+        Some(&voirie),
+        &json!({ "report_id": moved }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("single-report"))
+    );
 }
 
 #[tokio::test]
@@ -370,7 +697,12 @@ async fn the_queue_filters_overdue_and_pages_without_overlap() {
     let server = TestServer::start().await;
     let mut filed = Vec::new();
     for _ in 0..5 {
-        filed.push(file_contact_request(&server, "lea@example.org").await["request_number"].as_str().unwrap().to_owned());
+        filed.push(
+            file_contact_request(&server, "lea@example.org").await["request_number"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     sqlx::query("UPDATE requests SET due_at = now() - interval '1 day' WHERE number = $1")
         .bind(&filed[1])
@@ -378,15 +710,30 @@ async fn the_queue_filters_overdue_and_pages_without_overlap() {
         .await
         .unwrap();
     let accueil = agent_token(&server, ACCUEIL).await;
-    let (_, page) = get(&server, "/api/v1/agent/requests?overdue=true", Some(&accueil)).await;
+    let (_, page) = get(
+        &server,
+        "/api/v1/agent/requests?overdue=true",
+        Some(&accueil),
+    )
+    .await;
     assert_eq!(numbers(&page), vec![filed[1].clone()]);
     assert_eq!(page["items"][0]["overdue"], true);
 
     let (_, first) = get(&server, "/api/v1/agent/requests?limit=2", Some(&accueil)).await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, second) = get(&server, &format!("/api/v1/agent/requests?limit=2&cursor={cursor}"), Some(&accueil)).await;
+    let (_, second) = get(
+        &server,
+        &format!("/api/v1/agent/requests?limit=2&cursor={cursor}"),
+        Some(&accueil),
+    )
+    .await;
     let cursor = second["next_cursor"].as_str().unwrap();
-    let (_, third) = get(&server, &format!("/api/v1/agent/requests?limit=2&cursor={cursor}"), Some(&accueil)).await;
+    let (_, third) = get(
+        &server,
+        &format!("/api/v1/agent/requests?limit=2&cursor={cursor}"),
+        Some(&accueil),
+    )
+    .await;
     let mut all: Vec<String> = [numbers(&first), numbers(&second), numbers(&third)].concat();
     assert!(third["next_cursor"].is_null());
     all.sort();
@@ -394,12 +741,29 @@ async fn the_queue_filters_overdue_and_pages_without_overlap() {
     expected.sort();
     assert_eq!(all, expected);
 
-    for bad in ["limit=0", "overdue=maybe", "phase=asleep", "cursor=xyz", "team=nope", "channel=pigeon"] {
-        let (status, problem) = get(&server, &format!("/api/v1/agent/requests?{bad}"), Some(&accueil)).await;
+    for bad in [
+        "limit=0",
+        "overdue=maybe",
+        "phase=asleep",
+        "cursor=xyz",
+        "team=nope",
+        "channel=pigeon",
+    ] {
+        let (status, problem) = get(
+            &server,
+            &format!("/api/v1/agent/requests?{bad}"),
+            Some(&accueil),
+        )
+        .await;
         assert_eq!(status, 422, "{bad}: {problem}");
         assert!(problem["field"].is_string(), "{bad}");
     }
-    let (status, _) = get(&server, "/api/v1/agent/requests?team=voirie", Some(&accueil)).await;
+    let (status, _) = get(
+        &server,
+        "/api/v1/agent/requests?team=voirie",
+        Some(&accueil),
+    )
+    .await;
     assert_eq!(status, 403);
 }
 
@@ -415,11 +779,28 @@ async fn citizens_register_verify_and_follow_their_requests() {
         .await
     };
     let email = "nina@example.org";
-    let (status, body) = post(&server, "/api/v1/citizen/register", None, &json!({ "email": email, "password": "short" })).await;
-    assert_eq!((status, body["errors"][0]["field"].as_str()), (422, Some("password")));
-    let (status, _) = post(&server, "/api/v1/citizen/register", None, &json!({ "email": email, "password": "un mot de passe solide", "name": "Nina" })).await;
+    let (status, body) = post(
+        &server,
+        "/api/v1/citizen/register",
+        None,
+        &json!({ "email": email, "password": "short" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (422, Some("password"))
+    );
+    let (status, _) = post(
+        &server,
+        "/api/v1/citizen/register",
+        None,
+        &json!({ "email": email, "password": "un mot de passe solide", "name": "Nina" }),
+    )
+    .await;
     assert_eq!(status, 202);
-    let mail = smtp.wait_for(|m| m.is_to(email), Duration::from_secs(20)).await;
+    let mail = smtp
+        .wait_for(|m| m.is_to(email), Duration::from_secs(20))
+        .await;
     let text = mail.body_text();
     let token = text
         .split(|c: char| !c.is_ascii_hexdigit())
@@ -427,10 +808,22 @@ async fn citizens_register_verify_and_follow_their_requests() {
         .unwrap_or_else(|| panic!("no token in {text}"))
         .to_owned();
 
-    let (status, login) = post(&server, "/api/v1/citizen/login", None, &json!({ "email": email, "password": "un mot de passe solide" })).await;
+    let (status, login) = post(
+        &server,
+        "/api/v1/citizen/login",
+        None,
+        &json!({ "email": email, "password": "un mot de passe solide" }),
+    )
+    .await;
     assert_eq!(status, 200, "{login}");
     let session = login["token"].as_str().unwrap().to_owned();
-    let (status, _) = post(&server, "/api/v1/citizen/login", None, &json!({ "email": email, "password": "wrong password!" })).await;
+    let (status, _) = post(
+        &server,
+        "/api/v1/citizen/login",
+        None,
+        &json!({ "email": email, "password": "wrong password!" }),
+    )
+    .await;
     assert_eq!(status, 401);
 
     // A birth certificate needs an account whose e-mail is verified.
@@ -439,32 +832,80 @@ async fn citizens_register_verify_and_follow_their_requests() {
     let mut body = contact_request(Uuid::new_v4(), email);
     body["demarche"] = json!("acte-naissance");
     let (status, problem) = post(&server, "/api/v1/requests", None, &body).await;
-    assert_eq!((status, problem["code"].as_str()), (401, Some("account-required")));
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("account-required"))
+    );
     let (status, problem) = post(&server, "/api/v1/requests", Some(&session), &body).await;
-    assert_eq!((status, problem["code"].as_str()), (403, Some("email-not-verified")));
-    let (status, _) = get(&server, &format!("/api/v1/citizen/verify?token={token}"), None).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("email-not-verified"))
+    );
+    let (status, _) = get(
+        &server,
+        &format!("/api/v1/citizen/verify?token={token}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
-    let (status, _) = get(&server, &format!("/api/v1/citizen/verify?token={token}"), None).await;
+    let (status, _) = get(
+        &server,
+        &format!("/api/v1/citizen/verify?token={token}"),
+        None,
+    )
+    .await;
     assert_eq!(status, 422, "a link works once");
     let (_, me) = get(&server, "/api/v1/citizen/me", Some(&session)).await;
     assert_eq!(me["email_verified"], true);
 
     // Filed while logged in: in "my requests", readable without the tracking code.
-    let (status, receipt) = post(&server, "/api/v1/requests", Some(&session), &contact_request(Uuid::new_v4(), email)).await;
+    let (status, receipt) = post(
+        &server,
+        "/api/v1/requests",
+        Some(&session),
+        &contact_request(Uuid::new_v4(), email),
+    )
+    .await;
     assert_eq!(status, 201);
     let number = receipt["request_number"].as_str().unwrap();
     let (_, mine) = get(&server, "/api/v1/citizen/requests", Some(&session)).await;
     assert_eq!(mine[0]["number"], number);
-    let (status, view) = get(&server, &format!("/api/v1/citizen/requests/{number}"), Some(&session)).await;
+    let (status, view) = get(
+        &server,
+        &format!("/api/v1/citizen/requests/{number}"),
+        Some(&session),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(view["timeline"].as_array().unwrap().len() >= 2);
     // Messages both ways.
-    let (status, _) = post(&server, &format!("/api/v1/requests/{number}/messages"), Some(&session), &json!({ "message": "J'ajoute une précision." })).await;
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/requests/{number}/messages"),
+        Some(&session),
+        &json!({ "message": "J'ajoute une précision." }),
+    )
+    .await;
     assert_eq!(status, 204);
     let accueil = agent_token(&server, ACCUEIL).await;
-    let (_, detail) = get(&server, &format!("/api/v1/agent/requests/{number}"), Some(&accueil)).await;
-    assert!(detail["timeline"].to_string().contains("J'ajoute une précision."));
-    let (status, _) = post(&server, &format!("/api/v1/requests/{number}/messages"), None, &json!({ "message": "sans code" })).await;
+    let (_, detail) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&accueil),
+    )
+    .await;
+    assert!(
+        detail["timeline"]
+            .to_string()
+            .contains("J'ajoute une précision.")
+    );
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/requests/{number}/messages"),
+        None,
+        &json!({ "message": "sans code" }),
+    )
+    .await;
     assert_eq!(status, 404);
 }
 
@@ -486,14 +927,37 @@ async fn routing_rules_send_a_demarche_in_a_zone_to_its_team() {
     assert_eq!(status, 403, "admins only");
     let (status, created) = post(&server, "/api/v1/admin/routing-rules", Some(&admin), &rule).await;
     assert_eq!(status, 201, "{created}");
-    let (status, problem) = post(&server, "/api/v1/admin/routing-rules", Some(&admin), &json!({ "zone": "99999", "team": "nope" })).await;
+    let (status, problem) = post(
+        &server,
+        "/api/v1/admin/routing-rules",
+        Some(&admin),
+        &json!({ "zone": "99999", "team": "nope" }),
+    )
+    .await;
     assert_eq!(status, 422);
-    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, vec!["zone", "team"]);
 
     // In Cesson-Sévigné the rule applies; in Rennes the démarche's default team keeps it.
-    let (_, cesson) = post(&server, "/api/v1/requests", None, &anomaly(48.119506, -1.602911, "Trou")).await;
-    let (_, rennes) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0, RENNES.1, "Trou")).await;
+    let (_, cesson) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(48.119506, -1.602911, "Trou"),
+    )
+    .await;
+    let (_, rennes) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(RENNES.0, RENNES.1, "Trou"),
+    )
+    .await;
     let team_of = |n: &str| {
         let n = n.to_owned();
         let pool = server.db.pool.clone();
@@ -502,14 +966,31 @@ async fn routing_rules_send_a_demarche_in_a_zone_to_its_team() {
                 .bind(n).fetch_one(&pool).await.unwrap()
         }
     };
-    assert_eq!(team_of(cesson["request_number"].as_str().unwrap()).await, "espaces-verts");
-    assert_eq!(team_of(rennes["request_number"].as_str().unwrap()).await, "voirie");
+    assert_eq!(
+        team_of(cesson["request_number"].as_str().unwrap()).await,
+        "espaces-verts"
+    );
+    assert_eq!(
+        team_of(rennes["request_number"].as_str().unwrap()).await,
+        "voirie"
+    );
 
     let id = created["id"].as_i64().unwrap();
-    let (status, _) = guichet_tests::api::call(&server, reqwest::Method::DELETE, &format!("/api/v1/admin/routing-rules/{id}"), Some(&admin), None).await;
+    let (status, _) = guichet_tests::api::call(
+        &server,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/admin/routing-rules/{id}"),
+        Some(&admin),
+        None,
+    )
+    .await;
     assert_eq!(status, 204);
     let (_, rules) = get(&server, "/api/v1/admin/routing-rules", Some(&admin)).await;
-    assert!(!rules.to_string().contains("espaces-verts\",\"priority\":10"));
+    assert!(
+        !rules
+            .to_string()
+            .contains("espaces-verts\",\"priority\":10")
+    );
 }
 
 fn application(client_id: Uuid) -> Value {
@@ -528,13 +1009,23 @@ fn application(client_id: Uuid) -> Value {
     })
 }
 
-async fn file_multipart(server: &TestServer, token: &str, request: &Value, files: &[(&str, &str, Vec<u8>)]) -> (u16, Value) {
+async fn file_multipart(
+    server: &TestServer,
+    token: &str,
+    request: &Value,
+    files: &[(&str, &str, Vec<u8>)],
+) -> (u16, Value) {
     let mut form = reqwest::multipart::Form::new().part(
         "request",
-        reqwest::multipart::Part::text(request.to_string()).mime_str("application/json").unwrap(),
+        reqwest::multipart::Part::text(request.to_string())
+            .mime_str("application/json")
+            .unwrap(),
     );
     for (field, name, bytes) in files {
-        form = form.part(field.to_string(), reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()));
+        form = form.part(
+            field.to_string(),
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+        );
     }
     let response = server
         .client
@@ -552,14 +1043,29 @@ async fn file_multipart(server: &TestServer, token: &str, request: &Value, files
 async fn files_are_checked_by_their_bytes_stored_and_only_agents_read_them() {
     let server = TestServer::start().await;
     let admin = agent_token(&server, ADMIN).await;
-    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        .to_vec();
     let png = guichet_tests::fixtures::encode_png(&guichet_tests::fixtures::two_colour_image(8, 8));
 
     // A letter that is really a PNG, whatever its name says; the CV is missing.
-    let (status, problem) = file_multipart(&server, &admin, &application(Uuid::new_v4()), &[("cover_letter", "lettre.pdf", png)]).await;
+    let (status, problem) = file_multipart(
+        &server,
+        &admin,
+        &application(Uuid::new_v4()),
+        &[("cover_letter", "lettre.pdf", png)],
+    )
+    .await;
     assert_eq!(status, 422, "{problem}");
-    let errors: Vec<(&str, &str)> = problem["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap())).collect();
-    assert!(errors.contains(&("files.cover_letter", "file-type-not-allowed")), "{errors:?}");
+    let errors: Vec<(&str, &str)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert!(
+        errors.contains(&("files.cover_letter", "file-type-not-allowed")),
+        "{errors:?}"
+    );
     assert!(errors.contains(&("files.cv", "required")), "{errors:?}");
     assert_eq!(server.db.count("request_files").await, 0);
 
@@ -567,61 +1073,155 @@ async fn files_are_checked_by_their_bytes_stored_and_only_agents_read_them() {
         &server,
         &admin,
         &application(Uuid::new_v4()),
-        &[("cv", "cv.pdf", pdf.clone()), ("cover_letter", "lettre.pdf", pdf.clone())],
+        &[
+            ("cv", "cv.pdf", pdf.clone()),
+            ("cover_letter", "lettre.pdf", pdf.clone()),
+        ],
     )
     .await;
     assert_eq!(status, 201, "{receipt}");
     assert_eq!(receipt["status"], "submitted", "the decision workflow");
     let number = receipt["request_number"].as_str().unwrap();
-    let (_, detail) = get(&server, &format!("/api/v1/agent/requests/{number}"), Some(&admin)).await;
+    let (_, detail) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&admin),
+    )
+    .await;
     let files = detail["files"].as_array().unwrap();
     assert_eq!(files.len(), 2);
     assert_eq!(files[0]["mime"], "application/pdf");
-    assert_eq!(detail["data"]["contact_phone"], "+33612345678", "phones are normalised");
+    assert_eq!(
+        detail["data"]["contact_phone"], "+33612345678",
+        "phones are normalised"
+    );
     let url = files[0]["url"].as_str().unwrap();
-    let response = server.client.get(server.url(url)).bearer_auth(&admin).send().await.unwrap();
+    let response = server
+        .client
+        .get(server.url(url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/pdf");
-    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     assert_eq!(response.bytes().await.unwrap().to_vec(), pdf);
     // Not for other teams, not for the public.
     let voirie = agent_token(&server, VOIRIE).await;
-    let response = server.client.get(server.url(url)).bearer_auth(&voirie).send().await.unwrap();
+    let response = server
+        .client
+        .get(server.url(url))
+        .bearer_auth(&voirie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
-    let key: String = sqlx::query_scalar("SELECT storage_key FROM request_files LIMIT 1").fetch_one(&server.db.pool).await.unwrap();
-    let response = server.client.get(server.url(&format!("/media/{key}"))).send().await.unwrap();
+    let key: String = sqlx::query_scalar("SELECT storage_key FROM request_files LIMIT 1")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    let response = server
+        .client
+        .get(server.url(&format!("/media/{key}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }
 
 #[tokio::test]
 async fn assignment_stays_within_the_team() {
     let server = TestServer::start().await;
-    let (_, receipt) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0, RENNES.1, "Plaque descellée")).await;
+    let (_, receipt) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(RENNES.0, RENNES.1, "Plaque descellée"),
+    )
+    .await;
     let number = receipt["request_number"].as_str().unwrap();
     let voirie = agent_token(&server, VOIRIE).await;
-    let (_, me) = get(&server, "/api/v1/agent/me", Some(&terrain_token(&server).await)).await;
+    let (_, me) = get(
+        &server,
+        "/api/v1/agent/me",
+        Some(&terrain_token(&server).await),
+    )
+    .await;
     let field_id = me["id"].as_i64().unwrap();
     let path = format!("/api/v1/agent/requests/{number}/assign");
-    let (status, _) = post(&server, &path, Some(&voirie), &json!({ "assignee_id": field_id })).await;
+    let (status, _) = post(
+        &server,
+        &path,
+        Some(&voirie),
+        &json!({ "assignee_id": field_id }),
+    )
+    .await;
     assert_eq!(status, 204);
-    let (_, page) = get(&server, "/api/v1/agent/requests?assignee=none", Some(&voirie)).await;
+    let (_, page) = get(
+        &server,
+        "/api/v1/agent/requests?assignee=none",
+        Some(&voirie),
+    )
+    .await;
     assert!(numbers(&page).is_empty());
     let terrain = terrain_token(&server).await;
-    let (_, page) = get(&server, "/api/v1/agent/requests?assignee=me", Some(&terrain)).await;
+    let (_, page) = get(
+        &server,
+        "/api/v1/agent/requests?assignee=me",
+        Some(&terrain),
+    )
+    .await;
     assert_eq!(numbers(&page), vec![number.to_owned()]);
 
     // The propreté agent is not in the voirie team.
-    let (_, other) = get(&server, "/api/v1/agent/me", Some(&agent_token(&server, "agent.proprete@guichet.example").await)).await;
-    let (status, problem) = post(&server, &path, Some(&voirie), &json!({ "assignee_id": other["id"] })).await;
-    assert_eq!((status, problem["errors"][0]["code"].as_str()), (422, Some("assignee-not-in-team")));
-    let (status, _) = post(&server, &path, Some(&terrain), &json!({ "team": "proprete" })).await;
+    let (_, other) = get(
+        &server,
+        "/api/v1/agent/me",
+        Some(&agent_token(&server, "agent.proprete@guichet.example").await),
+    )
+    .await;
+    let (status, problem) = post(
+        &server,
+        &path,
+        Some(&voirie),
+        &json!({ "assignee_id": other["id"] }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("assignee-not-in-team"))
+    );
+    let (status, _) = post(
+        &server,
+        &path,
+        Some(&terrain),
+        &json!({ "team": "proprete" }),
+    )
+    .await;
     assert_eq!(status, 403, "field agents keep requests in their team");
     // Handing it to another team leaves it unassigned there, and out of this queue.
-    let (status, _) = post(&server, &path, Some(&voirie), &json!({ "team": "proprete" })).await;
+    let (status, _) = post(
+        &server,
+        &path,
+        Some(&voirie),
+        &json!({ "team": "proprete" }),
+    )
+    .await;
     assert_eq!(status, 204);
     let (_, page) = get(&server, "/api/v1/agent/requests", Some(&voirie)).await;
     assert!(numbers(&page).is_empty());
-    let (_, detail) = get(&server, &format!("/api/v1/agent/requests/{number}"), Some(&agent_token(&server, ADMIN).await)).await;
+    let (_, detail) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&agent_token(&server, ADMIN).await),
+    )
+    .await;
     assert_eq!(detail["team"]["code"], "proprete");
     assert!(detail["assignee"].is_null());
 }

@@ -541,13 +541,24 @@ async fn a_receiver_that_always_fails_ends_failed_and_shows_in_the_admin_list() 
         .unwrap();
     assert_eq!(listed["failed_deliveries"], 1);
     assert_eq!(listed["pending_deliveries"], 0);
-    let job_failed: bool = sqlx::query_scalar(
-        "SELECT failed_at IS NOT NULL FROM outbox_jobs WHERE kind = 'webhook.deliver'",
-    )
-    .fetch_one(&server.db.pool)
-    .await
-    .unwrap();
-    assert!(job_failed);
+    // The outbox job ends failed too (just after the delivery row records the failure).
+    let started = std::time::Instant::now();
+    loop {
+        let job_failed: bool = sqlx::query_scalar(
+            "SELECT failed_at IS NOT NULL FROM outbox_jobs WHERE kind = 'webhook.deliver'",
+        )
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+        if job_failed {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the outbox job never ended failed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     tokio::time::sleep(Duration::from_millis(8 * RETRY_BASE_MS)).await;
     assert_eq!(receiver.requests().len(), 3, "no attempt past the last");
 }

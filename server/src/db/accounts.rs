@@ -22,7 +22,10 @@ const AGENT_COLUMNS: &str = "a.id, a.email, a.name, a.role, a.password_hash, a.a
 
 pub async fn agent_by_email(pool: &PgPool, email: &str) -> Result<Option<AgentRow>, DbError> {
     let sql = format!("SELECT {AGENT_COLUMNS} FROM agents a WHERE a.email = lower($1)");
-    Ok(sqlx::query_as(&sql).bind(email).fetch_optional(pool).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn agent_by_id(pool: &PgPool, id: i64) -> Result<Option<AgentRow>, DbError> {
@@ -36,7 +39,10 @@ pub async fn agent_by_session(pool: &PgPool, digest: &[u8]) -> Result<Option<Age
         "SELECT {AGENT_COLUMNS} FROM sessions s JOIN agents a ON a.id = s.agent_id \
          WHERE s.token_sha256 = $1 AND s.expires_at > now() AND a.active"
     );
-    Ok(sqlx::query_as(&sql).bind(digest).fetch_optional(pool).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(digest)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub struct NewAgent<'a> {
@@ -134,7 +140,10 @@ const CITIZEN_COLUMNS: &str = "c.id, c.email, c.name, c.lang, c.password_hash, c
 
 pub async fn citizen_by_email(pool: &PgPool, email: &str) -> Result<Option<CitizenRow>, DbError> {
     let sql = format!("SELECT {CITIZEN_COLUMNS} FROM citizens c WHERE c.email = lower($1)");
-    Ok(sqlx::query_as(&sql).bind(email).fetch_optional(pool).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn citizen_by_session(
@@ -145,7 +154,10 @@ pub async fn citizen_by_session(
         "SELECT {CITIZEN_COLUMNS} FROM sessions s JOIN citizens c ON c.id = s.citizen_id \
          WHERE s.token_sha256 = $1 AND s.expires_at > now()"
     );
-    Ok(sqlx::query_as(&sql).bind(digest).fetch_optional(pool).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(digest)
+        .fetch_optional(pool)
+        .await?)
 }
 
 /// Inserts a citizen; `None` when the e-mail already has an account.

@@ -12,12 +12,12 @@ pub async fn stored_receipt(
     conn: &mut PgConnection,
     client_id: Uuid,
 ) -> Result<Option<serde_json::Value>, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL")
-            .bind(client_id)
-            .fetch_optional(conn)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL",
     )
+    .bind(client_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 pub async fn set_receipt(
@@ -38,10 +38,12 @@ pub async fn filed_at(
     conn: &mut PgConnection,
     id: i64,
 ) -> Result<(OffsetDateTime, Option<OffsetDateTime>), DbError> {
-    Ok(sqlx::query_as("SELECT created_at, due_at FROM requests WHERE id = $1")
-        .bind(id)
-        .fetch_one(conn)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT created_at, due_at FROM requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 pub struct NewFile<'a> {
@@ -102,7 +104,10 @@ pub async fn files(pool: &PgPool, request_id: i64) -> Result<Vec<FileRow>, DbErr
     .await?)
 }
 
-pub async fn team_name(conn: &mut PgConnection, team_id: Option<i64>) -> Result<Option<String>, DbError> {
+pub async fn team_name(
+    conn: &mut PgConnection,
+    team_id: Option<i64>,
+) -> Result<Option<String>, DbError> {
     let Some(id) = team_id else {
         return Ok(None);
     };
@@ -147,7 +152,10 @@ const WORK_COLUMNS: &str = "id, number, tracking_code, demarche_code, demarche_r
      ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon, data, complement, \
      report_count, merged_into";
 
-pub async fn lock_by_number(tx: &mut PgConnection, number: &str) -> Result<Option<WorkRow>, DbError> {
+pub async fn lock_by_number(
+    tx: &mut PgConnection,
+    number: &str,
+) -> Result<Option<WorkRow>, DbError> {
     let sql = format!("SELECT {WORK_COLUMNS} FROM requests WHERE number = $1 FOR UPDATE");
     Ok(sqlx::query_as(&sql).bind(number).fetch_optional(tx).await?)
 }
@@ -200,7 +208,11 @@ pub async fn set_complement(
     Ok(())
 }
 
-pub async fn set_data(tx: &mut PgConnection, id: i64, data: &serde_json::Value) -> Result<(), DbError> {
+pub async fn set_data(
+    tx: &mut PgConnection,
+    id: i64,
+    data: &serde_json::Value,
+) -> Result<(), DbError> {
     sqlx::query("UPDATE requests SET data = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(data)
@@ -215,17 +227,23 @@ pub async fn assign(
     team_id: Option<i64>,
     assignee_id: Option<i64>,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE requests SET team_id = $2, assignee_id = $3, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(team_id)
-        .bind(assignee_id)
-        .execute(tx)
-        .await?;
+    sqlx::query(
+        "UPDATE requests SET team_id = $2, assignee_id = $3, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(team_id)
+    .bind(assignee_id)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
 /// Whether the agent belongs to the team (assignment within a team).
-pub async fn agent_in_team(conn: &mut PgConnection, agent_id: i64, team_id: i64) -> Result<bool, DbError> {
+pub async fn agent_in_team(
+    conn: &mut PgConnection,
+    agent_id: i64,
+    team_id: i64,
+) -> Result<bool, DbError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM agent_teams a JOIN agents g ON g.id = a.agent_id
                          WHERE a.agent_id = $1 AND a.team_id = $2 AND g.active)",
@@ -279,31 +297,40 @@ pub async fn recategorise(tx: &mut PgConnection, r: &Recategorise<'_>) -> Result
     Ok(())
 }
 
-/// Closes `source` as merged into `target` and moves its reports (with their photos and
-/// contacts) over. Returns the target's new report count.
-pub async fn merge(
+/// Closes `source` as merged into `target` (its reports move with `move_reports`).
+pub async fn close_as_merged(
     tx: &mut PgConnection,
     source: i64,
     target: i64,
     status: &str,
-) -> Result<i32, DbError> {
-    let moved = sqlx::query("UPDATE reports SET request_id = $2 WHERE request_id = $1")
-        .bind(source)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected() as i32;
+) -> Result<(), DbError> {
     sqlx::query(
         "UPDATE requests SET merged_into = $2, status = $3, phase = 'closed',
-                outcome = 'duplicate', closed_at = now(), report_count = 0,
+                outcome = 'duplicate', closed_at = now(),
                 sla_paused_at = NULL, complement = NULL, updated_at = now()
           WHERE id = $1",
     )
     .bind(source)
     .bind(target)
     .bind(status)
-    .execute(&mut *tx)
+    .execute(tx)
     .await?;
+    Ok(())
+}
+
+/// Moves every report of `source` (with its photos and contact) to `target`. Returns the
+/// target's new report count.
+pub async fn move_reports(tx: &mut PgConnection, source: i64, target: i64) -> Result<i32, DbError> {
+    let moved = sqlx::query("UPDATE reports SET request_id = $2 WHERE request_id = $1")
+        .bind(source)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as i32;
+    sqlx::query("UPDATE requests SET report_count = 0 WHERE id = $1")
+        .bind(source)
+        .execute(&mut *tx)
+        .await?;
     Ok(sqlx::query_scalar(
         "UPDATE requests SET report_count = report_count + $2, updated_at = now()
           WHERE id = $1 RETURNING report_count",

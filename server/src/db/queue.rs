@@ -75,10 +75,14 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
     if f.phases.is_empty() {
         q.push(OPEN);
     } else {
-        q.push("r.phase = ANY(").push_bind(f.phases.clone()).push(")");
+        q.push("r.phase = ANY(")
+            .push_bind(f.phases.clone())
+            .push(")");
     }
     if let Some(teams) = &f.teams {
-        q.push(" AND r.team_id = ANY(").push_bind(teams.clone()).push(")");
+        q.push(" AND r.team_id = ANY(")
+            .push_bind(teams.clone())
+            .push(")");
     }
     if let Some(d) = &f.demarche {
         q.push(" AND r.demarche_code = ").push_bind(d.clone());

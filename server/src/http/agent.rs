@@ -149,7 +149,11 @@ fn flag(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>) -> bool {
         None | Some("") | Some("false") | Some("0") => false,
         Some("true") | Some("1") => true,
         Some(_) => {
-            errors.push(FieldError::new(field, "invalid-type", format!("`{field}` is true or false")));
+            errors.push(FieldError::new(
+                field,
+                "invalid-type",
+                format!("`{field}` is true or false"),
+            ));
             false
         }
     }
@@ -165,7 +169,11 @@ fn decode_cursor(s: &str) -> Option<(OffsetDateTime, i64)> {
     Some((at, id.parse().ok()?))
 }
 
-async fn parse_queue(state: &AppState, agent: &AuthAgent, q: QueueQuery) -> Result<QueueFilter, ApiError> {
+async fn parse_queue(
+    state: &AppState,
+    agent: &AuthAgent,
+    q: QueueQuery,
+) -> Result<QueueFilter, ApiError> {
     let mut errors = Vec::new();
     let mut f = QueueFilter {
         limit: DEFAULT_LIMIT,
@@ -176,7 +184,11 @@ async fn parse_queue(state: &AppState, agent: &AuthAgent, q: QueueQuery) -> Resu
         match db::pipeline::team_by_code(&state.db, code).await? {
             Some(id) if agent.can_see_team(Some(id)) => f.teams = Some(vec![id]),
             Some(_) => return Err(forbidden("you are not a member of this team")),
-            None => errors.push(FieldError::new("team", "unknown-team", format!("no team {code:?}"))),
+            None => errors.push(FieldError::new(
+                "team",
+                "unknown-team",
+                format!("no team {code:?}"),
+            )),
         }
     }
     f.demarche = q.demarche.filter(|d| !d.is_empty());
@@ -185,23 +197,41 @@ async fn parse_queue(state: &AppState, agent: &AuthAgent, q: QueueQuery) -> Resu
         for p in phases.split(',') {
             match Phase::parse(p.trim()) {
                 Some(p) => f.phases.push(p.as_str().to_owned()),
-                None => errors.push(FieldError::new("phase", "unknown-phase", format!("no phase {p:?}"))),
+                None => errors.push(FieldError::new(
+                    "phase",
+                    "unknown-phase",
+                    format!("no phase {p:?}"),
+                )),
             }
         }
     }
     if let Some(z) = q.zone.filter(|z| !z.is_empty()) {
         match db::zones::id_by_code(&state.db, &z).await? {
             Some(id) => f.zone_id = Some(id),
-            None => errors.push(FieldError::new("zone", "unknown-zone", format!("no zone {z:?}"))),
+            None => errors.push(FieldError::new(
+                "zone",
+                "unknown-zone",
+                format!("no zone {z:?}"),
+            )),
         }
     }
     f.overdue = flag(&mut errors, "overdue", q.overdue.as_deref());
-    f.possible_duplicate = flag(&mut errors, "possible_duplicate", q.possible_duplicate.as_deref());
+    f.possible_duplicate = flag(
+        &mut errors,
+        "possible_duplicate",
+        q.possible_duplicate.as_deref(),
+    );
     if let Some(c) = q.channel.filter(|c| !c.is_empty()) {
-        if submit::SELF_SERVICE_CHANNELS.contains(&c.as_str()) || submit::AGENT_CHANNELS.contains(&c.as_str()) {
+        if submit::SELF_SERVICE_CHANNELS.contains(&c.as_str())
+            || submit::AGENT_CHANNELS.contains(&c.as_str())
+        {
             f.channel = Some(c);
         } else {
-            errors.push(FieldError::new("channel", "unknown-channel", format!("no channel {c:?}")));
+            errors.push(FieldError::new(
+                "channel",
+                "unknown-channel",
+                format!("no channel {c:?}"),
+            ));
         }
     }
     match q.assignee.as_deref().map(str::trim) {
@@ -210,19 +240,31 @@ async fn parse_queue(state: &AppState, agent: &AuthAgent, q: QueueQuery) -> Resu
         Some("none") => f.unassigned = true,
         Some(other) => match other.parse() {
             Ok(id) => f.assignee_id = Some(id),
-            Err(_) => errors.push(FieldError::new("assignee", "invalid-type", "`assignee` is an agent id, `me` or `none`")),
+            Err(_) => errors.push(FieldError::new(
+                "assignee",
+                "invalid-type",
+                "`assignee` is an agent id, `me` or `none`",
+            )),
         },
     }
     if let Some(c) = q.cursor.filter(|c| !c.is_empty()) {
         match decode_cursor(&c) {
             Some(after) => f.after = Some(after),
-            None => errors.push(FieldError::new("cursor", "invalid-cursor", "pass back a `next_cursor` unchanged")),
+            None => errors.push(FieldError::new(
+                "cursor",
+                "invalid-cursor",
+                "pass back a `next_cursor` unchanged",
+            )),
         }
     }
     if let Some(l) = q.limit.filter(|l| !l.is_empty()) {
         match l.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => f.limit = n,
-            _ => errors.push(FieldError::new("limit", "out-of-range", format!("`limit` is between 1 and {MAX_LIMIT}"))),
+            _ => errors.push(FieldError::new(
+                "limit",
+                "out-of-range",
+                format!("`limit` is between 1 and {MAX_LIMIT}"),
+            )),
         }
     }
     if !errors.is_empty() {
@@ -287,7 +329,14 @@ pub async fn enter(
     let (sub, files) =
         body::json_with_files::<RequestSubmission>(req, &state, "request", max_bytes, MAX_FILES)
             .await?;
-    let result = submit::submit(&state, sub, files, Origin::Agent { agent_id: agent.id }, lang).await?;
+    let result = submit::submit(
+        &state,
+        sub,
+        files,
+        Origin::Agent { agent_id: agent.id },
+        lang,
+    )
+    .await?;
     Ok(submitted(result))
 }
 
@@ -309,7 +358,9 @@ pub async fn detail(
         .await?
         .ok_or_else(|| ApiError::not_found("request-not-found", "No request has this number."))?;
     if !agent.can_see_team(row.team_id) {
-        return Err(forbidden("this request belongs to a team you are not a member of"));
+        return Err(forbidden(
+            "this request belongs to a team you are not a member of",
+        ));
     }
     let events = db::queue::all_events(&state.db, row.id).await?;
     let reports = db::queue::reports(&state.db, row.id).await?;
@@ -331,7 +382,10 @@ pub async fn detail(
         })
         .unwrap_or_default();
     let rfc = |t: Option<OffsetDateTime>| {
-        t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        t.and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
     };
     Ok(Json(serde_json::json!({
         "number": row.number,
@@ -393,7 +447,9 @@ pub async fn file(
         .await?
         .ok_or_else(|| ApiError::not_found("request-not-found", "No request has this number."))?;
     if !agent.can_see_team(row.team_id) {
-        return Err(forbidden("this request belongs to a team you are not a member of"));
+        return Err(forbidden(
+            "this request belongs to a team you are not a member of",
+        ));
     }
     let files = db::pipeline::files(&state.db, row.id).await?;
     let f = files
@@ -414,13 +470,20 @@ pub async fn file(
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&f.mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(&f.mime)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(response)
 }
 
@@ -439,7 +502,14 @@ pub async fn change_status(
     req: Request,
 ) -> Result<StatusCode, ApiError> {
     let b: StatusBody = body::json(req, &state).await?;
-    actions::change_status(&state, &agent, &number, b.status.trim(), b.message.as_deref()).await?;
+    actions::change_status(
+        &state,
+        &agent,
+        &number,
+        b.status.trim(),
+        b.message.as_deref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -83,8 +83,9 @@ impl TryFrom<AgentRow> for AuthAgent {
     type Error = ApiError;
 
     fn try_from(row: AgentRow) -> Result<Self, ApiError> {
-        let role = parse_role(&row.role)
-            .ok_or_else(|| ApiError::internal(&format!("agent {} has role {}", row.id, row.role)))?;
+        let role = parse_role(&row.role).ok_or_else(|| {
+            ApiError::internal(&format!("agent {} has role {}", row.id, row.role))
+        })?;
         Ok(Self {
             id: row.id,
             email: row.email,

@@ -47,7 +47,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                         let field = if path == "." { "body".to_owned() } else { path };
                         (field, "invalid-type")
                     };
-                    Err(ApiError::validation(vec![FieldError::new(field, code, message)]))
+                    Err(ApiError::validation(vec![FieldError::new(
+                        field, code, message,
+                    )]))
                 }
                 _ => Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -65,9 +67,14 @@ pub async fn json<T: DeserializeOwned>(req: Request, state: &AppState) -> Result
     if !is_content_type(&req, "application/json") {
         return Err(unsupported("send the body as application/json"));
     }
-    let bytes = Bytes::from_request(req, state)
-        .await
-        .map_err(|e| ApiError::new(e.status(), "body-unreadable", "Body unreadable", e.body_text()))?;
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        ApiError::new(
+            e.status(),
+            "body-unreadable",
+            "Body unreadable",
+            e.body_text(),
+        )
+    })?;
     parse_json(&bytes)
 }
 
@@ -143,15 +150,17 @@ async fn read_parts(
     {
         let name = field.name().unwrap_or("").to_owned();
         if name == json_part {
-            let bytes = read_field(field, MAX_JSON_BYTES, limit).await?.ok_or_else(|| {
-                ApiError::field(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "json-too-large",
-                    "JSON part too large",
-                    json_part,
-                    format!("the `{json_part}` part is limited to {MAX_JSON_BYTES} bytes"),
-                )
-            })?;
+            let bytes = read_field(field, MAX_JSON_BYTES, limit)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::field(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "json-too-large",
+                        "JSON part too large",
+                        json_part,
+                        format!("the `{json_part}` part is limited to {MAX_JSON_BYTES} bytes"),
+                    )
+                })?;
             json = Some(bytes);
             continue;
         }
@@ -177,15 +186,17 @@ async fn read_parts(
             .file_name()
             .map(|f| f.chars().filter(|c| !c.is_control()).take(200).collect())
             .unwrap_or_else(|| name.clone());
-        let bytes = read_field(field, max_file_bytes, limit).await?.ok_or_else(|| {
-            ApiError::field(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "file-too-large",
-                "File too large",
-                &format!("files.{name}"),
-                format!("each file is limited to {max_file_bytes} bytes"),
-            )
-        })?;
+        let bytes = read_field(field, max_file_bytes, limit)
+            .await?
+            .ok_or_else(|| {
+                ApiError::field(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "file-too-large",
+                    "File too large",
+                    &format!("files.{name}"),
+                    format!("each file is limited to {max_file_bytes} bytes"),
+                )
+            })?;
         files.push(UploadedFile {
             field: name,
             filename,

@@ -31,12 +31,18 @@ pub async fn one(
         .into_iter()
         .find(|d| d.code == code)
         .ok_or_else(|| {
-            ApiError::not_found("demarche-not-found", format!("no démarche has the code {code:?}"))
+            ApiError::not_found(
+                "demarche-not-found",
+                format!("no démarche has the code {code:?}"),
+            )
         })?;
     let d = db::catalogue::find_for_intake(&state.db, &code)
         .await?
         .ok_or_else(|| {
-            ApiError::not_found("demarche-not-found", format!("no démarche has the code {code:?}"))
+            ApiError::not_found(
+                "demarche-not-found",
+                format!("no démarche has the code {code:?}"),
+            )
         })?;
     let form = form::parse(&d.code, d.form.as_ref())?;
     let workflow = template(&d.workflow).map(|t| {

@@ -58,13 +58,19 @@ pub fn check_password(errors: &mut Vec<FieldError>, password: &str) {
         errors.push(FieldError::new(
             "password",
             "too-short",
-            format!("a password has at least {} characters", auth::MIN_PASSWORD_CHARS),
+            format!(
+                "a password has at least {} characters",
+                auth::MIN_PASSWORD_CHARS
+            ),
         ));
     } else if n > auth::MAX_PASSWORD_CHARS {
         errors.push(FieldError::new(
             "password",
             "too-long",
-            format!("a password has at most {} characters", auth::MAX_PASSWORD_CHARS),
+            format!(
+                "a password has at most {} characters",
+                auth::MAX_PASSWORD_CHARS
+            ),
         ));
     }
 }
@@ -80,16 +86,27 @@ pub async fn register(
     let mut errors = Vec::new();
     let email = b.email.trim().to_lowercase();
     if !is_plausible_email(&email) {
-        errors.push(FieldError::new("email", "invalid-email", "this is not an e-mail address"));
+        errors.push(FieldError::new(
+            "email",
+            "invalid-email",
+            "this is not an e-mail address",
+        ));
     }
     check_password(&mut errors, &b.password);
     if b.name.chars().count() > 200 {
-        errors.push(FieldError::new("name", "too-long", "a name has at most 200 characters"));
+        errors.push(FieldError::new(
+            "name",
+            "too-long",
+            "a name has at most 200 characters",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let lang = b.lang.as_deref().map_or_else(|| lang_of(&headers), Lang::parse);
+    let lang = b
+        .lang
+        .as_deref()
+        .map_or_else(|| lang_of(&headers), Lang::parse);
     let hash = auth::hash_password(&b.password).map_err(|e| ApiError::internal(&e))?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     if let Some(id) =
@@ -188,7 +205,10 @@ pub async fn login(
     }))
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
     if let Some(token) = bearer_token(&headers) {
         db::accounts::delete_session(&state.db, &auth::token_digest(token)).await?;
     }
@@ -252,6 +272,8 @@ pub async fn my_request(
     let row = db::requests::by_number(&state.db, &number)
         .await?
         .filter(|r| r.citizen_id == Some(c.id))
-        .ok_or_else(|| ApiError::not_found("request-not-found", "You have no request with this number."))?;
+        .ok_or_else(|| {
+            ApiError::not_found("request-not-found", "You have no request with this number.")
+        })?;
     Ok(Json(public_request(&state, row, lang_of(&headers)).await?))
 }

@@ -61,12 +61,18 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{number}/withdraw", post(requests::withdraw))
         .route("/incidents", get(incidents::incidents))
         // Administration: webhook subscriptions and their deliveries.
-        .route("/admin/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/admin/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
         .route("/admin/webhooks/{id}", delete(webhooks::deactivate))
         .route("/admin/webhooks/{id}/deliveries", get(webhooks::deliveries))
         // Citizen accounts.
         .route("/citizen/register", post(citizen::register))
-        .route("/citizen/verify", get(citizen::verify).post(citizen::verify))
+        .route(
+            "/citizen/verify",
+            get(citizen::verify).post(citizen::verify),
+        )
         .route("/citizen/login", post(citizen::login))
         .route("/citizen/logout", post(citizen::logout))
         .route("/citizen/me", get(citizen::me))
@@ -87,11 +93,17 @@ pub fn router(state: AppState) -> Router {
             get(agent::detail).patch(agent::edit),
         )
         .route("/agent/requests/{number}/files/{id}", get(agent::file))
-        .route("/agent/requests/{number}/status", post(agent::change_status))
+        .route(
+            "/agent/requests/{number}/status",
+            post(agent::change_status),
+        )
         .route("/agent/requests/{number}/assign", post(agent::assign))
         .route("/agent/requests/{number}/reply", post(agent::reply))
         .route("/agent/requests/{number}/notes", post(agent::note))
-        .route("/agent/requests/{number}/complement", post(agent::complement))
+        .route(
+            "/agent/requests/{number}/complement",
+            post(agent::complement),
+        )
         .route("/agent/requests/{number}/merge", post(agent::merge))
         .route("/agent/requests/{number}/split", post(agent::split))
         .route(

@@ -44,24 +44,48 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     agent.require_admin()?;
     let b: NewRule = body::json(req, &state).await?;
-    let r = db::routing::resolve(&state.db, b.demarche.as_deref(), b.zone.as_deref(), &b.team).await?;
+    let r =
+        db::routing::resolve(&state.db, b.demarche.as_deref(), b.zone.as_deref(), &b.team).await?;
     let mut errors = Vec::new();
     if !r.demarche_ok {
-        errors.push(FieldError::new("demarche", "unknown-demarche", "no démarche has this code"));
+        errors.push(FieldError::new(
+            "demarche",
+            "unknown-demarche",
+            "no démarche has this code",
+        ));
     }
     if b.zone.is_some() && r.zone_id.is_none() {
-        errors.push(FieldError::new("zone", "unknown-zone", "no zone has this code"));
+        errors.push(FieldError::new(
+            "zone",
+            "unknown-zone",
+            "no zone has this code",
+        ));
     }
     if r.team_id.is_none() {
-        errors.push(FieldError::new("team", "unknown-team", "no team has this code"));
+        errors.push(FieldError::new(
+            "team",
+            "unknown-team",
+            "no team has this code",
+        ));
     }
     if !(0..=10_000).contains(&b.priority) {
-        errors.push(FieldError::new("priority", "out-of-range", "priority is between 0 and 10000"));
+        errors.push(FieldError::new(
+            "priority",
+            "out-of-range",
+            "priority is between 0 and 10000",
+        ));
     }
     let Some(team_id) = r.team_id.filter(|_| errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let id = db::routing::upsert(&state.db, b.demarche.as_deref(), r.zone_id, team_id, b.priority).await?;
+    let id = db::routing::upsert(
+        &state.db,
+        b.demarche.as_deref(),
+        r.zone_id,
+        team_id,
+        b.priority,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
 }
 
@@ -74,6 +98,9 @@ pub async fn delete(
     if db::routing::delete(&state.db, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found("rule-not-found", "No routing rule has this id."))
+        Err(ApiError::not_found(
+            "rule-not-found",
+            "No routing rule has this id.",
+        ))
     }
 }

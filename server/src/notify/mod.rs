@@ -264,7 +264,10 @@ async fn merged(
     if let Some(map) = data.as_object_mut() {
         map.insert("merged_into".into(), target.number.clone().into());
     }
-    webhooks::fan_out(tx, cfg, webhooks::REQUEST_MERGED, Some(source.id), data).await
+    webhooks::fan_out(tx, cfg, webhooks::REQUEST_MERGED, Some(source.id), data).await?;
+    // The source is closed (as a duplicate): subscribers that follow closures hear of it too.
+    let closed = webhook_data(source);
+    webhooks::fan_out(tx, cfg, webhooks::REQUEST_CLOSED, Some(source.id), closed).await
 }
 
 /// Queues one e-mail. An address no mail can go to is skipped with a warning rather than
@@ -417,4 +420,49 @@ fn field_label(definition: &Value, field_id: &str, lang: Lang) -> String {
         Lang::Fr => text("label"),
     };
     label.unwrap_or(field_id).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complement_fields_are_named_by_their_labels() {
+        let definition = json!({"form": {"fields": [
+            {"id": "proof", "kind": "file", "label": "Justificatif de domicile",
+             "label_en": "Proof of address"}
+        ]}});
+        assert_eq!(
+            field_label(&definition, "proof", Lang::Fr),
+            "Justificatif de domicile"
+        );
+        assert_eq!(
+            field_label(&definition, "proof", Lang::En),
+            "Proof of address"
+        );
+        assert_eq!(field_label(&definition, "other", Lang::Fr), "other");
+        assert_eq!(field_label(&json!({}), "proof", Lang::En), "proof");
+    }
+
+    #[test]
+    fn public_labels_never_fall_back_to_internal_names() {
+        assert_eq!(
+            public_label("report", "not_ours", Some(Phase::Closed), Lang::Fr),
+            "Transmise à l'organisme compétent"
+        );
+        assert_eq!(
+            public_label("report", "renamed_since", Some(Phase::InProgress), Lang::En),
+            "In progress"
+        );
+        assert_eq!(public_label("gone", "x", None, Lang::Fr), "Mise à jour");
+    }
+
+    #[test]
+    fn follow_links_encode_number_and_code() {
+        let cfg = NotifyConfig::new("https://guichet.example/");
+        assert_eq!(
+            follow_url(&cfg, "2026-SIG-000001", "AB CD&"),
+            "https://guichet.example/api/v1/requests/2026-SIG-000001?tracking_code=AB%20CD%26"
+        );
+    }
 }

@@ -80,7 +80,7 @@ fn channel_text(channel: &str, lang: Lang) -> &'static str {
     }
 }
 
-fn service_text<'a>(service: Option<&'a str>, lang: Lang) -> &'a str {
+fn service_text(service: Option<&str>, lang: Lang) -> &str {
     match (service, lang) {
         (Some(s), _) => s,
         (None, Lang::Fr) => "en cours de désignation",

@@ -37,7 +37,9 @@ pub fn is_valid_key(key: &str) -> bool {
 }
 
 /// Extensions of files attached to form fields (CV, consent, proof of address).
-const FILE_EXTENSIONS: &[&str] = &["pdf", "jpg", "png", "webp", "gif", "heic", "txt", "zip", "bin"];
+const FILE_EXTENSIONS: &[&str] = &[
+    "pdf", "jpg", "png", "webp", "gif", "heic", "txt", "zip", "bin",
+];
 
 /// Keys the store accepts: served photos and attached files. Only photos are public
 /// (`/media/`); attached files are read through the agent API.

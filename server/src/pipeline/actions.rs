@@ -21,13 +21,23 @@ use crate::state::AppState;
 pub const MAX_MESSAGE_CHARS: usize = 5000;
 
 fn template_of(row: &WorkRow) -> Result<&'static Template, PipelineError> {
-    template(&row.workflow)
-        .ok_or_else(|| DbError::Data(format!("request {} has workflow {:?}", row.number, row.workflow)).into())
+    template(&row.workflow).ok_or_else(|| {
+        DbError::Data(format!(
+            "request {} has workflow {:?}",
+            row.number, row.workflow
+        ))
+        .into()
+    })
 }
 
 fn status_of<'t>(t: &'t Template, row: &WorkRow) -> Result<&'t Status, PipelineError> {
-    t.status(&row.status)
-        .ok_or_else(|| DbError::Data(format!("request {} has status {:?}", row.number, row.status)).into())
+    t.status(&row.status).ok_or_else(|| {
+        DbError::Data(format!(
+            "request {} has status {:?}",
+            row.number, row.status
+        ))
+        .into()
+    })
 }
 
 /// Locks the request and checks that the agent may act on it (a team of theirs).
@@ -50,7 +60,11 @@ async fn lock_for_agent(
 fn check_text(field: &str, text: &str) -> Result<String, PipelineError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(PipelineError::invalid(field, "required", format!("{field} is empty")));
+        return Err(PipelineError::invalid(
+            field,
+            "required",
+            format!("{field} is empty"),
+        ));
     }
     if text.chars().count() > MAX_MESSAGE_CHARS {
         return Err(PipelineError::invalid(
@@ -137,7 +151,15 @@ pub async fn change_status(
             ),
         ));
     }
-    move_to(&mut tx, state, &row, target, &agent.actor(), message.as_deref()).await?;
+    move_to(
+        &mut tx,
+        state,
+        &row,
+        target,
+        &agent.actor(),
+        message.as_deref(),
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -155,9 +177,17 @@ pub async fn assign(
         ));
     }
     let team_id = match team_code {
-        Some(code) => Some(db::pipeline::team_by_code(&state.db, code).await?.ok_or_else(|| {
-            PipelineError::invalid("team", "unknown-team", format!("no team has the code {code:?}"))
-        })?),
+        Some(code) => Some(
+            db::pipeline::team_by_code(&state.db, code)
+                .await?
+                .ok_or_else(|| {
+                    PipelineError::invalid(
+                        "team",
+                        "unknown-team",
+                        format!("no team has the code {code:?}"),
+                    )
+                })?,
+        ),
         None => None,
     };
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
@@ -205,7 +235,13 @@ pub async fn reply(
     let row = lock_for_agent(&mut tx, agent, number).await?;
     let data = json!({ "message": body, "from": "agent" });
     db::intake::insert_event(&mut tx, row.id, "message", true, &agent.actor(), &data).await?;
-    notify::notify(&mut tx, &state.config.notify, row.id, Notice::Reply { body: &body }).await?;
+    notify::notify(
+        &mut tx,
+        &state.config.notify,
+        row.id,
+        Notice::Reply { body: &body },
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -220,14 +256,22 @@ pub async fn note(
     let text = check_text("text", text)?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
-    db::intake::insert_event(&mut tx, row.id, "note", false, &agent.actor(), &json!({ "text": text }))
-        .await?;
+    db::intake::insert_event(
+        &mut tx,
+        row.id,
+        "note",
+        false,
+        &agent.actor(),
+        &json!({ "text": text }),
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
 
 async fn form_of(tx: &mut PgConnection, row: &WorkRow) -> Result<FormDefinition, PipelineError> {
-    let stored = db::catalogue::revision_form(tx, &row.demarche_code, row.demarche_revision).await?;
+    let stored =
+        db::catalogue::revision_form(tx, &row.demarche_code, row.demarche_revision).await?;
     Ok(super::form::parse(&row.demarche_code, stored.as_ref())?)
 }
 
@@ -288,8 +332,15 @@ pub async fn request_complement(
         "label_fr": target.label_fr, "label_en": target.label_en,
         "fields": fields, "message": message,
     });
-    db::intake::insert_event(&mut tx, row.id, "complement_requested", true, &agent.actor(), &data)
-        .await?;
+    db::intake::insert_event(
+        &mut tx,
+        row.id,
+        "complement_requested",
+        true,
+        &agent.actor(),
+        &data,
+    )
+    .await?;
     notify::notify(
         &mut tx,
         &state.config.notify,
@@ -318,7 +369,10 @@ pub async fn answer_complement(
     let row = db::pipeline::lock_by_number(&mut tx, row_number)
         .await?
         .ok_or(PipelineError::NotFound)?;
-    let Some(complement) = row.complement.clone().filter(|_| row.phase == "waiting_for_citizen")
+    let Some(complement) = row
+        .complement
+        .clone()
+        .filter(|_| row.phase == "waiting_for_citizen")
     else {
         return Err(PipelineError::conflict(
             "no-complement-requested",
@@ -331,7 +385,8 @@ pub async fn answer_complement(
         .unwrap_or_default();
     let form = form_of(&mut tx, &row).await?;
     let stored = row.data.as_object().cloned().unwrap_or_default();
-    let merged = forms::merge_complement(&stored, answer, &allowed).map_err(PipelineError::Invalid)?;
+    let merged =
+        forms::merge_complement(&stored, answer, &allowed).map_err(PipelineError::Invalid)?;
     // Files already on the request count towards each field's limits, except for fields being
     // replaced now.
     let kept = db::pipeline::files(&state.db, row.id).await?;
@@ -401,14 +456,26 @@ pub async fn answer_complement(
     if let Some(m) = &message {
         event["message"] = json!(m);
     }
-    db::intake::insert_event(&mut tx, row.id, "complement_answered", true, "citizen", &event).await?;
+    db::intake::insert_event(
+        &mut tx,
+        row.id,
+        "complement_answered",
+        true,
+        "citizen",
+        &event,
+    )
+    .await?;
     move_to(&mut tx, state, &row, target, "citizen", None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
 
 /// A message from the citizen to the service, in the request's timeline.
-pub async fn citizen_message(state: &AppState, number: &str, body: &str) -> Result<(), PipelineError> {
+pub async fn citizen_message(
+    state: &AppState,
+    number: &str,
+    body: &str,
+) -> Result<(), PipelineError> {
     let body = check_text("message", body)?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = db::pipeline::lock_by_number(&mut tx, number)
@@ -444,17 +511,27 @@ pub async fn merge(
     into: &str,
 ) -> Result<(), PipelineError> {
     if number == into {
-        return Err(PipelineError::invalid("into", "same-request", "a request cannot be merged into itself"));
+        return Err(PipelineError::invalid(
+            "into",
+            "same-request",
+            "a request cannot be merged into itself",
+        ));
     }
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     // Lock both in a fixed order so two opposite merges cannot deadlock.
-    let (first, second) = if number < into { (number, into) } else { (into, number) };
+    let (first, second) = if number < into {
+        (number, into)
+    } else {
+        (into, number)
+    };
     let a = lock_for_agent(&mut tx, agent, first).await;
     let b = lock_for_agent(&mut tx, agent, second).await;
     let (source, target) = if number < into { (a, b) } else { (b, a) };
     let source = source?;
     let target = target.map_err(|e| match e {
-        PipelineError::NotFound => PipelineError::invalid("into", "unknown-request", format!("no request {into}")),
+        PipelineError::NotFound => {
+            PipelineError::invalid("into", "unknown-request", format!("no request {into}"))
+        }
         e => e,
     })?;
     open_or_conflict(&source)?;
@@ -463,15 +540,31 @@ pub async fn merge(
     let dup = t
         .duplicate_status()
         .ok_or_else(|| DbError::Data(format!("workflow {} has no duplicate status", t.code)))?;
-    let count = db::pipeline::merge(&mut tx, source.id, target.id, dup.name).await?;
+    db::pipeline::close_as_merged(&mut tx, source.id, target.id, dup.name).await?;
     let data = json!({
         "into": target.number, "from": source.status, "to": dup.name,
         "label_fr": dup.label_fr, "label_en": dup.label_en,
     });
     db::intake::insert_event(&mut tx, source.id, "merged", true, &agent.actor(), &data).await?;
+    // Before the reports move: their reporters are told the number they now follow.
+    notify::notify(
+        &mut tx,
+        &state.config.notify,
+        source.id,
+        Notice::Merged { into_id: target.id },
+    )
+    .await?;
+    let count = db::pipeline::move_reports(&mut tx, source.id, target.id).await?;
     let data = json!({ "from_request": source.number, "report_count": count });
-    db::intake::insert_event(&mut tx, target.id, "merged_from", true, &agent.actor(), &data).await?;
-    notify::notify(&mut tx, &state.config.notify, source.id, Notice::Merged { into_id: target.id }).await?;
+    db::intake::insert_event(
+        &mut tx,
+        target.id,
+        "merged_from",
+        true,
+        &agent.actor(),
+        &data,
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -496,13 +589,19 @@ pub async fn split(
     let report = db::pipeline::report_of(&mut tx, row.id, report_id)
         .await?
         .ok_or_else(|| {
-            PipelineError::invalid("report_id", "unknown-report", format!("request {number} has no report {report_id}"))
+            PipelineError::invalid(
+                "report_id",
+                "unknown-report",
+                format!("request {number} has no report {report_id}"),
+            )
         })?;
     let demarche = db::catalogue::find_for_intake(&state.db, &row.demarche_code)
         .await?
         .ok_or_else(|| DbError::Data(format!("démarche {} is gone", row.demarche_code)))?;
     let t = template_of(&row)?;
-    let zone_id = db::zones::locate(&state.db, report.lat, report.lon).await?.map(|z| z.id);
+    let zone_id = db::zones::locate(&state.db, report.lat, report.lon)
+        .await?
+        .map(|z| z.id);
     let new_number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
     let team_id = db::intake::route(&mut tx, &demarche.code, zone_id).await?;
     let tracking_code = new_tracking_code();
@@ -556,7 +655,11 @@ pub async fn recategorise(
     location: Option<(f64, f64)>,
 ) -> Result<(), PipelineError> {
     if demarche_code.is_none() && location.is_none() {
-        return Err(PipelineError::invalid("demarche", "required", "give a démarche, a location or both"));
+        return Err(PipelineError::invalid(
+            "demarche",
+            "required",
+            "give a démarche, a location or both",
+        ));
     }
     if let Some((lat, lon)) = location {
         let mut errors = Vec::new();
@@ -571,7 +674,13 @@ pub async fn recategorise(
     let code = demarche_code.unwrap_or(&row.demarche_code);
     let demarche = db::catalogue::find_for_intake(&state.db, code)
         .await?
-        .ok_or_else(|| PipelineError::invalid("demarche", "unknown-demarche", format!("no démarche {code:?}")))?;
+        .ok_or_else(|| {
+            PipelineError::invalid(
+                "demarche",
+                "unknown-demarche",
+                format!("no démarche {code:?}"),
+            )
+        })?;
     let old = template_of(&row)?;
     let current = status_of(old, &row)?;
     let new = crate::intake::workflow_of(&demarche)?;
@@ -585,7 +694,11 @@ pub async fn recategorise(
             .ok_or_else(|| {
                 PipelineError::conflict(
                     "workflow-mismatch",
-                    format!("{code} follows workflow {} which has no {} status", new.code, current.phase.as_str()),
+                    format!(
+                        "{code} follows workflow {} which has no {} status",
+                        new.code,
+                        current.phase.as_str()
+                    ),
                 )
             })?
     };
@@ -604,10 +717,18 @@ pub async fn recategorise(
         None => (row.zone_id, None),
     };
     if demarche.geolocated && point.is_none() && row.lat.is_none() {
-        return Err(PipelineError::invalid("location", "required", format!("{code} needs a location")));
+        return Err(PipelineError::invalid(
+            "location",
+            "required",
+            format!("{code} needs a location"),
+        ));
     }
     let team_id = db::intake::route(&mut tx, &demarche.code, zone_id).await?;
-    let revision = if code == row.demarche_code { row.demarche_revision } else { demarche.revision };
+    let revision = if code == row.demarche_code {
+        row.demarche_revision
+    } else {
+        demarche.revision
+    };
     db::pipeline::recategorise(
         &mut tx,
         &db::pipeline::Recategorise {

@@ -25,10 +25,7 @@ pub enum PipelineError {
     #[error("{0}")]
     Transition(TransitionError),
     #[error("{detail}")]
-    Conflict {
-        code: &'static str,
-        detail: String,
-    },
+    Conflict { code: &'static str, detail: String },
     #[error("{0}")]
     Forbidden(String),
     #[error("this démarche needs an account")]
@@ -81,7 +78,8 @@ impl From<PipelineError> for ApiError {
                         (StatusCode::CONFLICT, "invalid-transition")
                     }
                 };
-                let mut err = ApiError::new(status, code, "This move is not possible", t.to_string());
+                let mut err =
+                    ApiError::new(status, code, "This move is not possible", t.to_string());
                 if status == StatusCode::UNPROCESSABLE_ENTITY {
                     err = err.with_errors(vec![FieldError::new("status", code, t.to_string())]);
                 }

@@ -272,7 +272,12 @@ fn check_contact(contact: &RequestContact) -> Vec<FieldError> {
         name: contact.name.clone(),
     };
     validate_contact(&mut errors, "contact", &as_report_contact);
-    if let Some(phone) = contact.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    if let Some(phone) = contact
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         let digits = phone.chars().filter(char::is_ascii_digit).count();
         let allowed = phone
             .chars()
@@ -306,8 +311,7 @@ async fn submit_report(
         filer,
         ..
     } = *c;
-    let place = first_of_kind(form, Kind::GeoPoint)
-        .and_then(|id| data.get(id));
+    let place = first_of_kind(form, Kind::GeoPoint).and_then(|id| data.get(id));
     let Some(place) = place else {
         return Err(PipelineError::invalid(
             "data",
@@ -326,7 +330,10 @@ async fn submit_report(
     let text_of = |kind| {
         first_of_kind(form, kind)
             .and_then(|id| data.get(id))
-            .and_then(|v| v.as_str().or_else(|| v.get("text").and_then(|t| t.as_str())))
+            .and_then(|v| {
+                v.as_str()
+                    .or_else(|| v.get("text").and_then(|t| t.as_str()))
+            })
             .map(str::to_owned)
     };
     let report = guichet_shared::api::ReportSubmission {
@@ -469,7 +476,11 @@ async fn store_request(
     };
     let address = first_of_kind(form, Kind::Address)
         .and_then(|id| filer.data.get(id))
-        .and_then(|v| v.get("text").and_then(|t| t.as_str()).or_else(|| v.as_str()))
+        .and_then(|v| {
+            v.get("text")
+                .and_then(|t| t.as_str())
+                .or_else(|| v.as_str())
+        })
         .map(str::to_owned);
     let template = workflow_of(demarche)?;
     let number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
