@@ -1229,3 +1229,91 @@ async fn assignment_stays_within_the_team() {
 async fn terrain_token(server: &TestServer) -> String {
     agent_token(server, TERRAIN_VOIRIE).await
 }
+
+#[tokio::test]
+async fn a_complement_can_replace_a_file() {
+    let server = TestServer::start().await;
+    let admin = agent_token(&server, ADMIN).await;
+    let old_cv = b"%PDF-1.4\n% old cv\n%%EOF\n".to_vec();
+    let new_cv = b"%PDF-1.4\n% new cv, with the diploma\n%%EOF\n".to_vec();
+    let (status, receipt) = file_multipart(
+        &server,
+        &admin,
+        &application(Uuid::new_v4()),
+        &[
+            ("cv", "cv.pdf", old_cv),
+            ("cover_letter", "lettre.pdf", b"%PDF-1.4\n%%EOF\n".to_vec()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 201, "{receipt}");
+    let number = receipt["request_number"].as_str().unwrap();
+    let code = receipt["tracking_code"].as_str().unwrap();
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{number}/complement"),
+        Some(&admin),
+        &json!({ "fields": ["cv"], "message": "Votre CV ne mentionne pas le diplôme demandé." }),
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    let answer = |field: &str, bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .part(
+                "answer",
+                reqwest::multipart::Part::text(
+                    json!({ "tracking_code": code, "data": {} }).to_string(),
+                )
+                .mime_str("application/json")
+                .unwrap(),
+            )
+            .part(
+                field.to_owned(),
+                reqwest::multipart::Part::bytes(bytes).file_name("cv.pdf"),
+            )
+    };
+    let url = server.url(&format!("/api/v1/requests/{number}/complement"));
+    let response = server
+        .client
+        .post(&url)
+        .multipart(answer("cover_letter", new_cv.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422, "only the CV was asked for");
+    let response = server
+        .client
+        .post(&url)
+        .multipart(answer("cv", new_cv.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
+
+    let (_, detail) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(detail["status"], "under_review", "back to the agents");
+    let cvs: Vec<&Value> = detail["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["field"] == "cv")
+        .collect();
+    assert_eq!(cvs.len(), 1);
+    let bytes = server
+        .client
+        .get(server.url(cvs[0]["url"].as_str().unwrap()))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.to_vec(), new_cv);
+}

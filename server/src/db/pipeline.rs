@@ -74,14 +74,19 @@ pub async fn insert_file(tx: &mut PgConnection, f: &NewFile<'_>) -> Result<(), D
     Ok(())
 }
 
-/// Puts a file in place of the field's previous ones (a complement answer).
-pub async fn replace_file(tx: &mut PgConnection, f: &NewFile<'_>) -> Result<(), DbError> {
+/// Removes the files of a field (replaced or no longer asked by a complement answer). The
+/// stored bytes stay until no row refers to them.
+pub async fn delete_files_of(
+    tx: &mut PgConnection,
+    request_id: i64,
+    field_id: &str,
+) -> Result<(), DbError> {
     sqlx::query("DELETE FROM request_files WHERE request_id = $1 AND field_id = $2")
-        .bind(f.request_id)
-        .bind(f.field_id)
-        .execute(&mut *tx)
+        .bind(request_id)
+        .bind(field_id)
+        .execute(tx)
         .await?;
-    insert_file(tx, f).await
+    Ok(())
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

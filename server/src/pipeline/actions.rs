@@ -385,29 +385,9 @@ pub async fn answer_complement(
         .unwrap_or_default();
     let form = form_of(&mut tx, &row).await?;
     let stored = row.data.as_object().cloned().unwrap_or_default();
-    let merged =
-        forms::merge_complement(&stored, answer, &allowed).map_err(PipelineError::Invalid)?;
-    // Files already on the request count towards each field's limits, except for fields being
-    // replaced now.
     let kept = db::pipeline::files(&state.db, row.id).await?;
-    let replaced: Vec<&str> = files.iter().map(|f| f.field.as_str()).collect();
-    let outside: Vec<_> = files
+    let stored_files: Vec<FileMeta> = kept
         .iter()
-        .filter(|f| !allowed.contains(&f.field))
-        .map(|f| {
-            guichet_shared::validation::FieldError::new(
-                format!("files.{}", f.field),
-                "field-not-editable",
-                "this file was not asked for",
-            )
-        })
-        .collect();
-    if !outside.is_empty() {
-        return Err(PipelineError::Invalid(outside));
-    }
-    let mut metas: Vec<FileMeta> = kept
-        .iter()
-        .filter(|f| !replaced.contains(&f.field_id.as_str()))
         .map(|f| FileMeta {
             field: f.field_id.clone(),
             filename: f.filename.clone(),
@@ -415,31 +395,36 @@ pub async fn answer_complement(
             bytes: f.bytes.max(0) as u64,
         })
         .collect();
-    let new_metas: Vec<FileMeta> = files
-        .iter()
-        .map(|f| FileMeta {
-            field: f.field.clone(),
-            filename: f.filename.clone(),
-            mime: forms::sniff_mime(&f.bytes)
-                .unwrap_or("application/octet-stream")
-                .to_owned(),
-            bytes: f.bytes.len() as u64,
-        })
-        .collect();
-    metas.extend(new_metas.iter().cloned());
-    let today = OffsetDateTime::now_utc().date();
-    let data = forms::validate(&form, &serde_json::Value::Object(merged), &metas, today)
-        .map_err(PipelineError::Invalid)?;
-    let data = serde_json::Value::Object(data);
-    db::pipeline::set_data(&mut tx, row.id, &data).await?;
-    for (file, meta) in files.iter().zip(&new_metas) {
+    let new_files = super::submit::metas_of(&files);
+    let completed = forms::validate_complement(
+        &form,
+        &forms::Complement {
+            stored: &stored,
+            stored_files: &stored_files,
+            answer,
+            new_files: &new_files,
+            allowed: &allowed,
+        },
+        OffsetDateTime::now_utc().date(),
+    )
+    .map_err(PipelineError::Invalid)?;
+    db::pipeline::set_data(&mut tx, row.id, &serde_json::Value::Object(completed.data)).await?;
+    // New files replace the field's previous ones; fields the answer made irrelevant lose theirs.
+    let mut positions = std::collections::HashMap::<&str, i16>::new();
+    for (file, meta) in files.iter().zip(&new_files) {
         let key = super::submit::store_file(state, file, meta).await?;
-        db::pipeline::replace_file(
+        let next = positions.entry(file.field.as_str()).or_insert(0);
+        if *next == 0 {
+            db::pipeline::delete_files_of(&mut tx, row.id, &file.field).await?;
+        }
+        let position = *next;
+        *next += 1;
+        db::pipeline::insert_file(
             &mut tx,
             &db::pipeline::NewFile {
                 request_id: row.id,
                 field_id: &file.field,
-                position: 0,
+                position,
                 storage_key: &key,
                 filename: &file.filename,
                 mime: &meta.mime,
@@ -447,6 +432,11 @@ pub async fn answer_complement(
             },
         )
         .await?;
+    }
+    for old in &kept {
+        if !completed.files.iter().any(|f| f.field == old.field_id) {
+            db::pipeline::delete_files_of(&mut tx, row.id, &old.field_id).await?;
+        }
     }
     let t = template_of(&row)?;
     let target = t

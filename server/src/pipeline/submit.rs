@@ -127,17 +127,7 @@ pub async fn submit(
     let mut errors = check_contact(&contact);
 
     let form = super::form::parse(&demarche.code, demarche.form.as_ref())?;
-    let metas: Vec<FileMeta> = files
-        .iter()
-        .map(|f| FileMeta {
-            field: f.field.clone(),
-            filename: f.filename.clone(),
-            mime: forms::sniff_mime(&f.bytes)
-                .unwrap_or("application/octet-stream")
-                .to_owned(),
-            bytes: f.bytes.len() as u64,
-        })
-        .collect();
+    let metas = metas_of(&files);
     let today = OffsetDateTime::now_utc().date();
     let data = match forms::validate(&form, &sub.data, &metas, today) {
         Ok(data) => Some(data),
@@ -197,6 +187,22 @@ struct Checked<'a> {
     channel: &'static str,
     lang: Lang,
     filer: &'a Filer,
+}
+
+/// What the form engine checks of uploaded files: their field, name, size, and the type their
+/// bytes show (never the name or the client's claim).
+pub fn metas_of(files: &[UploadedFile]) -> Vec<FileMeta> {
+    files
+        .iter()
+        .map(|f| FileMeta {
+            field: f.field.clone(),
+            filename: f.filename.clone(),
+            mime: forms::sniff_mime(&f.bytes)
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            bytes: f.bytes.len() as u64,
+        })
+        .collect()
 }
 
 fn check_channel(
