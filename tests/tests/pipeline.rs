@@ -1317,3 +1317,97 @@ async fn a_complement_can_replace_a_file() {
         .unwrap();
     assert_eq!(bytes.to_vec(), new_cv);
 }
+
+#[tokio::test]
+async fn bad_filings_get_clear_problems_and_store_nothing() {
+    let server = TestServer::start().await;
+    let url = server.url("/api/v1/requests");
+    let send = |body: &'static str, content_type: &'static str| {
+        let client = server.client.clone();
+        let url = url.clone();
+        async move {
+            let r = client
+                .post(url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+            let body: Value = r.json().await.unwrap();
+            (status, ct, body)
+        }
+    };
+    let cases: [(&str, &str, u16, &str, Option<&str>); 6] = [
+        (
+            "{\"client_id\": ",
+            "application/json",
+            400,
+            "malformed-json",
+            None,
+        ),
+        (
+            "client_id=1",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported-media-type",
+            None,
+        ),
+        (
+            r#"{"client_id": "not-a-uuid", "demarche": "demande-contact"}"#,
+            "application/json",
+            422,
+            "validation-failed",
+            Some("client_id"),
+        ),
+        (
+            r#"{"client_id": "0b6a4f8e-3c1d-4e7a-9a51-2f1b2c3d4e5f", "demarche": "demande-contact", "data": [1]}"#,
+            "application/json",
+            422,
+            "validation-failed",
+            Some("data"),
+        ),
+        (
+            r#"{"client_id": "0b6a4f8e-3c1d-4e7a-9a51-2f1b2c3d4e5f", "demarche": "demande-contact", "colour": "red"}"#,
+            "application/json",
+            422,
+            "validation-failed",
+            Some("colour"),
+        ),
+        (
+            r#"{"client_id": "0b6a4f8e-3c1d-4e7a-9a51-2f1b2c3d4e5f", "demarche": "demande-contact", "contact": {"email": "nope"}}"#,
+            "application/json",
+            422,
+            "validation-failed",
+            Some("contact.email"),
+        ),
+    ];
+    for (body, ct, status, code, field) in cases {
+        let (got, content_type, problem) = send(body, ct).await;
+        assert_eq!(got, status, "{body}: {problem}");
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(problem["code"], code, "{body}");
+        if let Some(field) = field {
+            let fields: Vec<&str> = problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["field"].as_str().unwrap())
+                .collect();
+            assert!(fields.contains(&field), "{body}: {fields:?}");
+        }
+    }
+    let (status, problem) = post(
+        &server,
+        "/api/v1/agent/requests/2026-REL-000001/status",
+        Some("forged-token"),
+        &json!({ "status": "assigned" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    assert_eq!(server.db.count("requests").await, 0);
+}
