@@ -52,37 +52,12 @@ pub struct QueueRow {
 
 const OPEN: &str = "r.phase IN ('received', 'in_progress', 'waiting_for_citizen')";
 
-pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbError> {
-    // Conditions are added only when given, so that the planner sees a plain query that
-    // matches the partial indexes on open requests.
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT r.id, r.number, r.demarche_code, dr.title AS demarche_title, r.workflow,
-                r.status, r.phase, r.channel, r.team_id, t.code AS team_code, r.assignee_id,
-                z.name AS zone_name, r.address,
-                ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
-                r.report_count, pd.number AS possible_duplicate_of, r.due_at,
-                (r.due_at < now() AND r.sla_paused_at IS NULL
-                 AND r.phase IN ('received', 'in_progress')) AS overdue,
-                r.created_at, r.updated_at
-           FROM requests r
-           JOIN demarche_revisions dr
-             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
-           LEFT JOIN teams t ON t.id = r.team_id
-           LEFT JOIN zones z ON z.id = r.zone_id
-           LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
-          WHERE ",
-    );
+/// The filters of `f` on `requests r`, after a first condition.
+fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
     if f.phases.is_empty() {
-        q.push(OPEN);
+        q.push(" AND ").push(OPEN);
     } else {
-        q.push("r.phase = ANY(")
-            .push_bind(f.phases.clone())
-            .push(")");
-    }
-    if let Some(teams) = &f.teams {
-        q.push(" AND r.team_id = ANY(")
-            .push_bind(teams.clone())
-            .push(")");
+        q.push(" AND r.phase = ANY(").push_bind(f.phases.clone()).push(")");
     }
     if let Some(d) = &f.demarche {
         q.push(" AND r.demarche_code = ").push_bind(d.clone());
@@ -118,8 +93,57 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
             .push_bind(id)
             .push(")");
     }
-    q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
-        .push_bind(f.limit);
+}
+
+/// One page of a queue, newest first; details are joined on the page only.
+///
+/// For an agent, each of their teams' requests are read in date order from the index on
+/// (team, created_at, id), at most one page per team, and the pages merged: the cost follows
+/// the page size and the number of teams, not the size of the table, even when a filter is
+/// rare in a small team. Admins see every team: one walk down the date index, which stops as
+/// soon as the page is full.
+pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbError> {
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new("WITH picked AS (");
+    match &f.teams {
+        Some(teams) => {
+            q.push("SELECT p.id FROM unnest(")
+                .push_bind(teams.clone())
+                .push(
+                    "::bigint[]) AS tm(id) CROSS JOIN LATERAL \
+                     (SELECT r.id FROM requests r WHERE r.team_id = tm.id",
+                );
+            push_filters(&mut q, f);
+            q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
+                .push_bind(f.limit)
+                .push(") p");
+        }
+        None => {
+            q.push("SELECT r.id FROM requests r WHERE TRUE");
+            push_filters(&mut q, f);
+            q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
+                .push_bind(f.limit);
+        }
+    }
+    q.push(
+        ")
+         SELECT r.id, r.number, r.demarche_code, dr.title AS demarche_title, r.workflow,
+                r.status, r.phase, r.channel, r.team_id, t.code AS team_code, r.assignee_id,
+                z.name AS zone_name, r.address,
+                ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
+                r.report_count, pd.number AS possible_duplicate_of, r.due_at,
+                (r.due_at < now() AND r.sla_paused_at IS NULL
+                 AND r.phase IN ('received', 'in_progress')) AS overdue,
+                r.created_at, r.updated_at
+           FROM picked
+           JOIN requests r ON r.id = picked.id
+           JOIN demarche_revisions dr
+             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
+           LEFT JOIN teams t ON t.id = r.team_id
+           LEFT JOIN zones z ON z.id = r.zone_id
+           LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
+          ORDER BY r.created_at DESC, r.id DESC LIMIT ",
+    )
+    .push_bind(f.limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
 
