@@ -57,7 +57,9 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
     if f.phases.is_empty() {
         q.push(" AND ").push(OPEN);
     } else {
-        q.push(" AND r.phase = ANY(").push_bind(f.phases.clone()).push(")");
+        q.push(" AND r.phase = ANY(")
+            .push_bind(f.phases.clone())
+            .push(")");
     }
     if let Some(d) = &f.demarche {
         q.push(" AND r.demarche_code = ").push_bind(d.clone());
