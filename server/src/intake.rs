@@ -362,13 +362,6 @@ async fn store_report(
         },
     )
     .await?;
-    // After the report row: the acknowledgement goes to the contact it carries.
-    let notice = if deduplicated {
-        Notice::ReportAdded { report_id }
-    } else {
-        Notice::Created
-    };
-    notify::notify(&mut tx, &state.config.notify, request_id, notice).await?;
     let mut links = Vec::with_capacity(processed.len());
     for (position, photo) in processed.iter().enumerate() {
         let row = photo_row(photo);
@@ -384,6 +377,13 @@ async fn store_report(
         let data = serde_json::json!({ "report_count": request.report_count, "score": score });
         db::intake::insert_event(&mut tx, request_id, "co_report", true, "citizen", &data).await?;
     }
+    // After the report row: the acknowledgement goes to the contact it carries.
+    let notice = if deduplicated {
+        Notice::ReportAdded { report_id }
+    } else {
+        Notice::Created
+    };
+    notify::notify(&mut tx, &state.config.notify, request_id, notice).await?;
 
     let receipt = receipt_json(state, request, deduplicated, links, received_at, lang)?;
     db::intake::set_receipt(&mut tx, report_id, &receipt).await?;

@@ -155,7 +155,8 @@ async fn ten_concurrent_retries_store_one_report() {
     assert!(answers.iter().all(|(_, body)| body == first));
     assert_eq!(server.db.count("reports").await, 1);
     assert_eq!(server.db.count("requests").await, 1);
-    assert_eq!(server.db.count("events").await, 1);
+    // Its creation and its acknowledgement.
+    assert_eq!(server.db.count("events").await, 2);
 }
 
 #[tokio::test]
@@ -199,7 +200,12 @@ async fn a_report_near_an_open_request_of_the_same_category_becomes_a_co_report(
         .iter()
         .map(|e| e["kind"].clone())
         .collect();
-    assert_eq!(kinds, vec!["created", "co_report"]);
+    // Each report is acknowledged: the first when it creates the request, the co-report after
+    // it joins.
+    assert_eq!(
+        kinds,
+        vec!["created", "acknowledgement", "co_report", "acknowledgement"]
+    );
     assert_eq!(server.db.count("requests").await, 3);
     assert_eq!(server.db.count("reports").await, 4);
 }
@@ -300,7 +306,7 @@ async fn a_doubtful_match_becomes_a_new_request_flagged_for_agents() {
         .iter()
         .map(|e| e["kind"].clone())
         .collect();
-    assert_eq!(kinds, vec!["created"]);
+    assert_eq!(kinds, vec!["created", "acknowledgement"]);
 }
 
 #[tokio::test]
