@@ -49,34 +49,6 @@ struct Group {
     number_prefix: String,
 }
 
-/// The fields of a catalogue entry that have columns; the whole entry is kept as the
-/// revision's definition.
-#[derive(Deserialize)]
-struct Demarche {
-    code: String,
-    title: String,
-    title_en: String,
-    group: String,
-    geolocated: bool,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    keywords: Vec<String>,
-    channels: Vec<String>,
-    auth: String,
-    team: String,
-    sla_days: Option<i32>,
-    dedup: Option<Dedup>,
-}
-
-#[derive(Deserialize)]
-struct Dedup {
-    radius_m: f64,
-    window_days: Option<i32>,
-    /// Related démarches whose reports may merge (e.g. tags reported under two démarches).
-    group: Option<String>,
-}
-
 #[derive(Deserialize)]
 struct TeamsFile {
     teams: Vec<Team>,
@@ -149,56 +121,25 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
         summary.groups += 1;
     }
     for (position, definition) in catalogue.demarches.iter().enumerate() {
-        let d: Demarche =
-            serde_json::from_value(definition.clone()).map_err(|source| DemoError::Parse {
-                what: "catalogue entry",
-                source,
+        let (entry, definition) =
+            crate::catalogue::prepare(&catalogue.forms, definition).map_err(|errors| {
+                let code = definition
+                    .get("code")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("?");
+                let text: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                DemoError::Inconsistent(format!("démarche {code}: {}", text.join("; ")))
             })?;
-        // A revision stores its form resolved, so that later catalogue edits never change
-        // the form a filed request was checked against.
-        let mut definition = definition.clone();
-        match guichet_shared::forms::resolve_form(&catalogue.forms, &definition)
-            .map_err(DemoError::Inconsistent)?
-        {
-            Some(form) => {
-                definition["form"] =
-                    serde_json::to_value(&form).map_err(|source| DemoError::Parse {
-                        what: "form",
-                        source,
-                    })?;
-            }
-            None => {
-                if let Some(o) = definition.as_object_mut() {
-                    o.remove("form");
-                }
-            }
-        }
-        let definition = &definition;
-        let team_id = *team_ids.get(&d.team).ok_or_else(|| {
-            DemoError::Inconsistent(format!("démarche {} names unknown team {}", d.code, d.team))
+        let team_id = *team_ids.get(&entry.team).ok_or_else(|| {
+            DemoError::Inconsistent(format!(
+                "démarche {} names unknown team {}",
+                entry.code, entry.team
+            ))
         })?;
-        db::catalogue::upsert_demarche(
-            &mut tx,
-            &db::catalogue::DemarcheInput {
-                code: &d.code,
-                group: &d.group,
-                position: position as i32,
-                title: &d.title,
-                title_en: &d.title_en,
-                description: &d.description,
-                keywords: &d.keywords,
-                channels: &d.channels,
-                auth: &d.auth,
-                geolocated: d.geolocated,
-                dedup_radius_m: d.dedup.as_ref().map(|x| x.radius_m),
-                dedup_window_days: d.dedup.as_ref().and_then(|x| x.window_days),
-                dedup_group: d.dedup.as_ref().and_then(|x| x.group.as_deref()),
-                sla_days: d.sla_days,
-                definition,
-            },
-        )
-        .await?;
-        db::catalogue::upsert_default_route(&mut tx, &d.code, team_id).await?;
+        crate::catalogue::store(&mut tx, &entry, &definition, position as i32, team_id).await?;
         summary.demarches += 1;
     }
     summary.zones = import_communes(&mut tx, COMMUNES_GEOJSON).await?;

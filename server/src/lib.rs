@@ -4,6 +4,7 @@
 //! reported?) and `photos` (pipeline and storage) → `db` (every SQL statement).
 
 pub mod auth;
+pub mod catalogue;
 pub mod config;
 pub mod db;
 pub mod dedup;

@@ -1411,3 +1411,155 @@ async fn bad_filings_get_clear_problems_and_store_nothing() {
     );
     assert_eq!(server.db.count("requests").await, 0);
 }
+
+/// The catalogue entry of `code` as shipped, with its shared form written inline.
+fn shipped_entry(code: &str) -> Value {
+    let catalogue: Value =
+        serde_json::from_str(include_str!("../../assets/catalogue.json")).unwrap();
+    let mut entry = catalogue["demarches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap()
+        .clone();
+    if let Some(name) = entry["form"].as_str() {
+        entry["form"] = catalogue["forms"][name].clone();
+    }
+    entry
+}
+
+#[tokio::test]
+async fn editing_a_demarche_makes_a_revision_and_filed_requests_keep_theirs() {
+    let server = TestServer::start().await;
+    let admin = agent_token(&server, ADMIN).await;
+    let before = file_contact_request(&server, "lea@example.org").await;
+    let old_number = before["request_number"].as_str().unwrap();
+
+    let mut entry = shipped_entry("demande-contact");
+    entry["sla_days"] = json!(5);
+    entry["form"]["fields"].as_array_mut().unwrap().push(json!({
+        "id": "reference", "kind": "text", "label": "Référence du courrier",
+        "label_en": "Letter reference", "required": true,
+    }));
+    let path = "/api/v1/admin/demarches/demande-contact";
+    let voirie = agent_token(&server, VOIRIE).await;
+    let (status, _) = guichet_tests::api::call(
+        &server,
+        reqwest::Method::PUT,
+        path,
+        Some(&voirie),
+        Some(&entry),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, saved) = guichet_tests::api::call(
+        &server,
+        reqwest::Method::PUT,
+        path,
+        Some(&admin),
+        Some(&entry),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        (saved["revision"].as_i64(), saved["changed"].as_bool()),
+        (Some(2), Some(true))
+    );
+    // The same definition again changes nothing.
+    let (_, again) = guichet_tests::api::call(
+        &server,
+        reqwest::Method::PUT,
+        path,
+        Some(&admin),
+        Some(&entry),
+    )
+    .await;
+    assert_eq!(
+        (again["revision"].as_i64(), again["changed"].as_bool()),
+        (Some(2), Some(false))
+    );
+
+    let (_, served) = get(&server, "/api/v1/catalogue/demande-contact", None).await;
+    assert_eq!(
+        (served["revision"].as_i64(), served["sla_days"].as_i64()),
+        (Some(2), Some(5))
+    );
+    // New filings follow the new form...
+    let (status, problem) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &contact_request(Uuid::new_v4(), "lea@example.org"),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("data.reference")),
+        "{problem}"
+    );
+    // ...while the request filed before keeps its revision and its form.
+    let (_, detail) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{old_number}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(detail["demarche"]["revision"], 1);
+    let (status, problem) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{old_number}/complement"),
+        Some(&admin),
+        &json!({ "fields": ["reference"], "message": "?" }),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("unknown-field"))
+    );
+    let (_, revisions) = get(
+        &server,
+        "/api/v1/admin/demarches/demande-contact/revisions",
+        Some(&admin),
+    )
+    .await;
+    let counts: Vec<(i64, i64)> = revisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["revision"].as_i64().unwrap(),
+                r["requests"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts, vec![(1, 1), (2, 0)]);
+
+    // A broken definition is refused with the field at fault, and stores nothing.
+    entry["form"]["fields"][0]["kind"] = json!("hologram");
+    entry["workflow"] = json!("lottery");
+    let (status, problem) = guichet_tests::api::call(
+        &server,
+        reqwest::Method::PUT,
+        path,
+        Some(&admin),
+        Some(&entry),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["workflow", "form"]);
+    let (_, revisions) = get(
+        &server,
+        "/api/v1/admin/demarches/demande-contact/revisions",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(revisions.as_array().unwrap().len(), 2);
+}

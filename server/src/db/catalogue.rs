@@ -261,3 +261,64 @@ pub async fn revision_form(
     .await?
     .flatten())
 }
+
+/// Where an admin's edit goes: the démarche's position (or the end of the list), and
+/// whether its group and team exist.
+pub struct EditTarget {
+    pub position: i32,
+    pub current_revision: Option<i32>,
+    pub group_exists: bool,
+    pub team_id: Option<i64>,
+}
+
+pub async fn edit_target(
+    conn: &mut PgConnection,
+    code: &str,
+    group: &str,
+    team: &str,
+) -> Result<EditTarget, DbError> {
+    let (position, current_revision, group_exists, team_id): (i32, Option<i32>, bool, Option<i64>) =
+        sqlx::query_as(
+            "SELECT coalesce((SELECT position FROM demarches WHERE code = $1),
+                             (SELECT coalesce(max(position), -1) + 1 FROM demarches)),
+                    (SELECT current_revision FROM demarches WHERE code = $1),
+                    EXISTS (SELECT 1 FROM demarche_groups WHERE code = $2),
+                    (SELECT id FROM teams WHERE code = $3)",
+        )
+        .bind(code)
+        .bind(group)
+        .bind(team)
+        .fetch_one(conn)
+        .await?;
+    Ok(EditTarget {
+        position,
+        current_revision,
+        group_exists,
+        team_id,
+    })
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct RevisionRow {
+    pub revision: i32,
+    pub title: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+    /// Requests filed under this revision.
+    pub requests: i64,
+}
+
+pub async fn revisions(pool: &PgPool, code: &str) -> Result<Vec<RevisionRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.revision, r.title, r.created_at,
+                (SELECT count(*) FROM requests q
+                  WHERE q.demarche_code = r.demarche_code
+                    AND q.demarche_revision = r.revision) AS requests
+           FROM demarche_revisions r
+          WHERE r.demarche_code = $1
+          ORDER BY r.revision",
+    )
+    .bind(code)
+    .fetch_all(pool)
+    .await?)
+}

@@ -6,6 +6,7 @@ pub mod auth;
 mod body;
 mod catalogue;
 mod citizen;
+mod demarches;
 mod incidents;
 mod media;
 mod middleware;
@@ -110,7 +111,15 @@ pub fn router(state: AppState) -> Router {
             "/admin/routing-rules",
             get(routing::list).post(routing::create),
         )
-        .route("/admin/routing-rules/{id}", delete(routing::delete));
+        .route("/admin/routing-rules/{id}", delete(routing::delete))
+        .route(
+            "/admin/demarches/{code}",
+            axum::routing::put(demarches::put),
+        )
+        .route(
+            "/admin/demarches/{code}/revisions",
+            get(demarches::revisions),
+        );
 
     Router::new()
         .nest("/api/v1", api)

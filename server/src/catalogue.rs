@@ -1,0 +1,178 @@
+//! One catalogue entry (a démarche as `assets/catalogue.json` and the admin API describe it):
+//! reading and checking it, and storing it as a new revision when it changed. Used by
+//! `guichet demo` and by `PUT /api/v1/admin/demarches/{code}`.
+
+use guichet_shared::validation::FieldError;
+use guichet_shared::workflow::template;
+use serde::Deserialize;
+use sqlx::{Postgres, Transaction};
+
+use crate::db::{self, DbError};
+
+pub const CHANNELS: &[&str] = &["app", "web", "phone", "desk", "mail", "email", "api"];
+
+/// The fields of a catalogue entry that have columns; the whole entry is kept as the
+/// revision's definition.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Entry {
+    pub code: String,
+    pub title: String,
+    pub title_en: String,
+    pub group: String,
+    pub geolocated: bool,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub channels: Vec<String>,
+    pub auth: String,
+    pub team: String,
+    pub sla_days: Option<i32>,
+    pub dedup: Option<Dedup>,
+    #[serde(default)]
+    pub workflow: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Dedup {
+    pub radius_m: f64,
+    pub window_days: Option<i32>,
+    /// Related démarches whose reports may merge (e.g. tags reported under two démarches).
+    pub group: Option<String>,
+}
+
+/// Reads an entry, resolves its form (inline, or the name of one of `shared_forms`) and
+/// checks what the database would otherwise refuse less clearly. Returns the entry and the
+/// definition to store, with its form resolved so that a revision never changes afterwards.
+pub fn prepare(
+    shared_forms: &serde_json::Map<String, serde_json::Value>,
+    definition: &serde_json::Value,
+) -> Result<(Entry, serde_json::Value), Vec<FieldError>> {
+    let entry: Entry = serde_json::from_value(definition.clone())
+        .map_err(|e| vec![FieldError::new("body", "invalid-type", e.to_string())])?;
+    let mut errors = Vec::new();
+    let valid_code = !entry.code.is_empty()
+        && entry.code.len() <= 64
+        && entry
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid_code {
+        errors.push(FieldError::new(
+            "code",
+            "invalid-format",
+            "lower-case letters, digits and dashes",
+        ));
+    }
+    if entry.channels.is_empty()
+        || entry
+            .channels
+            .iter()
+            .any(|c| !CHANNELS.contains(&c.as_str()))
+    {
+        errors.push(FieldError::new(
+            "channels",
+            "unknown-channel",
+            format!("channels among {CHANNELS:?}"),
+        ));
+    }
+    if !matches!(entry.auth.as_str(), "anonymous" | "account") {
+        errors.push(FieldError::new(
+            "auth",
+            "not-an-option",
+            "auth is `anonymous` or `account`",
+        ));
+    }
+    if entry.sla_days.is_some_and(|d| d <= 0) {
+        errors.push(FieldError::new(
+            "sla_days",
+            "out-of-range",
+            "sla_days is positive",
+        ));
+    }
+    if let Some(d) = &entry.dedup {
+        if !entry.geolocated {
+            errors.push(FieldError::new(
+                "dedup",
+                "not-geolocated",
+                "only geolocated démarches merge reports",
+            ));
+        }
+        if !(1.0..=500.0).contains(&d.radius_m) {
+            errors.push(FieldError::new(
+                "dedup.radius_m",
+                "out-of-range",
+                "the radius is 1 to 500 m",
+            ));
+        }
+        if d.window_days.is_some_and(|w| w <= 0) {
+            errors.push(FieldError::new(
+                "dedup.window_days",
+                "out-of-range",
+                "the window is positive",
+            ));
+        }
+    }
+    if let Some(w) = &entry.workflow
+        && template(w).is_none()
+    {
+        errors.push(FieldError::new(
+            "workflow",
+            "unknown-workflow",
+            "report, decision, delivery or answer",
+        ));
+    }
+    let mut definition = definition.clone();
+    match guichet_shared::forms::resolve_form(shared_forms, &definition) {
+        Ok(Some(form)) => match serde_json::to_value(&form) {
+            Ok(v) => definition["form"] = v,
+            Err(e) => errors.push(FieldError::new("form", "invalid-form", e.to_string())),
+        },
+        Ok(None) => {
+            if let Some(o) = definition.as_object_mut() {
+                o.remove("form");
+            }
+        }
+        Err(e) => errors.push(FieldError::new("form", "invalid-form", e)),
+    }
+    if errors.is_empty() {
+        Ok((entry, definition))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Stores the entry: a new revision when its definition changed, nothing otherwise. Routes
+/// the démarche to its team everywhere (zone-specific rules still come first). Returns the
+/// current revision.
+pub async fn store(
+    tx: &mut Transaction<'_, Postgres>,
+    entry: &Entry,
+    definition: &serde_json::Value,
+    position: i32,
+    team_id: i64,
+) -> Result<i32, DbError> {
+    let revision = db::catalogue::upsert_demarche(
+        tx,
+        &db::catalogue::DemarcheInput {
+            code: &entry.code,
+            group: &entry.group,
+            position,
+            title: &entry.title,
+            title_en: &entry.title_en,
+            description: &entry.description,
+            keywords: &entry.keywords,
+            channels: &entry.channels,
+            auth: &entry.auth,
+            geolocated: entry.geolocated,
+            dedup_radius_m: entry.dedup.as_ref().map(|x| x.radius_m),
+            dedup_window_days: entry.dedup.as_ref().and_then(|x| x.window_days),
+            dedup_group: entry.dedup.as_ref().and_then(|x| x.group.as_deref()),
+            sla_days: entry.sla_days,
+            definition,
+        },
+    )
+    .await?;
+    db::catalogue::upsert_default_route(tx, &entry.code, team_id).await?;
+    Ok(revision)
+}

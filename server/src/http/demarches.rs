@@ -1,0 +1,99 @@
+//! `/api/v1/admin/demarches/{code}`: admins edit a démarche (title, channels, auth, SLA,
+//! workflow, form…). A change makes a new revision; requests keep the revision they were
+//! filed under, so their form and labels never change behind them.
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use guichet_shared::validation::FieldError;
+
+use super::auth::AuthAgent;
+use super::{ApiError, body};
+use crate::db::{self, DbError, catalogue::RevisionRow};
+use crate::state::AppState;
+
+/// Takes the whole entry, as in `assets/catalogue.json` (its `form` inline).
+pub async fn put(
+    State(state): State<AppState>,
+    agent: AuthAgent,
+    Path(code): Path<String>,
+    req: Request,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    agent.require_admin()?;
+    let mut definition: serde_json::Value = body::json(req, &state).await?;
+    let Some(object) = definition.as_object_mut() else {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "invalid-type",
+            "a démarche is a JSON object",
+        )]));
+    };
+    match object.get("code") {
+        None => {
+            object.insert("code".to_owned(), code.clone().into());
+        }
+        Some(c) if c.as_str() == Some(code.as_str()) => {}
+        Some(_) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "code",
+                "code-mismatch",
+                "the body's code differs from the URL's",
+            )]));
+        }
+    }
+    let (entry, definition) = crate::catalogue::prepare(&serde_json::Map::new(), &definition)
+        .map_err(ApiError::validation)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let target =
+        db::catalogue::edit_target(&mut tx, &entry.code, &entry.group, &entry.team).await?;
+    let mut errors = Vec::new();
+    if !target.group_exists {
+        errors.push(FieldError::new(
+            "group",
+            "unknown-group",
+            "no démarche group has this code",
+        ));
+    }
+    let Some(team_id) = target.team_id else {
+        errors.push(FieldError::new(
+            "team",
+            "unknown-team",
+            "no team has this code",
+        ));
+        return Err(ApiError::validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let revision =
+        crate::catalogue::store(&mut tx, &entry, &definition, target.position, team_id).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    let status = match target.current_revision {
+        None => StatusCode::CREATED,
+        Some(_) => StatusCode::OK,
+    };
+    Ok((
+        status,
+        Json(serde_json::json!({
+            "code": entry.code,
+            "revision": revision,
+            "changed": target.current_revision != Some(revision),
+        })),
+    ))
+}
+
+pub async fn revisions(
+    State(state): State<AppState>,
+    agent: AuthAgent,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<RevisionRow>>, ApiError> {
+    agent.require_admin()?;
+    let rows = db::catalogue::revisions(&state.db, &code).await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found(
+            "demarche-not-found",
+            format!("no démarche has the code {code:?}"),
+        ));
+    }
+    Ok(Json(rows))
+}
