@@ -44,9 +44,23 @@ impl From<String> for JobError {
     }
 }
 
-/// Polls for due jobs until `shutdown` fires.
+/// Finished jobs stay this long for operators (failed webhook deliveries keep their own
+/// record), then go.
+pub const KEEP_FINISHED_JOBS: Duration = Duration::days(30);
+const PRUNE_EVERY: StdDuration = StdDuration::from_secs(3600);
+
+/// Polls for due jobs until `shutdown` fires; prunes finished jobs once an hour.
 pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut last_prune: Option<std::time::Instant> = None;
     loop {
+        if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            match db::outbox::prune(&state.db, KEEP_FINISHED_JOBS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, "outbox: finished jobs pruned"),
+                Err(e) => tracing::warn!(error = %e, "outbox: cannot prune finished jobs"),
+            }
+            last_prune = Some(std::time::Instant::now());
+        }
         match run_due_jobs(&state).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}

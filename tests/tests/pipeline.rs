@@ -808,6 +808,26 @@ async fn citizens_register_verify_and_follow_their_requests() {
         .unwrap_or_else(|| panic!("no token in {text}"))
         .to_owned();
 
+    // Once sent, the e-mail (and its token) leaves the outbox.
+    let started = std::time::Instant::now();
+    loop {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox_jobs WHERE strpos(payload::text, $1) > 0",
+        )
+        .bind(&token)
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the token stays in the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     let (status, login) = post(
         &server,
         "/api/v1/citizen/login",

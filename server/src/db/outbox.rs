@@ -80,12 +80,34 @@ pub async fn claim_due(pool: &PgPool, limit: i64, lease: Duration) -> Result<Vec
     .await?)
 }
 
+/// Marks a job done. A sent e-mail's payload (address, body, maybe a verification link) is
+/// personal data with no further use: only its request id stays; the request's timeline keeps
+/// who was notified of what.
 pub async fn mark_done(pool: &PgPool, id: i64) -> Result<(), DbError> {
-    sqlx::query("UPDATE outbox_jobs SET done_at = now(), locked_until = NULL WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox_jobs SET done_at = now(), locked_until = NULL,
+                payload = CASE WHEN kind = 'email.send'
+                               THEN jsonb_build_object('request_id', payload->'request_id',
+                                                       'sent', true)
+                               ELSE payload END
+          WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(())
+}
+
+/// Deletes jobs done (or failed) longer ago than `keep`; returns how many.
+pub async fn prune(pool: &PgPool, keep: Duration) -> Result<u64, DbError> {
+    Ok(sqlx::query(
+        "DELETE FROM outbox_jobs
+          WHERE coalesce(done_at, failed_at) < now() - make_interval(secs => $1)",
+    )
+    .bind(keep.as_seconds_f64())
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 /// Records a failure: retried after `retry_in`, or failed for good (visible to operators) once
