@@ -3,6 +3,7 @@
 //! Map: `http` (routes and handlers) → `intake` (report intake), `dedup` (is it already
 //! reported?) and `photos` (pipeline and storage) → `db` (every SQL statement).
 
+pub mod agents;
 pub mod auth;
 pub mod catalogue;
 pub mod config;

@@ -1,4 +1,4 @@
-//! The `guichet` command: serve, migrate, demo, import-zones.
+//! The `guichet` command: serve, migrate, demo, import-zones, agent.
 
 use std::path::PathBuf;
 
@@ -27,6 +27,19 @@ enum Command {
     Demo,
     /// Import communes (or other zones) from a GeoJSON FeatureCollection of polygons.
     ImportZones { file: PathBuf },
+    /// Create or update an agent account (the first admin, typically). The password is read
+    /// from GUICHET_AGENT_PASSWORD so that it never appears in the process list.
+    Agent {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// agent, field, supervisor or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Team code; repeat for several teams.
+        #[arg(long = "team")]
+        teams: Vec<String>,
+    },
 }
 
 #[tokio::main]
@@ -66,6 +79,33 @@ async fn main() -> anyhow::Result<()> {
             let n = demo::import_communes(&mut tx, &text).await?;
             tx.commit().await?;
             tracing::info!(zones = n, "zones imported");
+        }
+        Command::Agent {
+            email,
+            name,
+            role,
+            teams,
+        } => {
+            let password = std::env::var("GUICHET_AGENT_PASSWORD")
+                .context("set GUICHET_AGENT_PASSWORD to the new agent's password")?;
+            let input = guichet_server::agents::AgentInput {
+                email,
+                name,
+                role,
+                teams,
+                password,
+            };
+            match guichet_server::agents::save(&pool, &input).await {
+                Ok(id) => tracing::info!(id, email = %input.email, "agent saved"),
+                Err(guichet_server::agents::SaveError::Invalid(errors)) => {
+                    let text: Vec<String> = errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect();
+                    anyhow::bail!("agent not saved: {}", text.join("; "));
+                }
+                Err(guichet_server::agents::SaveError::Db(e)) => return Err(e.into()),
+            }
         }
         Command::Serve => serve(config, pool).await?,
     }

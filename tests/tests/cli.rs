@@ -198,3 +198,49 @@ async fn serve_reads_a_toml_file_answers_and_stops_gracefully_on_sigterm() {
     assert!(status.success(), "clean exit: {status}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn agent_creates_the_first_admin_with_a_password_from_the_environment() {
+    let db = TestDb::new().await;
+    let run = |password: Option<&str>, role: &str| {
+        let mut cmd = Command::new(binary());
+        cmd.args([
+            "agent",
+            "Chef@Mairie.example",
+            "--name",
+            "Chef de service",
+            "--role",
+            role,
+            "--team",
+            "voirie",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .env_remove("GUICHET_CONFIG")
+        .env_remove("GUICHET_AGENT_PASSWORD");
+        if let Some(p) = password {
+            cmd.env("GUICHET_AGENT_PASSWORD", p);
+        }
+        cmd.output().expect("run guichet")
+    };
+    let out = run(None, "admin");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("GUICHET_AGENT_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(Some("un mot de passe long"), "mayor");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("role"), "{}", stderr(&out));
+    let out = run(Some("un mot de passe long"), "admin");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (role, teams): (String, i64) = sqlx::query_as(
+        "SELECT a.role, (SELECT count(*) FROM agent_teams t WHERE t.agent_id = a.id)
+           FROM agents a WHERE a.email = 'chef@mairie.example'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((role.as_str(), teams), ("admin", 1));
+}

@@ -1583,3 +1583,69 @@ async fn editing_a_demarche_makes_a_revision_and_filed_requests_keep_theirs() {
     .await;
     assert_eq!(revisions.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn admins_create_agents_who_then_work_their_team_queue() {
+    let server = TestServer::start().await;
+    let admin = agent_token(&server, ADMIN).await;
+    let new = json!({
+        "email": "Gaelle.Nedelec@guichet.example", "name": "Gaëlle Nédélec", "role": "agent",
+        "teams": ["eclairage"], "password": "lampadaire-2026",
+    });
+    let voirie = agent_token(&server, VOIRIE).await;
+    let (status, _) = post(&server, "/api/v1/admin/agents", Some(&voirie), &new).await;
+    assert_eq!(status, 403);
+    let mut bad = new.clone();
+    bad["role"] = json!("mayor");
+    bad["teams"] = json!(["nowhere"]);
+    bad["password"] = json!("short");
+    let (status, problem) = post(&server, "/api/v1/admin/agents", Some(&admin), &bad).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["role", "password", "teams[0]"]);
+    let (status, saved) = post(&server, "/api/v1/admin/agents", Some(&admin), &new).await;
+    assert_eq!(status, 200, "{saved}");
+    let stored: String = sqlx::query_scalar(
+        "SELECT password_hash FROM agents WHERE email = 'gaelle.nedelec@guichet.example'",
+    )
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("lampadaire"));
+
+    let (status, login) = post(
+        &server,
+        "/api/v1/agent/login",
+        None,
+        &json!({ "email": "gaelle.nedelec@guichet.example", "password": "lampadaire-2026" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let token = login["token"].as_str().unwrap();
+    let mut report = anomaly(RENNES.0, RENNES.1, "Lampadaire éteint");
+    report["demarche"] = json!("eclairage-public");
+    let (_, receipt) = post(&server, "/api/v1/requests", None, &report).await;
+    let (_, page) = get(&server, "/api/v1/agent/requests", Some(token)).await;
+    assert_eq!(
+        numbers(&page),
+        vec![receipt["request_number"].as_str().unwrap().to_owned()]
+    );
+    let (_, list) = get(&server, "/api/v1/admin/agents", Some(&admin)).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["email"] == "gaelle.nedelec@guichet.example"
+                && a["teams"] == json!(["eclairage"]))
+    );
+    // Logging out ends the session.
+    let (status, _) = post(&server, "/api/v1/agent/logout", Some(token), &json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = get(&server, "/api/v1/agent/requests", Some(token)).await;
+    assert_eq!(status, 401);
+}

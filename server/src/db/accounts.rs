@@ -219,3 +219,24 @@ pub async fn use_verification(pool: &PgPool, digest: &[u8]) -> Result<Option<i64
     tx.commit().await?;
     Ok(citizen)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AgentSummary {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub teams: Vec<String>,
+}
+
+pub async fn list_agents(pool: &PgPool) -> Result<Vec<AgentSummary>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.email, a.name, a.role, a.active,
+                COALESCE(ARRAY(SELECT t.code FROM agent_teams x JOIN teams t ON t.id = x.team_id
+                                WHERE x.agent_id = a.id ORDER BY t.code), '{}') AS teams
+           FROM agents a ORDER BY a.email",
+    )
+    .fetch_all(pool)
+    .await?)
+}

@@ -2,6 +2,7 @@
 //! lives in the file named after its resource.
 
 mod agent;
+mod agents_admin;
 pub mod auth;
 mod body;
 mod catalogue;
@@ -112,6 +113,10 @@ pub fn router(state: AppState) -> Router {
             get(routing::list).post(routing::create),
         )
         .route("/admin/routing-rules/{id}", delete(routing::delete))
+        .route(
+            "/admin/agents",
+            get(agents_admin::list).post(agents_admin::save),
+        )
         .route(
             "/admin/demarches/{code}",
             axum::routing::put(demarches::put),

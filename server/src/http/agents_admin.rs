@@ -1,0 +1,34 @@
+//! `/api/v1/admin/agents`: admins create agents (or update one by e-mail: name, role, teams,
+//! password) and list them.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+
+use super::auth::AuthAgent;
+use super::{ApiError, body};
+use crate::agents::{self, AgentInput, SaveError};
+use crate::db::{self, accounts::AgentSummary};
+use crate::state::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    agent: AuthAgent,
+) -> Result<Json<Vec<AgentSummary>>, ApiError> {
+    agent.require_admin()?;
+    Ok(Json(db::accounts::list_agents(&state.db).await?))
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    agent: AuthAgent,
+    req: Request,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    agent.require_admin()?;
+    let input: AgentInput = body::json(req, &state).await?;
+    match agents::save(&state.db, &input).await {
+        Ok(id) => Ok((StatusCode::OK, Json(serde_json::json!({ "id": id })))),
+        Err(SaveError::Invalid(errors)) => Err(ApiError::validation(errors)),
+        Err(SaveError::Db(e)) => Err(e.into()),
+    }
+}
