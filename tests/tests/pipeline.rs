@@ -1649,3 +1649,43 @@ async fn admins_create_agents_who_then_work_their_team_queue() {
     let (status, _) = get(&server, "/api/v1/agent/requests", Some(token)).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_citizen_withdraws_a_request_the_workflow_lets_go() {
+    let server = TestServer::start().await;
+    let receipt = file_contact_request(&server, "lea@example.org").await;
+    let number = receipt["request_number"].as_str().unwrap();
+    let code = receipt["tracking_code"].as_str().unwrap();
+    let path = format!("/api/v1/requests/{number}/withdraw");
+    let (status, _) = post(
+        &server,
+        &path,
+        None,
+        &json!({ "tracking_code": "AAAA-BBBB-CCCC" }),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = post(&server, &path, None, &json!({ "tracking_code": code })).await;
+    assert_eq!(status, 204);
+    let (_, view) = get(
+        &server,
+        &format!("/api/v1/requests/{number}?tracking_code={code}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (view["phase"].as_str(), view["status_label"].as_str()),
+        (Some("withdrawn"), Some("Retirée"))
+    );
+    let (status, problem) = post(&server, &path, None, &json!({ "tracking_code": code })).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("invalid-transition"))
+    );
+    let accueil = agent_token(&server, ACCUEIL).await;
+    let (_, page) = get(&server, "/api/v1/agent/requests", Some(&accueil)).await;
+    assert!(
+        numbers(&page).is_empty(),
+        "withdrawn requests leave the queue"
+    );
+}
