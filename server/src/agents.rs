@@ -66,6 +66,14 @@ pub async fn save(pool: &PgPool, input: &AgentInput) -> Result<i64, SaveError> {
         ));
     }
     for (i, team) in input.teams.iter().enumerate() {
+        if input.teams[..i].contains(team) {
+            errors.push(FieldError::new(
+                format!("teams[{i}]"),
+                "duplicate-value",
+                "this team is listed twice",
+            ));
+            continue;
+        }
         if db::pipeline::team_by_code(pool, team).await?.is_none() {
             errors.push(FieldError::new(
                 format!("teams[{i}]"),

@@ -9,6 +9,9 @@ use sqlx::{Postgres, Transaction};
 
 use crate::db::{self, DbError};
 
+/// Ten years: longer SLAs or dedup windows are mistakes (and overflow date arithmetic).
+pub const MAX_DAYS: i32 = 3650;
+
 pub const CHANNELS: &[&str] = &["app", "web", "phone", "desk", "mail", "email", "api"];
 
 /// The fields of a catalogue entry that have columns; the whole entry is kept as the
@@ -51,7 +54,11 @@ pub fn prepare(
     let entry: Entry = serde_json::from_value(definition.clone())
         .map_err(|e| vec![FieldError::new("body", "invalid-type", e.to_string())])?;
     let mut errors = Vec::new();
-    let valid_code = !entry.code.is_empty()
+    let valid_code = entry
+        .code
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && entry.code.len() <= 64
         && entry
             .code

@@ -58,8 +58,22 @@ pub struct Filer {
     pub entered_by: Option<i64>,
     /// The actor recorded in events: `citizen` or `agent:<id>`.
     pub actor: String,
-    /// The checked form data, stored with a new request.
+    /// The checked form data, stored with a new request and with the report.
     pub data: serde_json::Value,
+    /// A phone number given with the submission.
+    pub phone: Option<String>,
+    /// Files of the form other than photos (already in the store), attached to the request.
+    pub files: Vec<AttachedFile>,
+}
+
+/// A stored file to attach to the request a report lands in.
+#[derive(Debug, Clone)]
+pub struct AttachedFile {
+    pub key: String,
+    pub field: String,
+    pub filename: String,
+    pub mime: String,
+    pub bytes: i32,
 }
 
 impl Filer {
@@ -69,6 +83,8 @@ impl Filer {
             entered_by: None,
             actor: "citizen".to_owned(),
             data: serde_json::json!({}),
+            phone: None,
+            files: Vec::new(),
         }
     }
 }
@@ -286,6 +302,18 @@ async fn store_report(
         &hashes,
     )
     .await?;
+    // The chosen request may have been closed or merged since the candidates were read (agents
+    // take no grid lock): then this report starts a request of its own.
+    let outcome = match outcome {
+        Outcome::CoReport { request_id, .. }
+            if !db::intake::lock_if_open(&mut tx, request_id).await? =>
+        {
+            Outcome::NewRequest
+        }
+        other => other,
+    };
+    // The first reporter shares the request's code; a co-reporter gets one that only follows.
+    let report_code = new_tracking_code();
     let (request_id, deduplicated) = match outcome {
         Outcome::CoReport { request_id, .. } => (request_id, true),
         Outcome::NewRequest | Outcome::PossibleDuplicate { .. } => {
@@ -295,7 +323,7 @@ async fn store_report(
             };
             let number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
             let team_id = db::intake::route(&mut tx, &demarche.code, Some(zone_id)).await?;
-            let tracking_code = new_tracking_code();
+            let tracking_code = report_code.clone();
             let template = workflow_of(demarche)?;
             let id = db::intake::insert_request(
                 &mut tx,
@@ -359,6 +387,9 @@ async fn store_report(
             contact_name: report.contact.as_ref().and_then(|c| c.name.as_deref()),
             deduplicated,
             lang: lang.as_str(),
+            tracking_code: &report_code,
+            data: &extra.data,
+            contact_phone: extra.phone.as_deref(),
         },
     )
     .await?;
@@ -377,6 +408,24 @@ async fn store_report(
         let data = serde_json::json!({ "report_count": request.report_count, "score": score });
         db::intake::insert_event(&mut tx, request_id, "co_report", true, "citizen", &data).await?;
     }
+    let mut positions = std::collections::HashMap::<&str, i16>::new();
+    for f in &extra.files {
+        let position = positions.entry(f.field.as_str()).or_insert(0);
+        db::pipeline::insert_file(
+            &mut tx,
+            &db::pipeline::NewFile {
+                request_id,
+                field_id: &f.field,
+                position: *position,
+                storage_key: &f.key,
+                filename: &f.filename,
+                mime: &f.mime,
+                bytes: f.bytes,
+            },
+        )
+        .await?;
+        *position += 1;
+    }
     // After the report row: the acknowledgement goes to the contact it carries.
     let notice = if deduplicated {
         Notice::ReportAdded { report_id }
@@ -385,7 +434,15 @@ async fn store_report(
     };
     notify::notify(&mut tx, &state.config.notify, request_id, notice).await?;
 
-    let receipt = receipt_json(state, request, deduplicated, links, received_at, lang)?;
+    let receipt = receipt_json(
+        state,
+        request,
+        &report_code,
+        deduplicated,
+        links,
+        received_at,
+        lang,
+    )?;
     db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
     tx.commit().await?;
     state.metrics.report_stored(deduplicated);
@@ -429,6 +486,7 @@ pub async fn support(
             phase: target.phase,
         });
     }
+    let report_code = new_tracking_code();
     let request = db::intake::count_report(&mut tx, target.id).await?;
     let (report_id, received_at) = db::intake::insert_report(
         &mut tx,
@@ -446,6 +504,9 @@ pub async fn support(
             contact_name: contact.and_then(|c| c.name.as_deref()),
             deduplicated: true,
             lang: lang.as_str(),
+            tracking_code: &report_code,
+            data: &serde_json::json!({}),
+            contact_phone: None,
         },
     )
     .await?;
@@ -458,16 +519,27 @@ pub async fn support(
         Notice::ReportAdded { report_id },
     )
     .await?;
-    let receipt = receipt_json(state, request, true, Vec::new(), received_at, lang)?;
+    let receipt = receipt_json(
+        state,
+        request,
+        &report_code,
+        true,
+        Vec::new(),
+        received_at,
+        lang,
+    )?;
     db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
     tx.commit().await.map_err(DbError::from)?;
     state.metrics.report_stored(true);
     Ok(Submitted::Created(receipt))
 }
 
+/// What a reporter is told. `tracking_code` is the reporter's own: the request's for the one
+/// who created it, a follow-only code for co-reporters and supporters.
 fn receipt_json(
     state: &AppState,
     request: db::intake::AttachedRequest,
+    tracking_code: &str,
     deduplicated: bool,
     photos: Vec<PhotoLinks>,
     received_at: OffsetDateTime,
@@ -476,11 +548,11 @@ fn receipt_json(
     let phase = Phase::parse(&request.phase).unwrap_or(Phase::Received);
     let receipt = ReportReceipt {
         status_url: format!(
-            "{}/api/v1/requests/{}?tracking_code={}",
-            state.config.public_url, request.number, request.tracking_code
+            "{}/api/v1/requests/{}?tracking_code={tracking_code}",
+            state.config.public_url, request.number
         ),
         request_number: request.number,
-        tracking_code: request.tracking_code,
+        tracking_code: tracking_code.to_owned(),
         status: phase.label(lang).to_owned(),
         phase,
         deduplicated,
@@ -525,6 +597,21 @@ pub fn new_tracking_code() -> String {
         code.push(char::from(ALPHABET[rng.random_range(0..32)]));
     }
     code
+}
+
+/// A tracking code as stored (`7K2M-QX4P-9TZC`), from what a citizen typed; `None` when it
+/// cannot be one.
+pub fn canonical_tracking_code(given: &str) -> Option<String> {
+    let chars: Vec<char> = given
+        .chars()
+        .filter(|c| *c != '-' && !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if chars.len() != 12 || !chars.iter().all(char::is_ascii_alphanumeric) {
+        return None;
+    }
+    let groups: Vec<String> = chars.chunks(4).map(|g| g.iter().collect()).collect();
+    Some(groups.join("-"))
 }
 
 /// Compares a given tracking code with the stored one, ignoring case and dashes, in time

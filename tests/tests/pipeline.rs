@@ -1689,3 +1689,138 @@ async fn a_citizen_withdraws_a_request_the_workflow_lets_go() {
         "withdrawn requests leave the queue"
     );
 }
+
+#[tokio::test]
+async fn a_me_too_neither_reveals_the_filers_code_nor_reaches_other_demarches() {
+    let server = TestServer::start().await;
+    let (_, first) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(RENNES.0, RENNES.1, "Trou"),
+    )
+    .await;
+    let number = first["request_number"].as_str().unwrap();
+    let (status, support) = post(
+        &server,
+        &format!("/api/v1/requests/{number}/support"),
+        None,
+        &json!({ "client_id": Uuid::new_v4() }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_ne!(support["tracking_code"], first["tracking_code"]);
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/requests/{number}/withdraw"),
+        None,
+        &json!({ "tracking_code": support["tracking_code"] }),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // A contact request with a place is not an incident one can "me too".
+    let mut body = contact_request(Uuid::new_v4(), "lea@example.org");
+    body["data"]["reply_channel"] = json!("post");
+    body["data"]["postal_address"] =
+        json!({ "text": "1 place de la Mairie, Rennes", "lat": RENNES.0, "lon": RENNES.1 });
+    let (status, receipt) = post(&server, "/api/v1/requests", None, &body).await;
+    assert_eq!(status, 201, "{receipt}");
+    let other = receipt["request_number"].as_str().unwrap();
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/requests/{other}/support"),
+        None,
+        &json!({ "client_id": Uuid::new_v4() }),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Texts PostgreSQL cannot hold are a client error, not ours.
+    let (status, problem) = get(&server, "/api/v1/requests/%00?tracking_code=x", None).await;
+    assert!(status == 404 || status == 400, "{status} {problem}");
+    let voirie = agent_token(&server, VOIRIE).await;
+    let (status, problem) = get(&server, "/api/v1/agent/requests?status=%00", Some(&voirie)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (400, Some("invalid-characters"))
+    );
+    let (status, _) = get(
+        &server,
+        "/api/v1/agent/requests?cursor=-377705116800000000000_1",
+        Some(&voirie),
+    )
+    .await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn field_agents_do_not_triage_and_recategorising_keeps_the_workflow_whole() {
+    let server = TestServer::start().await;
+    let (_, a) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(48.1105, -1.6800, "Trou"),
+    )
+    .await;
+    let (_, b) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(48.1150, -1.6700, "Trou"),
+    )
+    .await;
+    let (a, b) = (
+        a["request_number"].as_str().unwrap(),
+        b["request_number"].as_str().unwrap(),
+    );
+    let terrain = agent_token(&server, TERRAIN_VOIRIE).await;
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{b}/merge"),
+        Some(&terrain),
+        &json!({ "into": a }),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = patch(
+        &server,
+        &format!("/api/v1/agent/requests/{b}"),
+        Some(&terrain),
+        &json!({ "demarche": "proprete" }),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // A contact request (answer workflow) becomes a bulky-waste pick-up (delivery): its
+    // statuses follow the new workflow and it can still move.
+    let admin = agent_token(&server, ADMIN).await;
+    let receipt = file_contact_request(&server, "lea@example.org").await;
+    let number = receipt["request_number"].as_str().unwrap();
+    let (status, problem) = patch(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&admin),
+        &json!({ "demarche": "changement-bac-dechets" }),
+    )
+    .await;
+    assert_eq!(status, 204, "{problem}");
+    let (_, detail) = get(
+        &server,
+        &format!("/api/v1/agent/requests/{number}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(
+        (detail["workflow"].as_str(), detail["status"].as_str()),
+        (Some("delivery"), Some("received"))
+    );
+    assert!(!detail["next_statuses"].as_array().unwrap().is_empty());
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{number}/status"),
+        Some(&admin),
+        &json!({ "status": "in_preparation" }),
+    )
+    .await;
+    assert_eq!(status, 204);
+}

@@ -169,8 +169,26 @@ async fn a_report_near_an_open_request_of_the_same_category_becomes_a_co_report(
     assert_eq!(status, 201);
     assert_eq!(second["deduplicated"], true);
     assert_eq!(second["request_number"], first["request_number"]);
-    assert_eq!(second["tracking_code"], first["tracking_code"]);
+    // The co-reporter gets a code of their own: it follows the request but cannot act on it.
+    assert_ne!(second["tracking_code"], first["tracking_code"]);
     assert_eq!(second["report_count"], 2);
+    let number = second["request_number"].as_str().unwrap();
+    let own = second["tracking_code"].as_str().unwrap();
+    let follow = server
+        .client
+        .get(second["status_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(follow.status(), 200);
+    let withdraw = server
+        .client
+        .post(server.url(&format!("/api/v1/requests/{number}/withdraw")))
+        .json(&serde_json::json!({ "tracking_code": own }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdraw.status(), 404, "only the filer may withdraw");
 
     // Beyond the radius: a new request.
     let far = offset(RENNES, 60.0, 45.0);

@@ -12,24 +12,30 @@ pub async fn stored_receipt(
     pool: &PgPool,
     client_id: Uuid,
 ) -> Result<Option<serde_json::Value>, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT receipt FROM reports WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(pool)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT receipt FROM reports WHERE client_id = $1
+         UNION ALL
+         SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL
+         LIMIT 1",
     )
+    .bind(client_id)
+    .fetch_optional(pool)
+    .await?)
 }
 
 pub async fn stored_receipt_in_tx(
     tx: &mut PgConnection,
     client_id: Uuid,
 ) -> Result<Option<serde_json::Value>, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT receipt FROM reports WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(tx)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT receipt FROM reports WHERE client_id = $1
+         UNION ALL
+         SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL
+         LIMIT 1",
     )
+    .bind(client_id)
+    .fetch_optional(tx)
+    .await?)
 }
 
 /// Serialises submissions that carry the same client id (concurrent retries), for the rest
@@ -235,6 +241,19 @@ pub async fn insert_request(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result
     .await?)
 }
 
+/// Locks a request for the rest of the transaction; false when it is no longer open.
+pub async fn lock_if_open(tx: &mut PgConnection, request_id: i64) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM requests
+          WHERE id = $1 AND phase IN ('received', 'in_progress', 'waiting_for_citizen')
+          FOR UPDATE",
+    )
+    .bind(request_id)
+    .fetch_optional(tx)
+    .await?
+    .is_some())
+}
+
 /// The request a new report is attached to, after counting the report.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AttachedRequest {
@@ -272,6 +291,11 @@ pub struct NewReportRow<'a> {
     pub contact_name: Option<&'a str>,
     pub deduplicated: bool,
     pub lang: &'a str,
+    /// The reporter's own tracking code (the request's for the first report).
+    pub tracking_code: &'a str,
+    /// The form data the reporter gave.
+    pub data: &'a serde_json::Value,
+    pub contact_phone: Option<&'a str>,
 }
 
 pub async fn insert_report(
@@ -281,9 +305,10 @@ pub async fn insert_report(
     Ok(sqlx::query_as(
         "INSERT INTO reports
             (client_id, request_id, channel, location, accuracy_m, description, address,
-             observed_at, contact_email, contact_name, deduplicated, receipt, lang)
+             observed_at, contact_email, contact_name, deduplicated, receipt, lang,
+             tracking_code, data, contact_phone)
          VALUES ($1, $2, $3, ST_SetSRID(ST_MakePoint($5, $4), 4326)::geography, $6, $7, $8,
-                 $9, lower($10), $11, $12, '{}', $13)
+                 $9, lower($10), $11, $12, '{}', $13, $14, $15, $16)
          RETURNING id, created_at",
     )
     .bind(r.client_id)
@@ -299,6 +324,9 @@ pub async fn insert_report(
     .bind(r.contact_name)
     .bind(r.deduplicated)
     .bind(r.lang)
+    .bind(r.tracking_code)
+    .bind(r.data)
+    .bind(r.contact_phone)
     .fetch_one(tx)
     .await?)
 }
@@ -417,8 +445,12 @@ pub async fn support_target(
     number: &str,
 ) -> Result<Option<SupportTarget>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, phase, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon
-           FROM requests WHERE number = $1 FOR UPDATE",
+        "SELECT r.id, r.phase, ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon
+           FROM requests r
+           JOIN demarche_revisions d
+             ON d.demarche_code = r.demarche_code AND d.revision = r.demarche_revision
+          WHERE r.number = $1 AND d.geolocated
+            FOR UPDATE OF r",
     )
     .bind(number)
     .fetch_optional(tx)

@@ -46,6 +46,16 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// Text PostgreSQL cannot store (a NUL byte, an invalid escape): the caller's input.
+    pub fn is_bad_text(&self) -> bool {
+        match self {
+            DbError::Sql(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("22021" | "22P05"))
+            }
+            _ => false,
+        }
+    }
+
     /// Connection-level trouble (as opposed to a bad statement): worth a 503, not a 500.
     pub fn is_unavailable(&self) -> bool {
         matches!(

@@ -8,16 +8,12 @@ use uuid::Uuid;
 
 use super::DbError;
 
+/// The receipt of an earlier submission with this client id, a report's or a request's.
 pub async fn stored_receipt(
     conn: &mut PgConnection,
     client_id: Uuid,
 ) -> Result<Option<serde_json::Value>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL",
-    )
-    .bind(client_id)
-    .fetch_optional(conn)
-    .await?)
+    super::intake::stored_receipt_in_tx(conn, client_id).await
 }
 
 pub async fn set_receipt(
@@ -263,6 +259,7 @@ pub struct Recategorise<'a> {
     pub id: i64,
     pub demarche: &'a str,
     pub revision: i32,
+    pub workflow: &'a str,
     pub status: &'a str,
     pub location: Option<(f64, f64)>,
     pub zone_id: Option<i64>,
@@ -270,21 +267,25 @@ pub struct Recategorise<'a> {
     pub sla_days: Option<i32>,
 }
 
-/// Changes the démarche and/or the place, with the team routing gives for them. The due date
-/// follows the new démarche's SLA, counted from the filing date.
+/// Changes the démarche and/or the place, with the team routing gives for them. The due
+/// date moves by the difference between the two démarches' SLAs, so time already waited for
+/// the citizen stays counted.
 pub async fn recategorise(tx: &mut PgConnection, r: &Recategorise<'_>) -> Result<(), DbError> {
     sqlx::query(
         "UPDATE requests SET
-            demarche_code = $2, demarche_revision = $3, status = $4,
+            due_at = CASE
+                WHEN $9::int IS NULL THEN NULL
+                WHEN due_at IS NULL THEN created_at + make_interval(days => $9)
+                ELSE due_at + make_interval(days => $9 - coalesce(
+                    (SELECT sla_days FROM demarche_revisions d
+                      WHERE d.demarche_code = requests.demarche_code
+                        AND d.revision = requests.demarche_revision), $9)) END,
+            demarche_code = $2, demarche_revision = $3, status = $4, workflow = $10,
             location = CASE WHEN $5::float8 IS NULL THEN location
                             ELSE ST_SetSRID(ST_MakePoint($6, $5), 4326)::geography END,
             location_source = CASE WHEN $5::float8 IS NULL THEN location_source ELSE 'map' END,
             zone_id = $7, team_id = $8,
             assignee_id = CASE WHEN team_id IS DISTINCT FROM $8 THEN NULL ELSE assignee_id END,
-            due_at = CASE WHEN $9::int IS NULL THEN NULL
-                          ELSE created_at + make_interval(days => $9)
-                               + CASE WHEN sla_paused_at IS NULL THEN interval '0'
-                                      ELSE now() - sla_paused_at END END,
             updated_at = now()
           WHERE id = $1",
     )
@@ -297,6 +298,7 @@ pub async fn recategorise(tx: &mut PgConnection, r: &Recategorise<'_>) -> Result
     .bind(r.zone_id)
     .bind(r.team_id)
     .bind(r.sla_days)
+    .bind(r.workflow)
     .execute(tx)
     .await?;
     Ok(())

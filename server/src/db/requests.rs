@@ -88,3 +88,19 @@ pub async fn public_events(pool: &PgPool, request_id: i64) -> Result<Vec<EventRo
     .fetch_all(pool)
     .await?)
 }
+
+/// Whether one of the request's reports holds this tracking code (co-reporters and
+/// supporters follow the request with their own).
+pub async fn report_code_exists(
+    pool: &PgPool,
+    request_id: i64,
+    code: &str,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM reports WHERE request_id = $1 AND tracking_code = $2)",
+    )
+    .bind(request_id)
+    .bind(code)
+    .fetch_one(pool)
+    .await?)
+}

@@ -166,6 +166,10 @@ fn encode_cursor(at: OffsetDateTime, id: i64) -> String {
 fn decode_cursor(s: &str) -> Option<(OffsetDateTime, i64)> {
     let (nanos, id) = s.split_once('_')?;
     let at = OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
+    // Requests are filed between 1970 and the distant future; anything else is forged.
+    if !(1970..=9000).contains(&at.year()) {
+        return None;
+    }
     Some((at, id.parse().ok()?))
 }
 

@@ -127,6 +127,14 @@ impl ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
+        if e.is_bad_text() {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-characters",
+                "Invalid characters",
+                "the request holds characters that are not text (such as NUL)",
+            );
+        }
         if e.is_unavailable() {
             ApiError::unavailable(&e)
         } else {

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::auth::MaybeCitizen;
 use super::{ApiError, body};
 use crate::db::{self, requests::RequestRow};
-use crate::intake::{Submitted, tracking_code_matches};
+use crate::intake::{Submitted, canonical_tracking_code, tracking_code_matches};
 use crate::pipeline::actions;
 use crate::pipeline::submit::{self, Origin, RequestSubmission};
 use crate::state::AppState;
@@ -80,15 +80,27 @@ fn not_found() -> ApiError {
     )
 }
 
-/// The request if the caller holds its tracking code or owns it through their account.
+/// What the caller wants to do with a request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Follow it: its filer, and anyone who reported or supported the same incident.
+    Read,
+    /// Act on it (message, complement, withdraw): its filer only.
+    Act,
+}
+
+/// The request if the caller may use it this way: with the request's tracking code, through
+/// the account that filed it, or (to read) with the code of one of its reports. Anything else
+/// is the same 404 as an unknown number.
 async fn authorised(
     state: &AppState,
     number: &str,
     tracking_code: Option<&str>,
     citizen: &MaybeCitizen,
+    access: Access,
 ) -> Result<RequestRow, ApiError> {
     let given = tracking_code.unwrap_or_default();
-    if number.len() > 32 || given.len() > 64 {
+    if number.len() > 32 || number.contains('\0') || given.len() > 64 {
         return Err(not_found());
     }
     let row = db::requests::by_number(&state.db, number)
@@ -100,10 +112,15 @@ async fn authorised(
         .as_ref()
         .is_some_and(|c| row.citizen_id == Some(c.id));
     if by_code || by_account {
-        Ok(row)
-    } else {
-        Err(not_found())
+        return Ok(row);
     }
+    if access == Access::Read
+        && let Some(code) = canonical_tracking_code(given)
+        && db::requests::report_code_exists(&state.db, row.id, &code).await?
+    {
+        return Ok(row);
+    }
+    Err(not_found())
 }
 
 pub async fn public_view(
@@ -113,7 +130,14 @@ pub async fn public_view(
     citizen: MaybeCitizen,
     headers: HeaderMap,
 ) -> Result<Json<PublicRequest>, ApiError> {
-    let row = authorised(&state, &number, query.tracking_code.as_deref(), &citizen).await?;
+    let row = authorised(
+        &state,
+        &number,
+        query.tracking_code.as_deref(),
+        &citizen,
+        Access::Read,
+    )
+    .await?;
     Ok(Json(public_request(&state, row, lang_of(&headers)).await?))
 }
 
@@ -218,7 +242,14 @@ pub async fn message(
     req: Request,
 ) -> Result<StatusCode, ApiError> {
     let b: MessageBody = body::json(req, &state).await?;
-    authorised(&state, &number, b.tracking_code.as_deref(), &citizen).await?;
+    authorised(
+        &state,
+        &number,
+        b.tracking_code.as_deref(),
+        &citizen,
+        Access::Act,
+    )
+    .await?;
     actions::citizen_message(&state, &number, &b.message).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -249,7 +280,14 @@ pub async fn complement(
     let (b, files) =
         body::json_with_files::<ComplementBody>(req, &state, "answer", max_bytes, MAX_FILES)
             .await?;
-    authorised(&state, &number, b.tracking_code.as_deref(), &citizen).await?;
+    authorised(
+        &state,
+        &number,
+        b.tracking_code.as_deref(),
+        &citizen,
+        Access::Act,
+    )
+    .await?;
     actions::answer_complement(&state, &number, &b.data, files, b.message.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -268,7 +306,14 @@ pub async fn withdraw(
     req: Request,
 ) -> Result<StatusCode, ApiError> {
     let b: WithdrawBody = body::json(req, &state).await?;
-    authorised(&state, &number, b.tracking_code.as_deref(), &citizen).await?;
+    authorised(
+        &state,
+        &number,
+        b.tracking_code.as_deref(),
+        &citizen,
+        Access::Act,
+    )
+    .await?;
     actions::withdraw(&state, &number).await?;
     Ok(StatusCode::NO_CONTENT)
 }

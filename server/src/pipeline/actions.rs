@@ -57,6 +57,17 @@ async fn lock_for_agent(
     Ok(row)
 }
 
+/// Triage (merging, splitting, recategorising) is office work: field agents update on site.
+fn office_only(agent: &AuthAgent, what: &str) -> Result<(), PipelineError> {
+    if agent.role == Role::Field {
+        Err(PipelineError::Forbidden(format!(
+            "field agents cannot {what}"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 fn check_text(field: &str, text: &str) -> Result<String, PipelineError> {
     let text = text.trim();
     if text.is_empty() {
@@ -365,6 +376,13 @@ pub async fn answer_complement(
     message: Option<&str>,
 ) -> Result<(), PipelineError> {
     let message = message.map(|m| check_text("message", m)).transpose()?;
+    // Files go to the store before the transaction, so that no connection waits on disk
+    // writes while holding the request's lock; the clean-up job removes those never used.
+    let new_files = super::submit::metas_of(&files);
+    let mut keys = Vec::with_capacity(files.len());
+    for (file, meta) in files.iter().zip(&new_files) {
+        keys.push(super::submit::store_file(state, file, meta).await?);
+    }
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = db::pipeline::lock_by_number(&mut tx, row_number)
         .await?
@@ -395,7 +413,6 @@ pub async fn answer_complement(
             bytes: f.bytes.max(0) as u64,
         })
         .collect();
-    let new_files = super::submit::metas_of(&files);
     let completed = forms::validate_complement(
         &form,
         &forms::Complement {
@@ -411,8 +428,10 @@ pub async fn answer_complement(
     db::pipeline::set_data(&mut tx, row.id, &serde_json::Value::Object(completed.data)).await?;
     // New files replace the field's previous ones; fields the answer made irrelevant lose theirs.
     let mut positions = std::collections::HashMap::<&str, i16>::new();
-    for (file, meta) in files.iter().zip(&new_files) {
-        let key = super::submit::store_file(state, file, meta).await?;
+    for ((file, meta), key) in files.iter().zip(&new_files).zip(&keys) {
+        if !completed.files.iter().any(|f| f.field == file.field) {
+            continue;
+        }
         let next = positions.entry(file.field.as_str()).or_insert(0);
         if *next == 0 {
             db::pipeline::delete_files_of(&mut tx, row.id, &file.field).await?;
@@ -425,7 +444,7 @@ pub async fn answer_complement(
                 request_id: row.id,
                 field_id: &file.field,
                 position,
-                storage_key: &key,
+                storage_key: key,
                 filename: &file.filename,
                 mime: &meta.mime,
                 bytes: i32::try_from(meta.bytes).unwrap_or(i32::MAX),
@@ -437,6 +456,27 @@ pub async fn answer_complement(
         if !completed.files.iter().any(|f| f.field == old.field_id) {
             db::pipeline::delete_files_of(&mut tx, row.id, &old.field_id).await?;
         }
+    }
+    // The bytes of replaced or dropped files go too, unless something else refers to them.
+    let gone: Vec<String> = kept
+        .iter()
+        .filter(|old| {
+            !completed.files.iter().any(|f| f.field == old.field_id)
+                || positions.contains_key(old.field_id.as_str())
+        })
+        .map(|old| old.storage_key.clone())
+        .collect();
+    if !gone.is_empty() {
+        let payload = serde_json::to_value(crate::outbox::PhotosCleanup { keys: gone })
+            .map_err(|e| DbError::Data(e.to_string()))?;
+        db::outbox::enqueue_in_tx(
+            &mut tx,
+            crate::outbox::PHOTOS_CLEANUP,
+            &payload,
+            time::Duration::ZERO,
+            10,
+        )
+        .await?;
     }
     let t = template_of(&row)?;
     let target = t
@@ -500,6 +540,7 @@ pub async fn merge(
     number: &str,
     into: &str,
 ) -> Result<(), PipelineError> {
+    office_only(agent, "merge requests")?;
     if number == into {
         return Err(PipelineError::invalid(
             "into",
@@ -567,6 +608,7 @@ pub async fn split(
     number: &str,
     report_id: i64,
 ) -> Result<String, PipelineError> {
+    office_only(agent, "split requests")?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     open_or_conflict(&row)?;
@@ -658,10 +700,17 @@ pub async fn recategorise(
             return Err(PipelineError::Invalid(errors));
         }
     }
+    office_only(agent, "change a request's démarche or place")?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     open_or_conflict(&row)?;
     let code = demarche_code.unwrap_or(&row.demarche_code);
+    if code != row.demarche_code && row.complement.is_some() {
+        return Err(PipelineError::conflict(
+            "complement-pending",
+            "the citizen is completing this request under its démarche; change it once they answered",
+        ));
+    }
     let demarche = db::catalogue::find_for_intake(&state.db, code)
         .await?
         .ok_or_else(|| {
@@ -725,6 +774,7 @@ pub async fn recategorise(
             id: row.id,
             demarche: &demarche.code,
             revision,
+            workflow: new.code,
             status: status.name,
             location: point,
             zone_id,

@@ -154,11 +154,20 @@ pub async fn submit(
     if non_empty(&contact.phone).is_none() {
         contact.phone = form_value(Kind::Phone);
     }
+    // Files of fields the answers leave out (a condition not met) are not kept.
+    let active = forms::active_file_fields(&form, &data);
+    let (files, metas): (Vec<UploadedFile>, Vec<FileMeta>) = files
+        .into_iter()
+        .zip(metas)
+        .filter(|(f, _)| active.contains(&f.field.as_str()))
+        .unzip();
     let filer = Filer {
         citizen_id,
         entered_by,
         actor,
         data: serde_json::Value::Object(data.clone()),
+        phone: non_empty(&contact.phone).map(str::to_owned),
+        files: Vec::new(),
     };
 
     let checked = Checked {
@@ -172,7 +181,7 @@ pub async fn submit(
         filer: &filer,
     };
     if demarche.geolocated {
-        return submit_report(&checked, data, files).await;
+        return submit_report(&checked, data, files, metas).await;
     }
     submit_request(&checked, files, metas).await
 }
@@ -308,6 +317,7 @@ async fn submit_report(
     c: &Checked<'_>,
     data: serde_json::Map<String, serde_json::Value>,
     files: Vec<UploadedFile>,
+    metas: Vec<FileMeta>,
 ) -> Result<Submitted, PipelineError> {
     let Checked {
         state,
@@ -358,8 +368,35 @@ async fn submit_report(
             }
         }),
     };
-    let photos = files.into_iter().map(|f| f.bytes).collect();
-    Ok(intake::submit(state, report, photos, c.channel, c.lang, filer).await?)
+    // Photos are the files of the form's public image fields; they go through the photo
+    // pipeline and are shown. Anything else (a consent letter, a document) is attached to the
+    // request for agents only.
+    let is_photo_field = |id: &str| {
+        form.fields.iter().any(|f| {
+            f.id == id
+                && !f.personal
+                && f.file.as_ref().is_some_and(|r| {
+                    !r.mime.is_empty() && r.mime.iter().all(|m| m.starts_with("image/"))
+                })
+        })
+    };
+    let mut photos = Vec::new();
+    let mut filer = filer.clone();
+    for (file, meta) in files.iter().zip(&metas) {
+        if is_photo_field(&file.field) {
+            photos.push(file.bytes.clone());
+        } else {
+            write_file(state, file, meta).await?;
+            filer.files.push(intake::AttachedFile {
+                key: file_key(&file.bytes, &meta.mime),
+                field: file.field.clone(),
+                filename: file.filename.clone(),
+                mime: meta.mime.clone(),
+                bytes: i32::try_from(meta.bytes).unwrap_or(i32::MAX),
+            });
+        }
+    }
+    Ok(intake::submit(state, report, photos, c.channel, c.lang, &filer).await?)
 }
 
 async fn submit_request(
