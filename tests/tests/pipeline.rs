@@ -1824,3 +1824,31 @@ async fn field_agents_do_not_triage_and_recategorising_keeps_the_workflow_whole(
     .await;
     assert_eq!(status, 204);
 }
+
+#[tokio::test]
+async fn the_report_route_honours_the_demarches_policy() {
+    let server = TestServer::start().await;
+    let report = |category: &str| guichet_tests::report_at(category, RENNES.0, RENNES.1);
+    let send = |body: Value| {
+        let client = server.client.clone();
+        let url = server.url("/api/v1/reports");
+        async move {
+            let r = client
+                .post(url)
+                .multipart(guichet_tests::multipart(&body, &[]))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Tag removal needs the owner's consent and more: the full form, not a quick report.
+    let (status, problem) = send(report("enlevement-tags")).await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("use-requests-endpoint"))
+    );
+    let (status, _) = send(report("voirie")).await;
+    assert_eq!(status, 201);
+    assert_eq!(server.db.count("requests").await, 1);
+}

@@ -67,6 +67,7 @@ pub async fn submit(
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::Fr, Lang::from_accept_language);
 
+    check_policy(&state, &report.category, citizen.as_ref()).await?;
     let filer = intake::Filer::citizen(citizen.map(|c| c.id));
     match intake::submit(&state, report, parts.photos, "app", lang, &filer).await {
         Ok(Submitted::Created(receipt)) => {
@@ -85,6 +86,65 @@ pub async fn submit(
         }
         Err(e) => Err(intake_error(e)),
     }
+}
+
+/// The report route is the app's short way to file an incident: it honours the démarche's
+/// auth policy and channels, and sends démarches whose form asks for more than a place, a
+/// description and photos to `POST /api/v1/requests`.
+async fn check_policy(
+    state: &AppState,
+    category: &str,
+    citizen: Option<&crate::db::accounts::CitizenRow>,
+) -> Result<(), ApiError> {
+    use guichet_shared::forms::Kind;
+    let Some(d) = crate::db::catalogue::find_for_intake(&state.db, category.trim()).await? else {
+        // Unknown categories get their field error from the intake.
+        return Ok(());
+    };
+    if !d.geolocated {
+        // The intake answers `not-a-report-category`.
+        return Ok(());
+    }
+    if d.auth == "account" {
+        match citizen {
+            None => return Err(crate::pipeline::PipelineError::AccountRequired.into()),
+            Some(c) if c.email_verified_at.is_none() => {
+                return Err(crate::pipeline::PipelineError::EmailNotVerified.into());
+            }
+            Some(_) => {}
+        }
+    }
+    if !d.channels.iter().any(|c| c == "app" || c == "web") {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "category",
+            "channel-not-offered",
+            format!("{category:?} is not offered in the app"),
+        )]));
+    }
+    let form = crate::pipeline::form::parse(&d.code, d.form.as_ref())?;
+    let covered = [
+        Kind::GeoPoint,
+        Kind::LongText,
+        Kind::File,
+        Kind::Email,
+        Kind::Text,
+    ];
+    let more: Vec<&str> = form
+        .fields
+        .iter()
+        .filter(|f| f.required && f.when.is_none() && !covered.contains(&f.kind))
+        .map(|f| f.id.as_str())
+        .collect();
+    if !more.is_empty() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "category",
+            "use-requests-endpoint",
+            format!(
+                "{category:?} needs more than a report carries ({more:?}); file it with POST /api/v1/requests"
+            ),
+        )]));
+    }
+    Ok(())
 }
 
 struct Parts {
