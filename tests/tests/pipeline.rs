@@ -861,6 +861,27 @@ async fn citizens_register_verify_and_follow_their_requests() {
         (status, problem["code"].as_str()),
         (403, Some("email-not-verified"))
     );
+    // A new link can be asked for (the same answer for unknown addresses).
+    let (status, _) = post(
+        &server,
+        "/api/v1/citizen/verify/resend",
+        None,
+        &json!({ "email": email }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (status, _) = post(
+        &server,
+        "/api/v1/citizen/verify/resend",
+        None,
+        &json!({ "email": "nobody@example.org" }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(
+        smtp.wait_for_count(2, Duration::from_secs(20)).await.len(),
+        2
+    );
     let (status, _) = get(
         &server,
         &format!("/api/v1/citizen/verify?token={token}"),

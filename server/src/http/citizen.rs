@@ -143,7 +143,7 @@ pub async fn verify(
             "invalid-token",
             "Invalid or expired link",
             "token",
-            "this verification link is unknown, already used or expired; log in to get a new one",
+            "this verification link is unknown, already used or expired; ask for a new one with POST /api/v1/citizen/verify/resend",
         )
     };
     if token.is_empty() || token.len() > 128 {
@@ -153,6 +153,54 @@ pub async fn verify(
         .await?
         .ok_or_else(invalid)?;
     Ok(Json(serde_json::json!({ "email_verified": true })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resend {
+    email: String,
+}
+
+/// A new verification link for an account not verified yet. The answer is the same whether
+/// or not the address has such an account.
+pub async fn resend(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let b: Resend = body::json(req, &state).await?;
+    let email = b.email.trim().to_lowercase();
+    if !is_plausible_email(&email) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "email",
+            "invalid-email",
+            "this is not an e-mail address",
+        )]));
+    }
+    if let Some(c) = db::accounts::citizen_by_email(&state.db, &email)
+        .await?
+        .filter(|c| c.email_verified_at.is_none())
+    {
+        let (token, digest) = auth::new_token();
+        let expires = OffsetDateTime::now_utc() + VERIFICATION_VALIDITY;
+        let mut tx = state.db.begin().await.map_err(DbError::from)?;
+        db::accounts::insert_verification(&mut tx, c.id, &digest, expires).await?;
+        notify::verification_email(
+            &mut tx,
+            &state.config.notify,
+            &email,
+            Lang::parse(&c.lang),
+            &token,
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "email": email,
+            "detail": "if this address has an account waiting for verification, a new link was sent",
+        })),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             "/citizen/verify",
             get(citizen::verify).post(citizen::verify),
         )
+        .route("/citizen/verify/resend", post(citizen::resend))
         .route("/citizen/login", post(citizen::login))
         .route("/citizen/logout", post(citizen::logout))
         .route("/citizen/me", get(citizen::me))
