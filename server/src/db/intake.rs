@@ -7,39 +7,33 @@ use uuid::Uuid;
 
 use super::DbError;
 
-/// The receipt stored with a report, returned as is when the same client id comes again.
+/// The receipt of an earlier submission with this client id, a report's or a request's,
+/// returned as is when the same client id comes again (whichever route it comes through).
+const STORED_RECEIPT: &str = "SELECT receipt FROM reports WHERE client_id = $1
+     UNION ALL
+     SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL
+     LIMIT 1";
+
 pub async fn stored_receipt(
     pool: &PgPool,
     client_id: Uuid,
 ) -> Result<Option<serde_json::Value>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT receipt FROM reports WHERE client_id = $1
-         UNION ALL
-         SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL
-         LIMIT 1",
-    )
-    .bind(client_id)
-    .fetch_optional(pool)
-    .await?)
+    Ok(sqlx::query_scalar(STORED_RECEIPT)
+        .bind(client_id)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn stored_receipt_in_tx(
     tx: &mut PgConnection,
     client_id: Uuid,
 ) -> Result<Option<serde_json::Value>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT receipt FROM reports WHERE client_id = $1
-         UNION ALL
-         SELECT receipt FROM requests WHERE client_id = $1 AND receipt IS NOT NULL
-         LIMIT 1",
-    )
-    .bind(client_id)
-    .fetch_optional(tx)
-    .await?)
+    Ok(sqlx::query_scalar(STORED_RECEIPT)
+        .bind(client_id)
+        .fetch_optional(tx)
+        .await?)
 }
 
-/// Serialises submissions that carry the same client id (concurrent retries), for the rest
-/// of the transaction.
 pub async fn lock_client_id(tx: &mut PgConnection, client_id: Uuid) -> Result<(), DbError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('report:' || $1::text, 0))")
         .bind(client_id)
