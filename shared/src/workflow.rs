@@ -262,6 +262,16 @@ pub const REPORT: Template = Template {
     ],
 };
 
+/// Closing a request filed twice (or merged into another): shared by the templates
+/// whose requests are not incidents.
+const DUPLICATE_REQUEST: Status = st(
+    "duplicate",
+    Phase::Closed,
+    Some(Outcome::Duplicate),
+    "Demande en double",
+    "Duplicate request",
+);
+
 /// Requests that end in a decision (permits, registrations): instruction, then yes or no.
 pub const DECISION: Template = Template {
     code: "decision",
@@ -296,13 +306,7 @@ pub const DECISION: Template = Template {
             "Refusée",
             "Refused",
         ),
-        st(
-            "duplicate",
-            Phase::Closed,
-            Some(Outcome::Duplicate),
-            "Demande en double",
-            "Duplicate request",
-        ),
+        DUPLICATE_REQUEST,
         st("withdrawn", Phase::Withdrawn, None, "Retirée", "Withdrawn"),
     ],
     transitions: &[
@@ -353,13 +357,7 @@ pub const DELIVERY: Template = Template {
             "Impossible à délivrer",
             "Cannot be delivered",
         ),
-        st(
-            "duplicate",
-            Phase::Closed,
-            Some(Outcome::Duplicate),
-            "Demande en double",
-            "Duplicate request",
-        ),
+        DUPLICATE_REQUEST,
         st("withdrawn", Phase::Withdrawn, None, "Retirée", "Withdrawn"),
     ],
     transitions: &[
@@ -416,13 +414,7 @@ pub const ANSWER: Template = Template {
             "Sans suite",
             "No follow-up",
         ),
-        st(
-            "duplicate",
-            Phase::Closed,
-            Some(Outcome::Duplicate),
-            "Demande en double",
-            "Duplicate request",
-        ),
+        DUPLICATE_REQUEST,
         st("withdrawn", Phase::Withdrawn, None, "Retirée", "Withdrawn"),
     ],
     transitions: &[

@@ -27,20 +27,26 @@ pub struct IntakeDemarche {
     pub form: Option<serde_json::Value>,
 }
 
+/// Active démarches at their current revision, as the catalogue lists them.
+const ENTRIES: &str = "SELECT d.code, r.title, d.group_code, g.title AS group_title, r.geolocated,
+        r.description, r.keywords, r.channels, r.auth, r.revision, r.dedup_radius_m
+   FROM demarches d
+   JOIN demarche_revisions r
+     ON r.demarche_code = d.code AND r.revision = d.current_revision
+   JOIN demarche_groups g ON g.code = d.group_code
+  WHERE d.active";
+
 pub async fn list(pool: &PgPool) -> Result<Vec<CatalogueEntry>, DbError> {
-    let rows: Vec<CatalogueRow> = sqlx::query_as(
-        "SELECT d.code, r.title, d.group_code, g.title AS group_title, r.geolocated,
-                r.description, r.keywords, r.channels, r.auth, r.revision, r.dedup_radius_m
-           FROM demarches d
-           JOIN demarche_revisions r
-             ON r.demarche_code = d.code AND r.revision = d.current_revision
-           JOIN demarche_groups g ON g.code = d.group_code
-          WHERE d.active
-          ORDER BY g.position, d.position, d.code",
-    )
-    .fetch_all(pool)
-    .await?;
+    let sql = format!("{ENTRIES} ORDER BY g.position, d.position, d.code");
+    let rows: Vec<CatalogueRow> = sqlx::query_as(&sql).fetch_all(pool).await?;
     Ok(rows.into_iter().map(CatalogueRow::into_entry).collect())
+}
+
+/// One active démarche's catalogue entry.
+pub async fn entry(pool: &PgPool, code: &str) -> Result<Option<CatalogueEntry>, DbError> {
+    let sql = format!("{ENTRIES} AND d.code = $1");
+    let row: Option<CatalogueRow> = sqlx::query_as(&sql).bind(code).fetch_optional(pool).await?;
+    Ok(row.map(CatalogueRow::into_entry))
 }
 
 #[derive(sqlx::FromRow)]

@@ -26,10 +26,8 @@ pub async fn one(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let entry = db::catalogue::list(&state.db)
+    let entry = db::catalogue::entry(&state.db, &code)
         .await?
-        .into_iter()
-        .find(|d| d.code == code)
         .ok_or_else(|| {
             ApiError::not_found(
                 "demarche-not-found",

@@ -112,10 +112,7 @@ pub async fn register(
     if let Some(id) =
         db::accounts::insert_citizen(&mut tx, &email, b.name.trim(), lang.as_str(), &hash).await?
     {
-        let (token, digest) = auth::new_token();
-        let expires = OffsetDateTime::now_utc() + VERIFICATION_VALIDITY;
-        db::accounts::insert_verification(&mut tx, id, &digest, expires).await?;
-        notify::verification_email(&mut tx, &state.config.notify, &email, lang, &token).await?;
+        send_verification(&mut tx, &state, id, &email, lang).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok((
@@ -155,6 +152,20 @@ pub async fn verify(
     Ok(Json(serde_json::json!({ "email_verified": true })))
 }
 
+/// A new single-use verification link, e-mailed in the caller's transaction.
+async fn send_verification(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    citizen_id: i64,
+    email: &str,
+    lang: Lang,
+) -> Result<(), DbError> {
+    let (token, digest) = auth::new_token();
+    let expires = OffsetDateTime::now_utc() + VERIFICATION_VALIDITY;
+    db::accounts::insert_verification(tx, citizen_id, &digest, expires).await?;
+    notify::verification_email(tx, &state.config.notify, email, lang, &token).await
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resend {
@@ -180,18 +191,8 @@ pub async fn resend(
         .await?
         .filter(|c| c.email_verified_at.is_none())
     {
-        let (token, digest) = auth::new_token();
-        let expires = OffsetDateTime::now_utc() + VERIFICATION_VALIDITY;
         let mut tx = state.db.begin().await.map_err(DbError::from)?;
-        db::accounts::insert_verification(&mut tx, c.id, &digest, expires).await?;
-        notify::verification_email(
-            &mut tx,
-            &state.config.notify,
-            &email,
-            Lang::parse(&c.lang),
-            &token,
-        )
-        .await?;
+        send_verification(&mut tx, &state, c.id, &email, Lang::parse(&c.lang)).await?;
         tx.commit().await.map_err(DbError::from)?;
     }
     Ok((

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use guichet_shared::dedup::MAX_RADIUS_M;
-use guichet_shared::phase::{Lang, Phase};
+use guichet_shared::phase::Phase;
 use guichet_shared::validation::FieldError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -106,10 +106,7 @@ pub async fn nearby(
             .map(|d| (d.id, d))
             .collect()
     };
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::Fr, Lang::from_accept_language);
+    let lang = super::requests::lang_of(&headers);
     let now = OffsetDateTime::now_utc();
     let items: Vec<NearbyItem> = found
         .into_iter()

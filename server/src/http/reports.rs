@@ -3,16 +3,15 @@
 
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use guichet_shared::api::ReportSubmission;
-use guichet_shared::phase::Lang;
 use guichet_shared::validation::FieldError;
 
 use super::ApiError;
 use super::auth::MaybeCitizen;
-use crate::intake::{self, IntakeError, Submitted};
+use crate::intake::{self, IntakeError};
 use crate::photos::PhotoError;
 use crate::state::AppState;
 
@@ -62,30 +61,14 @@ pub async fn submit(
         )])
     })?;
     let report = parse_report(&report_json)?;
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::Fr, Lang::from_accept_language);
+    let lang = super::requests::lang_of(&headers);
 
     check_policy(&state, &report.category, citizen.as_ref()).await?;
     let filer = intake::Filer::citizen(citizen.map(|c| c.id));
-    match intake::submit(&state, report, parts.photos, "app", lang, &filer).await {
-        Ok(Submitted::Created(receipt)) => {
-            let location = receipt
-                .get("status_url")
-                .and_then(|u| u.as_str())
-                .and_then(|u| HeaderValue::from_str(u).ok());
-            let mut response = (StatusCode::CREATED, axum::Json(receipt)).into_response();
-            if let Some(location) = location {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            Ok(response)
-        }
-        Ok(Submitted::Replayed(receipt)) => {
-            Ok((StatusCode::OK, axum::Json(receipt)).into_response())
-        }
-        Err(e) => Err(intake_error(e)),
-    }
+    intake::submit(&state, report, parts.photos, "app", lang, &filer)
+        .await
+        .map(super::requests::submitted)
+        .map_err(intake_error)
 }
 
 /// The report route is the app's short way to file an incident: it honours the démarche's

@@ -259,14 +259,10 @@ pub async fn message(
 pub struct ComplementBody {
     #[serde(default)]
     tracking_code: Option<String>,
-    #[serde(default = "empty_object")]
+    #[serde(default = "submit::empty_object")]
     data: serde_json::Value,
     #[serde(default)]
     message: Option<String>,
-}
-
-fn empty_object() -> serde_json::Value {
-    serde_json::Value::Object(serde_json::Map::new())
 }
 
 /// The citizen's answer to a complement request (JSON, or multipart with an `answer` part).

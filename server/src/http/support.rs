@@ -5,10 +5,9 @@
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use guichet_shared::api::Contact;
-use guichet_shared::phase::Lang;
 use guichet_shared::validation::FieldError;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -31,10 +30,7 @@ pub async fn support(
     body: Result<Json<SupportBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::Fr, Lang::from_accept_language);
+    let lang = super::requests::lang_of(&headers);
     match intake::support(
         &state,
         &number,

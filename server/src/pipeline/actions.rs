@@ -381,7 +381,7 @@ pub async fn answer_complement(
     let new_files = super::submit::metas_of(&files);
     let mut keys = Vec::with_capacity(files.len());
     for (file, meta) in files.iter().zip(&new_files) {
-        keys.push(super::submit::store_file(state, file, meta).await?);
+        keys.push(super::submit::store_file(state, file, meta).await?.key);
     }
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = db::pipeline::lock_by_number(&mut tx, row_number)

@@ -41,7 +41,8 @@ pub struct RequestSubmission {
     pub channel: Option<String>,
 }
 
-fn empty_object() -> serde_json::Value {
+/// The default of a submission's `data`.
+pub fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(serde_json::Map::new())
 }
 
@@ -386,9 +387,9 @@ async fn submit_report(
         if is_photo_field(&file.field) {
             photos.push(file.bytes.clone());
         } else {
-            write_file(state, file, meta).await?;
+            let stored = store_file(state, file, meta).await?;
             filer.files.push(intake::AttachedFile {
-                key: file_key(&file.bytes, &meta.mime),
+                key: stored.key,
                 field: file.field.clone(),
                 filename: file.filename.clone(),
                 mime: meta.mime.clone(),
@@ -411,16 +412,14 @@ async fn submit_request(
             return Ok(Submitted::Replayed(receipt));
         }
     }
-    let stored: Vec<(String, &UploadedFile, &FileMeta)> = files
-        .iter()
-        .zip(&metas)
-        .map(|(f, m)| (file_key(&f.bytes, &m.mime), f, m))
-        .collect();
+    let mut stored = Vec::with_capacity(files.len());
     let mut created = Vec::new();
-    for (_, file, meta) in &stored {
-        if let Some(key) = write_file(state, file, meta).await? {
-            created.push(key);
+    for (file, meta) in files.iter().zip(&metas) {
+        let s = store_file(state, file, meta).await?;
+        if s.created {
+            created.push(s.key.clone());
         }
+        stored.push((s.key, file, meta));
     }
     let result = store_request(c, &stored).await;
     if result.is_err() || matches!(result, Ok(Submitted::Replayed(_))) {
@@ -433,24 +432,21 @@ async fn submit_request(
     result
 }
 
-/// Stores an attached file; returns its key.
+/// An attached file once in the store.
+pub struct StoredFile {
+    pub key: String,
+    /// False when the same content was already there (so a failure must not remove it).
+    pub created: bool,
+}
+
+/// Stores an attached file under the SHA-256 of its bytes. Files are written before the
+/// transaction that refers to them; a clean-up job, committed first, removes them later if
+/// that transaction never commits.
 pub async fn store_file(
     state: &AppState,
     file: &UploadedFile,
     meta: &FileMeta,
-) -> Result<String, PipelineError> {
-    write_file(state, file, meta).await?;
-    Ok(file_key(&file.bytes, &meta.mime))
-}
-
-/// Files are written before the transaction that refers to them; a clean-up job, committed
-/// first, removes them later if that transaction never commits. Returns the key when this
-/// call created the file (rather than finding the same content already there).
-async fn write_file(
-    state: &AppState,
-    file: &UploadedFile,
-    meta: &FileMeta,
-) -> Result<Option<String>, PipelineError> {
+) -> Result<StoredFile, PipelineError> {
     let key = file_key(&file.bytes, &meta.mime);
     let payload = serde_json::to_value(outbox::PhotosCleanup {
         keys: vec![key.clone()],
@@ -463,11 +459,8 @@ async fn write_file(
         outbox::PHOTOS_CLEANUP_DELAY,
     )
     .await?;
-    Ok(state
-        .photos
-        .put(&key, file.bytes.clone())
-        .await?
-        .then_some(key))
+    let created = state.photos.put(&key, file.bytes.clone()).await?;
+    Ok(StoredFile { key, created })
 }
 
 fn file_key(bytes: &[u8], mime: &str) -> String {
