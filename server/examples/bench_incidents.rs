@@ -240,7 +240,7 @@ async fn run(pool: &PgPool) -> Result<(), Error> {
     let mut found = 0usize;
     for p in &points {
         let t = Instant::now();
-        let r = cache.nearby(p.lat, p.lon, 200.0, &voirie, 10);
+        let r = cache.nearby(p.lat, p.lon, 200.0, &voirie, i64::MIN, 10);
         index_samples.push(t.elapsed());
         found += r.len();
     }

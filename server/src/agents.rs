@@ -74,7 +74,7 @@ pub async fn save(pool: &PgPool, input: &AgentInput) -> Result<i64, SaveError> {
             ));
             continue;
         }
-        if db::pipeline::team_by_code(pool, team).await?.is_none() {
+        if db::workflow::team_by_code(pool, team).await?.is_none() {
             errors.push(FieldError::new(
                 format!("teams[{i}]"),
                 "unknown-team",

@@ -1,4 +1,5 @@
-//! Passwords and bearer tokens of agents and citizens.
+//! Who is calling, and the secrets that prove it: the authenticated agent (what the domain
+//! checks rights against), passwords and bearer tokens of agents and citizens.
 //!
 //! Passwords are hashed with argon2id (PHC strings, parameters inside, so they can be raised
 //! later without breaking old hashes). Tokens are 256 random bits given once to the client;
@@ -7,7 +8,72 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
+use guichet_shared::workflow::Role;
 use sha2::{Digest, Sha256};
+
+use crate::db::{DbError, accounts::AgentRow, events::Actor};
+
+/// An authenticated agent (any role), as every right is checked against.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub team_ids: Vec<i64>,
+}
+
+impl Agent {
+    /// The actor its events record.
+    pub fn actor(&self) -> Actor {
+        Actor::Agent(self.id)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Admins see every team; everyone else only the teams they belong to.
+    pub fn can_see_team(&self, team_id: Option<i64>) -> bool {
+        self.is_admin() || team_id.is_some_and(|t| self.team_ids.contains(&t))
+    }
+
+    /// The teams whose queue this agent reads; `None` means all of them.
+    pub fn visible_teams(&self) -> Option<&[i64]> {
+        if self.is_admin() {
+            None
+        } else {
+            Some(&self.team_ids)
+        }
+    }
+}
+
+/// The roles agents may hold (citizens and the system act through other doors).
+pub fn agent_role(role: &str) -> Option<Role> {
+    match role {
+        "agent" => Some(Role::Agent),
+        "field" => Some(Role::Field),
+        "supervisor" => Some(Role::Supervisor),
+        "admin" => Some(Role::Admin),
+        _ => None,
+    }
+}
+
+impl TryFrom<AgentRow> for Agent {
+    type Error = DbError;
+
+    fn try_from(row: AgentRow) -> Result<Self, DbError> {
+        let role = agent_role(&row.role)
+            .ok_or_else(|| DbError::Data(format!("agent {} has role {:?}", row.id, row.role)))?;
+        Ok(Self {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role,
+            team_ids: row.team_ids,
+        })
+    }
+}
 
 /// Sessions last a working day for agents and a month for citizens (who log in rarely).
 pub const AGENT_SESSION: time::Duration = time::Duration::hours(12);

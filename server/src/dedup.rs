@@ -23,7 +23,10 @@ pub fn policy_of(d: &IntakeDemarche) -> DedupPolicy {
 }
 
 /// Decides within `tx`; the locks it takes are held until the transaction ends, which must
-/// include the insert that follows.
+/// include the insert that follows. A co-report's target comes back locked and open: one
+/// closed or merged since the candidates were read (agents take no grid lock) is dropped and
+/// the decision is made again on the others, so the report joins the next candidate, is
+/// flagged as a possible duplicate of it, or starts a request of its own.
 pub async fn decide(
     tx: &mut PgConnection,
     demarche: &IntakeDemarche,
@@ -37,21 +40,13 @@ pub async fn decide(
     let radius = policy.fetch_radius_m(accuracy_m, !photo_hashes.is_empty());
     // Reports that may merge share a lock scope: the dedup group, or the démarche alone.
     let scope = policy.group.as_deref().unwrap_or(&demarche.code);
-    db::intake::advisory_xact_locks(tx, &lock_keys(scope, lat, lon, radius)).await?;
+    db::dedup::advisory_xact_locks(tx, &lock_keys(scope, lat, lon, radius)).await?;
     // One indexed query per démarche of the family (a group has a handful).
-    let family = match policy.group.as_deref() {
-        Some(group) => db::intake::dedup_group_members(tx, group).await?,
-        None => Vec::new(),
-    };
-    let mut rows =
-        db::intake::dedup_candidates(tx, &demarche.code, lat, lon, radius, policy.window_days)
-            .await?;
-    for code in family.iter().filter(|c| **c != demarche.code) {
-        rows.extend(
-            db::intake::dedup_candidates(tx, code, lat, lon, radius, policy.window_days).await?,
-        );
+    let mut rows = Vec::new();
+    for code in db::dedup::family(&mut *tx, &demarche.code).await? {
+        rows.extend(db::dedup::candidates(tx, &code, lat, lon, radius, policy.window_days).await?);
     }
-    let candidates: Vec<Candidate> = rows
+    let mut candidates: Vec<Candidate> = rows
         .into_iter()
         .map(|r| Candidate {
             request_id: r.id,
@@ -69,12 +64,17 @@ pub async fn decide(
         accuracy_m,
         photo_hashes: photo_hashes.to_vec(),
     };
-    Ok(guichet_shared::dedup::decide(
-        &policy,
-        thresholds,
-        &new,
-        &candidates,
-    ))
+    loop {
+        let outcome = guichet_shared::dedup::decide(&policy, thresholds, &new, &candidates);
+        match outcome {
+            Outcome::CoReport { request_id, .. }
+                if !db::requests::lock_if_open(tx, request_id).await? =>
+            {
+                candidates.retain(|c| c.request_id != request_id);
+            }
+            other => return Ok(other),
+        }
+    }
 }
 
 /// The advisory-lock keys of the grid cells that a disc of `radius_m` around the point

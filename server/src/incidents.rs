@@ -170,6 +170,7 @@ impl IncidentCache {
         lon: f64,
         radius_m: f64,
         categories: &[u16],
+        created_since_unix: i64,
         limit: usize,
     ) -> Vec<(Incident, f64)> {
         self.index.read().map_or_else(
@@ -179,7 +180,7 @@ impl IncidentCache {
                     lat,
                     lon,
                     radius_m,
-                    |i| categories.contains(&i.category),
+                    |i| categories.contains(&i.category) && i.created_at_unix >= created_since_unix,
                     limit,
                 )
             },

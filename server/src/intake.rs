@@ -1,33 +1,33 @@
-//! Report intake: from a parsed submission and its photo bytes to a stored report.
+//! Incident reports: from a parsed report and its photo bytes to a stored report, either the
+//! first of a new request or a co-report of an open one ("me too" included).
 //!
-//! Cheap checks come first (fields, category, service area, a retry of a known client id), then
-//! the photos are processed off the async threads, written to the store, and everything else is
-//! stored in one transaction. If that transaction fails, the photo files it would have
-//! referenced are removed again (unless another report uses the same content).
+//! Cheap checks come first (fields, a retry of a known client id, the service area), then the
+//! photos are processed off the async threads and written to the store, and everything else
+//! is stored in one transaction in which the dedup module decides where the report goes. The
+//! photo files of a submission that fails are left to the clean-up job (`crate::files`).
 
 use bytes::Bytes;
 use guichet_shared::api::{Contact, PhotoLinks, ReportReceipt, ReportSubmission};
-use guichet_shared::phase::{Lang, Phase};
+use guichet_shared::channel::Channel;
+use guichet_shared::dedup::Outcome;
+use guichet_shared::phase::Lang;
+use guichet_shared::timeline::EventKind;
 use guichet_shared::validation::{FieldError, validate_contact, validate_report};
-use guichet_shared::workflow::{Template, template};
-use rand::Rng;
 use time::OffsetDateTime;
 
-use crate::db::{self, DbError, catalogue::IntakeDemarche, intake::PhotoRow};
+use crate::db::{self, DbError, accounts::CitizenRow, events::Actor, reports::PhotoRow};
 use crate::dedup;
+use crate::files::{self, FileError};
 use crate::inflight::{self, Entry};
 use crate::notify::{self, Notice};
-use crate::outbox;
-use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto, StoreError};
+use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto};
+use crate::pipeline::admit::{Admitted, Door, Origin, admit};
+use crate::pipeline::open::{
+    self, AttachedFile, Contact as RequestContact, LocationSource, Opening, Place,
+    new_tracking_code,
+};
+use crate::pipeline::{PipelineError, Receipt, Submitted};
 use crate::state::AppState;
-use guichet_shared::dedup::Outcome;
-
-pub enum Submitted {
-    /// A new report (201). `deduplicated` tells whether it joined an existing request.
-    Created(serde_json::Value),
-    /// The same client id was seen before: the first answer, unchanged (200).
-    Replayed(serde_json::Value),
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
@@ -39,25 +39,19 @@ pub enum IntakeError {
     Photo { index: usize, source: PhotoError },
     #[error("photo processing is saturated")]
     Busy(GateBusy),
-    #[error("no request has this number")]
+    #[error("no open incident has this number")]
     RequestNotFound,
     #[error("the request is {phase}: it takes no more reports")]
     RequestClosed { phase: String },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    File(#[from] FileError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
-/// Who files a submission, beyond what the citizen typed.
-#[derive(Debug, Clone)]
-pub struct Filer {
-    /// The logged-in citizen, if any.
-    pub citizen_id: Option<i64>,
-    /// The agent who entered it on the citizen's behalf (phone, desk, mail, e-mail).
-    pub entered_by: Option<i64>,
-    /// The actor recorded in events: `citizen` or `agent:<id>`.
-    pub actor: String,
+/// What a report filed through a démarche's whole form carries besides the report itself.
+#[derive(Debug, Clone, Default)]
+pub struct FormParts {
     /// The checked form data, stored with a new request and with the report.
     pub data: serde_json::Value,
     /// A phone number given with the submission.
@@ -66,80 +60,48 @@ pub struct Filer {
     pub files: Vec<AttachedFile>,
 }
 
-/// A stored file to attach to the request a report lands in.
-#[derive(Debug, Clone)]
-pub struct AttachedFile {
-    pub key: String,
-    pub field: String,
-    pub filename: String,
-    pub mime: String,
-    pub bytes: i32,
-}
-
-impl Filer {
-    pub fn citizen(citizen_id: Option<i64>) -> Self {
-        Self {
-            citizen_id,
-            entered_by: None,
-            actor: "citizen".to_owned(),
-            data: serde_json::json!({}),
-            phone: None,
-            files: Vec::new(),
-        }
-    }
-}
-
-/// How a report came in: its channel, the language of the answer, and who filed it.
-#[derive(Clone, Copy)]
-struct How<'a> {
-    channel: &'static str,
-    lang: Lang,
-    filer: &'a Filer,
-}
-
-/// The workflow template a démarche's requests follow.
-pub fn workflow_of(demarche: &IntakeDemarche) -> Result<&'static Template, DbError> {
-    template(&demarche.workflow).ok_or_else(|| {
-        DbError::Data(format!(
-            "démarche {} names an unknown workflow {:?}",
-            demarche.code, demarche.workflow
-        ))
-    })
-}
-
-pub async fn submit(
+/// The app's quick report (`POST /reports`): checked, admitted, then stored.
+pub async fn file_report(
     state: &AppState,
     report: ReportSubmission,
     photo_bytes: Vec<Bytes>,
-    channel: &'static str,
+    citizen: Option<CitizenRow>,
     lang: Lang,
-    filer: &Filer,
+) -> Result<Submitted, PipelineError> {
+    check(&report).map_err(IntakeError::Invalid)?;
+    let origin = Origin::SelfService { citizen };
+    let admitted = admit(&state.db, &report.category, None, &origin, Door::QuickReport).await?;
+    Ok(store(state, &admitted, report, photo_bytes, FormParts::default(), lang).await?)
+}
+
+/// A report of an admitted geolocated démarche, filed through its whole form.
+pub async fn submit(
+    state: &AppState,
+    admitted: &Admitted,
+    report: ReportSubmission,
+    photo_bytes: Vec<Bytes>,
+    form: FormParts,
+    lang: Lang,
 ) -> Result<Submitted, IntakeError> {
-    let errors = validate_report(&report, OffsetDateTime::now_utc());
-    if !errors.is_empty() {
-        return Err(IntakeError::Invalid(errors));
-    }
-    let category = report.category.trim();
-    let demarche = db::catalogue::find_for_intake(&state.db, category)
-        .await?
-        .ok_or_else(|| {
-            IntakeError::Invalid(vec![FieldError::new(
-                "category",
-                "unknown-category",
-                format!("no démarche has the code {category:?}; see GET /api/v1/catalogue"),
-            )])
-        })?;
-    if !demarche.geolocated {
-        return Err(IntakeError::Invalid(vec![FieldError::new(
-            "category",
-            "not-a-report-category",
-            format!(
-                "{category:?} is not a geolocated démarche; file it with POST /api/v1/requests"
-            ),
-        )]));
-    }
+    check(&report).map_err(IntakeError::Invalid)?;
+    store(state, admitted, report, photo_bytes, form, lang).await
+}
+
+fn check(report: &ReportSubmission) -> Result<(), Vec<FieldError>> {
+    let errors = validate_report(report, OffsetDateTime::now_utc());
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+async fn store(
+    state: &AppState,
+    admitted: &Admitted,
+    report: ReportSubmission,
+    photo_bytes: Vec<Bytes>,
+    form: FormParts,
+    lang: Lang,
+) -> Result<Submitted, IntakeError> {
     let _claim = loop {
-        if let Some(receipt) = db::intake::stored_receipt(&state.db, report.client_id).await? {
+        if let Some(receipt) = db::receipts::stored(&state.db, report.client_id).await? {
             return Ok(Submitted::Replayed(receipt));
         }
         match state.in_flight.enter(report.client_id) {
@@ -159,21 +121,21 @@ pub async fn submit(
         photos::sniff(bytes).map_err(|source| IntakeError::Photo { index, source })?;
     }
     let processed = process_photos(state, photo_bytes).await?;
-    if !processed.is_empty() {
-        schedule_cleanup(state, &processed).await?;
-    }
-    let written = write_photos(state, &processed).await?;
+    let variants: Vec<(String, Bytes)> = processed
+        .iter()
+        .flat_map(|p| [&p.display, &p.thumbnail])
+        .map(|v| (v.key.clone(), Bytes::from(v.bytes.clone())))
+        .collect();
+    files::write(state, &variants).await?;
 
-    let how = How {
-        channel,
-        lang,
-        filer,
+    let place = Place {
+        lat: report.lat,
+        lon: report.lon,
+        accuracy_m: report.accuracy_m,
+        source: LocationSource::of_report(report.accuracy_m),
+        zone_id: Some(zone.id),
     };
-    let outcome = store_report(state, &report, &demarche, zone.id, &processed, &how).await;
-    if outcome.is_err() || matches!(outcome, Ok(Submitted::Replayed(_))) {
-        remove_unreferenced(state, &written).await;
-    }
-    Ok(outcome?)
+    Ok(store_report(state, admitted, &report, place, &processed, &form, lang).await?)
 }
 
 async fn process_photos(
@@ -204,84 +166,19 @@ async fn process_photos(
     Ok(processed)
 }
 
-/// Files are written before the transaction that refers to them commits. Should the process
-/// die in between, this job (committed first) removes them later if nothing refers to them.
-async fn schedule_cleanup(
-    state: &AppState,
-    processed: &[ProcessedPhoto],
-) -> Result<(), IntakeError> {
-    let keys = processed
-        .iter()
-        .flat_map(|p| [p.display.key.clone(), p.thumbnail.key.clone()])
-        .collect();
-    let payload = serde_json::to_value(outbox::PhotosCleanup { keys })
-        .map_err(|e| DbError::Data(e.to_string()))?;
-    db::outbox::enqueue(
-        &state.db,
-        outbox::PHOTOS_CLEANUP,
-        &payload,
-        outbox::PHOTOS_CLEANUP_DELAY,
-    )
-    .await?;
-    Ok(())
-}
-
-/// Writes every variant; returns the keys this call created (not those already present).
-async fn write_photos(
-    state: &AppState,
-    processed: &[ProcessedPhoto],
-) -> Result<Vec<String>, IntakeError> {
-    let mut created = Vec::new();
-    for photo in processed {
-        for variant in [&photo.display, &photo.thumbnail] {
-            match state
-                .photos
-                .put(&variant.key, Bytes::from(variant.bytes.clone()))
-                .await
-            {
-                Ok(true) => created.push(variant.key.clone()),
-                Ok(false) => {}
-                Err(e) => {
-                    remove_unreferenced(state, &created).await;
-                    return Err(e.into());
-                }
-            }
-        }
-    }
-    Ok(created)
-}
-
-/// Clean-up after a failed or replayed submission: files nobody references are deleted.
-async fn remove_unreferenced(state: &AppState, keys: &[String]) {
-    for key in keys {
-        match db::intake::photo_key_in_use(&state.db, key).await {
-            Ok(false) => {
-                if let Err(e) = state.photos.delete(key).await {
-                    tracing::warn!(%key, error = %e, "could not remove an unreferenced photo");
-                }
-            }
-            Ok(true) => {}
-            Err(e) => tracing::warn!(%key, error = %e, "could not check a photo before removal"),
-        }
-    }
-}
-
 async fn store_report(
     state: &AppState,
+    admitted: &Admitted,
     report: &ReportSubmission,
-    demarche: &IntakeDemarche,
-    zone_id: i64,
+    place: Place,
     processed: &[ProcessedPhoto],
-    how: &How<'_>,
+    form: &FormParts,
+    lang: Lang,
 ) -> Result<Submitted, DbError> {
-    let How {
-        channel,
-        lang,
-        filer: extra,
-    } = *how;
+    let demarche = &admitted.demarche;
     let mut tx = state.db.begin().await?;
-    db::intake::lock_client_id(&mut tx, report.client_id).await?;
-    if let Some(receipt) = db::intake::stored_receipt_in_tx(&mut tx, report.client_id).await? {
+    db::receipts::lock_client_id(&mut tx, report.client_id).await?;
+    if let Some(receipt) = db::receipts::stored(&mut *tx, report.client_id).await? {
         return Ok(Submitted::Replayed(receipt));
     }
 
@@ -302,81 +199,50 @@ async fn store_report(
         &hashes,
     )
     .await?;
-    // The chosen request may have been closed or merged since the candidates were read (agents
-    // take no grid lock): then this report starts a request of its own.
-    let outcome = match outcome {
-        Outcome::CoReport { request_id, .. }
-            if !db::intake::lock_if_open(&mut tx, request_id).await? =>
-        {
-            Outcome::NewRequest
+    let (request_id, report_code, co_report) = match outcome {
+        Outcome::CoReport { request_id, score } => {
+            open::attach_files(&mut tx, request_id, &form.files).await?;
+            // A co-reporter gets a code of their own, which only follows the request.
+            (request_id, new_tracking_code(), Some(score))
         }
-        other => other,
-    };
-    // The first reporter shares the request's code; a co-reporter gets one that only follows.
-    let report_code = new_tracking_code();
-    let (request_id, deduplicated) = match outcome {
-        Outcome::CoReport { request_id, .. } => (request_id, true),
         Outcome::NewRequest | Outcome::PossibleDuplicate { .. } => {
             let possible_duplicate_of = match outcome {
                 Outcome::PossibleDuplicate { request_id, score } => Some((request_id, score)),
                 _ => None,
             };
-            let number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
-            let team_id = db::intake::route(&mut tx, &demarche.code, Some(zone_id)).await?;
-            let tracking_code = report_code.clone();
-            let template = workflow_of(demarche)?;
-            let id = db::intake::insert_request(
+            let opened = open::open(
                 &mut tx,
-                &db::intake::NewRequest {
-                    number: &number,
-                    tracking_code: &tracking_code,
-                    demarche: &demarche.code,
-                    revision: demarche.revision,
-                    workflow: template.code,
-                    channel,
-                    status: template.initial,
-                    phase: Phase::Received.as_str(),
-                    team_id,
-                    zone_id: Some(zone_id),
-                    location: Some((report.lat, report.lon)),
-                    accuracy_m: report.accuracy_m,
-                    location_source: Some(if report.accuracy_m.is_some() {
-                        "gps"
-                    } else {
-                        "map"
-                    }),
+                &Opening {
+                    demarche,
+                    channel: admitted.channel,
+                    filer: admitted.filer,
+                    actor: admitted.filer.actor(),
+                    place: Some(place),
                     address,
                     description,
-                    data: &extra.data,
-                    sla_days: demarche.sla_days,
-                    possible_duplicate_of,
+                    data: &form.data,
+                    // The contact stays on the report, where every reporter keeps theirs.
+                    contact: RequestContact::default(),
+                    lang,
                     client_id: None,
-                    citizen_id: extra.citizen_id,
-                    entered_by: extra.entered_by,
-                    contact_name: None,
-                    contact_email: None,
-                    contact_phone: None,
-                    lang: lang.as_str(),
+                    possible_duplicate_of,
+                    files: &form.files,
+                    context: None,
                 },
             )
             .await?;
-            let data = serde_json::json!({ "channel": channel, "team_id": team_id });
-            db::intake::insert_event(&mut tx, id, "created", true, &extra.actor, &data).await?;
-            if let Some((of, score)) = possible_duplicate_of {
-                let data = serde_json::json!({ "request_id": of, "score": score });
-                db::intake::insert_event(&mut tx, id, "possible_duplicate", false, "system", &data)
-                    .await?;
-            }
-            (id, false)
+            // The first reporter holds the request's own code.
+            (opened.id, opened.tracking_code, None)
         }
     };
-    let request = db::intake::count_report(&mut tx, request_id).await?;
-    let (report_id, received_at) = db::intake::insert_report(
+    let deduplicated = co_report.is_some();
+    let request = db::requests::count_report(&mut tx, request_id).await?;
+    let (report_id, received_at) = db::reports::insert(
         &mut tx,
-        &db::intake::NewReportRow {
+        &db::reports::NewReport {
             client_id: report.client_id,
             request_id,
-            channel,
+            channel: admitted.channel,
             lat: report.lat,
             lon: report.lon,
             accuracy_m: report.accuracy_m,
@@ -388,15 +254,15 @@ async fn store_report(
             deduplicated,
             lang: lang.as_str(),
             tracking_code: &report_code,
-            data: &extra.data,
-            contact_phone: extra.phone.as_deref(),
+            data: &form.data,
+            contact_phone: form.phone.as_deref(),
         },
     )
     .await?;
     let mut links = Vec::with_capacity(processed.len());
     for (position, photo) in processed.iter().enumerate() {
         let row = photo_row(photo);
-        db::intake::insert_photo(&mut tx, report_id, position as i16, &row).await?;
+        db::reports::insert_photo(&mut tx, report_id, position as i16, &row).await?;
         links.push(PhotoLinks {
             url: state.photo_url(&row.display_key),
             thumbnail_url: state.photo_url(&row.thumb_key),
@@ -404,27 +270,10 @@ async fn store_report(
             height: row.display_height,
         });
     }
-    if let Outcome::CoReport { score, .. } = outcome {
+    if let Some(score) = co_report {
         let data = serde_json::json!({ "report_count": request.report_count, "score": score });
-        db::intake::insert_event(&mut tx, request_id, "co_report", true, "citizen", &data).await?;
-    }
-    let mut positions = std::collections::HashMap::<&str, i16>::new();
-    for f in &extra.files {
-        let position = positions.entry(f.field.as_str()).or_insert(0);
-        db::pipeline::insert_file(
-            &mut tx,
-            &db::pipeline::NewFile {
-                request_id,
-                field_id: &f.field,
-                position: *position,
-                storage_key: &f.key,
-                filename: &f.filename,
-                mime: &f.mime,
-                bytes: f.bytes,
-            },
-        )
-        .await?;
-        *position += 1;
+        db::events::insert(&mut *tx, request_id, EventKind::CoReport, Actor::Citizen, &data)
+            .await?;
     }
     // After the report row: the acknowledgement goes to the contact it carries.
     let notice = if deduplicated {
@@ -434,7 +283,7 @@ async fn store_report(
     };
     notify::notify(&mut tx, &state.config.notify, request_id, notice).await?;
 
-    let receipt = receipt_json(
+    let receipt = report_receipt(
         state,
         request,
         &report_code,
@@ -442,21 +291,20 @@ async fn store_report(
         links,
         received_at,
         lang,
-    )?;
-    db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
+    );
+    db::receipts::set_for_report(&mut tx, report_id, &receipt.to_json()?).await?;
     tx.commit().await?;
     state.metrics.report_stored(deduplicated);
     Ok(Submitted::Created(receipt))
 }
 
-/// "Me too": a co-report without photo of an open request, by its number. Idempotent by
+/// "Me too": a co-report without photo of an open incident, by its number. Idempotent by
 /// client id like every report.
 pub async fn support(
     state: &AppState,
     number: &str,
     client_id: uuid::Uuid,
     contact: Option<&Contact>,
-    channel: &'static str,
     lang: Lang,
 ) -> Result<Submitted, IntakeError> {
     let mut errors = Vec::new();
@@ -466,34 +314,33 @@ pub async fn support(
     if !errors.is_empty() {
         return Err(IntakeError::Invalid(errors));
     }
-    if let Some(receipt) = db::intake::stored_receipt(&state.db, client_id).await? {
+    if let Some(receipt) = db::receipts::stored(&state.db, client_id).await? {
         return Ok(Submitted::Replayed(receipt));
     }
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
-    db::intake::lock_client_id(&mut tx, client_id).await?;
-    if let Some(receipt) = db::intake::stored_receipt_in_tx(&mut tx, client_id).await? {
+    db::receipts::lock_client_id(&mut tx, client_id).await?;
+    if let Some(receipt) = db::receipts::stored(&mut *tx, client_id).await? {
         return Ok(Submitted::Replayed(receipt));
     }
-    let target = db::intake::support_target(&mut tx, number)
+    let target = db::reports::support_target(&mut tx, number)
         .await?
         .ok_or(IntakeError::RequestNotFound)?;
-    let phase = Phase::parse(&target.phase).unwrap_or(Phase::Closed);
     let (Some(lat), Some(lon)) = (target.lat, target.lon) else {
         return Err(IntakeError::RequestNotFound);
     };
-    if !phase.is_open() {
+    if !target.phase.is_open() {
         return Err(IntakeError::RequestClosed {
-            phase: target.phase,
+            phase: target.phase.as_str().to_owned(),
         });
     }
     let report_code = new_tracking_code();
-    let request = db::intake::count_report(&mut tx, target.id).await?;
-    let (report_id, received_at) = db::intake::insert_report(
+    let request = db::requests::count_report(&mut tx, target.id).await?;
+    let (report_id, received_at) = db::reports::insert(
         &mut tx,
-        &db::intake::NewReportRow {
+        &db::reports::NewReport {
             client_id,
             request_id: target.id,
-            channel,
+            channel: Channel::App,
             lat,
             lon,
             accuracy_m: None,
@@ -511,7 +358,7 @@ pub async fn support(
     )
     .await?;
     let data = serde_json::json!({ "report_count": request.report_count, "support": true });
-    db::intake::insert_event(&mut tx, target.id, "co_report", true, "citizen", &data).await?;
+    db::events::insert(&mut *tx, target.id, EventKind::CoReport, Actor::Citizen, &data).await?;
     notify::notify(
         &mut tx,
         &state.config.notify,
@@ -519,7 +366,7 @@ pub async fn support(
         Notice::ReportAdded { report_id },
     )
     .await?;
-    let receipt = receipt_json(
+    let receipt = report_receipt(
         state,
         request,
         &report_code,
@@ -527,8 +374,8 @@ pub async fn support(
         Vec::new(),
         received_at,
         lang,
-    )?;
-    db::intake::set_receipt(&mut tx, report_id, &receipt).await?;
+    );
+    db::receipts::set_for_report(&mut tx, report_id, &receipt.to_json()?).await?;
     tx.commit().await.map_err(DbError::from)?;
     state.metrics.report_stored(true);
     Ok(Submitted::Created(receipt))
@@ -536,31 +383,29 @@ pub async fn support(
 
 /// What a reporter is told. `tracking_code` is the reporter's own: the request's for the one
 /// who created it, a follow-only code for co-reporters and supporters.
-fn receipt_json(
+fn report_receipt(
     state: &AppState,
-    request: db::intake::AttachedRequest,
+    request: db::requests::AttachedRequest,
     tracking_code: &str,
     deduplicated: bool,
     photos: Vec<PhotoLinks>,
     received_at: OffsetDateTime,
     lang: Lang,
-) -> Result<serde_json::Value, DbError> {
-    let phase = Phase::parse(&request.phase).unwrap_or(Phase::Received);
-    let receipt = ReportReceipt {
+) -> Receipt {
+    Receipt::Report(ReportReceipt {
         status_url: format!(
             "{}/api/v1/requests/{}?tracking_code={tracking_code}",
             state.config.public_url, request.number
         ),
         request_number: request.number,
         tracking_code: tracking_code.to_owned(),
-        status: phase.label(lang).to_owned(),
-        phase,
+        status: request.phase.label(lang).to_owned(),
+        phase: request.phase,
         deduplicated,
         report_count: request.report_count,
         photos,
         received_at,
-    };
-    serde_json::to_value(&receipt).map_err(|e| DbError::Data(e.to_string()))
+    })
 }
 
 fn photo_row(p: &ProcessedPhoto) -> PhotoRow {
@@ -581,73 +426,5 @@ fn photo_row(p: &ProcessedPhoto) -> PhotoRow {
         thumb_height: px(p.thumbnail.height),
         thumb_bytes: int(p.thumbnail.bytes.len()),
         phash: p.phash as i64,
-    }
-}
-
-/// Tracking codes are what anonymous filers hold instead of an account: 60 random bits in
-/// Crockford's base 32 (no I, L, O, U), grouped for reading aloud: `7K2M-QX4P-9TZC`.
-pub fn new_tracking_code() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut rng = rand::rng();
-    let mut code = String::with_capacity(14);
-    for i in 0..12 {
-        if i > 0 && i % 4 == 0 {
-            code.push('-');
-        }
-        code.push(char::from(ALPHABET[rng.random_range(0..32)]));
-    }
-    code
-}
-
-/// A tracking code as stored (`7K2M-QX4P-9TZC`), from what a citizen typed; `None` when it
-/// cannot be one.
-pub fn canonical_tracking_code(given: &str) -> Option<String> {
-    let chars: Vec<char> = given
-        .chars()
-        .filter(|c| *c != '-' && !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if chars.len() != 12 || !chars.iter().all(char::is_ascii_alphanumeric) {
-        return None;
-    }
-    let groups: Vec<String> = chars.chunks(4).map(|g| g.iter().collect()).collect();
-    Some(groups.join("-"))
-}
-
-/// Compares a given tracking code with the stored one, ignoring case and dashes, in time
-/// independent of where they differ.
-pub fn tracking_code_matches(given: &str, stored: &str) -> bool {
-    let norm = |s: &str| -> Vec<u8> {
-        s.bytes()
-            .filter(|b| *b != b'-' && !b.is_ascii_whitespace())
-            .map(|b| b.to_ascii_uppercase())
-            .collect()
-    };
-    let (a, b) = (norm(given), norm(stored));
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tracking_codes_are_grouped_and_unambiguous() {
-        let code = new_tracking_code();
-        assert_eq!(code.len(), 14);
-        assert_eq!(code.matches('-').count(), 2);
-        assert!(!code.contains(['I', 'L', 'O', 'U']));
-        assert_ne!(code, new_tracking_code());
-    }
-
-    #[test]
-    fn tracking_code_comparison_forgives_case_and_dashes_only() {
-        assert!(tracking_code_matches("7k2m qx4p 9tzc", "7K2M-QX4P-9TZC"));
-        assert!(tracking_code_matches("7K2MQX4P9TZC", "7K2M-QX4P-9TZC"));
-        assert!(!tracking_code_matches("7K2M-QX4P-9TZD", "7K2M-QX4P-9TZC"));
-        assert!(!tracking_code_matches("", "7K2M-QX4P-9TZC"));
     }
 }

@@ -1,7 +1,9 @@
 //! Guichet, a city's digital counter: the HTTP service and its command-line operations.
 //!
-//! Map: `http` (routes and handlers) → `intake` (report intake), `dedup` (is it already
-//! reported?) and `photos` (pipeline and storage) → `db` (every SQL statement).
+//! Map: `http` (routes, handlers, problem+json) → the domain: `pipeline` (admitting, opening
+//! and acting on any request), `intake` (incident reports), `dedup` (is it already reported?),
+//! `photos` and `files` (photo pipeline, stored files and their clean-up), `notify` (e-mails,
+//! webhooks) → `db` (every SQL statement). The domain never imports `http`.
 
 pub mod agents;
 pub mod auth;
@@ -10,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod dedup;
 pub mod demo;
+pub mod files;
 pub mod http;
 pub mod incidents;
 pub mod inflight;

@@ -1,10 +1,9 @@
 //! The background worker that runs outbox jobs, in every `guichet serve` instance.
 //!
 //! Job kinds:
-//! - `photos.cleanup`: removes photo files that no stored photo refers to. Intake enqueues one
-//!   before writing the files of a submission, so that files left by a crash between the
-//!   write and the commit are removed later; a submission that fails cleanly removes its files
-//!   at once and the job finds nothing to do.
+//! - `photos.cleanup`: removes stored files (photos, attachments) that nothing refers to any
+//!   more; every writer queues one before writing, so files left by a crash or a failed
+//!   submission go too. The rules are in `crate::files`.
 //! - `email.send` and `webhook.deliver`: notices, see `crate::notify`. A webhook job is one
 //!   attempt at one delivery; its `webhook_deliveries` row records each outcome.
 //!
@@ -12,22 +11,13 @@
 
 use std::time::Duration as StdDuration;
 
-use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use crate::config::OutboxConfig;
 use crate::db::{self, DbError, outbox::Job};
+use crate::files;
 use crate::notify;
 use crate::state::AppState;
-
-pub const PHOTOS_CLEANUP: &str = "photos.cleanup";
-/// Long enough for any submission to commit; then its files are either referenced or garbage.
-pub const PHOTOS_CLEANUP_DELAY: Duration = Duration::minutes(10);
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PhotosCleanup {
-    pub keys: Vec<String>,
-}
 
 /// Why a job did not complete.
 #[derive(Debug)]
@@ -115,16 +105,14 @@ pub fn retry_delay(cfg: &OutboxConfig, attempts: i32) -> Duration {
 
 async fn run_job(state: &AppState, job: &Job) -> Result<(), JobError> {
     match job.kind.as_str() {
-        PHOTOS_CLEANUP => {
-            let task: PhotosCleanup =
-                serde_json::from_value(job.payload.clone()).map_err(|e| e.to_string())?;
-            for key in &task.keys {
-                let in_use = db::intake::photo_key_in_use(&state.db, key)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !in_use {
-                    state.photos.delete(key).await.map_err(|e| e.to_string())?;
-                }
+        files::CLEANUP => {
+            let task: files::Cleanup = serde_json::from_value(job.payload.clone())
+                .map_err(|e| JobError::GiveUp(format!("bad payload: {e}")))?;
+            let deleted = files::clean_up(state, job.id, &task.keys)
+                .await
+                .map_err(|e| e.to_string())?;
+            if deleted > 0 {
+                tracing::debug!(job = job.id, deleted, "unreferenced files removed");
             }
             Ok(())
         }

@@ -4,6 +4,7 @@
 //! public vocabulary (phases and status labels).
 
 pub mod api;
+pub mod channel;
 pub mod dedup;
 pub mod forms;
 pub mod geo;

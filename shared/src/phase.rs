@@ -23,6 +23,14 @@ pub enum Outcome {
     NoFollowUp,
 }
 
+impl TryFrom<String> for Phase {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Phase::parse(&s).ok_or_else(|| format!("unknown phase {s:?}"))
+    }
+}
+
 impl Phase {
     pub const ALL: [Phase; 5] = [
         Phase::Received,

@@ -70,9 +70,10 @@ async fn nearby_lists_open_incidents_of_the_category_nearest_first() {
         "lat={}&lon={}&category=eclairage-public",
         RENNES.0, RENNES.1
     );
+    let wide = format!("{query}&radius_m=200");
     let started = Instant::now();
     let body = loop {
-        let body: serde_json::Value = nearby(c, &server.base, &query).await.json().await.unwrap();
+        let body: serde_json::Value = nearby(c, &server.base, &wide).await.json().await.unwrap();
         if body["items"].as_array().unwrap().len() == 2
             || started.elapsed() > Duration::from_secs(5)
         {
@@ -101,6 +102,22 @@ async fn nearby_lists_open_incidents_of_the_category_nearest_first() {
         .await
         .unwrap();
     assert_eq!(small["items"].as_array().unwrap().len(), 1);
+    // By default, the démarche's own dedup radius (40 m for street lighting): what a report
+    // made here would be compared with. Neither request is that close.
+    let own: serde_json::Value = nearby(c, &server.base, &query).await.json().await.unwrap();
+    assert_eq!(own["radius_m"], 40.0);
+    assert!(own["items"].as_array().unwrap().is_empty(), "{own}");
+    // A position known to 25 m widens it as the decision does: the request 60 m away is in.
+    let widened: serde_json::Value =
+        nearby(c, &server.base, &format!("{query}&accuracy_m=25"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(widened["radius_m"], 65.0);
+    let items = widened["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{widened}");
+    assert_eq!(items[0]["request_number"], b["request_number"]);
 }
 
 #[tokio::test]

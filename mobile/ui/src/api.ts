@@ -139,8 +139,11 @@ export async function getCatalogue(): Promise<Demarche[]> {
   return (await call<{ demarches: Demarche[] }>('/catalogue', {}, 8000)).body.demarches;
 }
 
-export async function getNearby(lat: number, lon: number, category: string): Promise<NearbyItem[]> {
+/** Open requests a report here would be compared with: the server uses the démarche's own
+ * radius, widened by the position's accuracy as the duplicate decision does. */
+export async function getNearby(lat: number, lon: number, category: string, accuracyM?: number): Promise<NearbyItem[]> {
   const q = new URLSearchParams({ lat: lat.toFixed(6), lon: lon.toFixed(6), category });
+  if (accuracyM !== undefined && Number.isFinite(accuracyM)) q.set('accuracy_m', accuracyM.toFixed(1));
   return (await call<{ items: NearbyItem[] }>(`/reports/nearby?${q}`, {}, 5000)).body.items;
 }
 

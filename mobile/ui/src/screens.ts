@@ -243,7 +243,7 @@ export function placeScreen(go: Navigate): Screen {
       announce(t('place.checking'));
       let items: NearbyItem[] = [];
       try {
-        if (navigator.onLine !== false) items = await getNearby(p.lat, p.lon, draft.category!.code);
+        if (navigator.onLine !== false) items = await getNearby(p.lat, p.lon, draft.category!.code, p.accuracy_m);
       } catch {
         items = []; // offline or slow: go on, the server decides about duplicates anyway
       }

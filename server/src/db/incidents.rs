@@ -1,6 +1,7 @@
 //! Reads for the in-memory index of open incidents and for the public read paths
 //! ("already reported?", the map) that complete what the index holds.
 
+use guichet_shared::phase::Phase;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -30,18 +31,19 @@ pub fn open_incidents(
     sqlx::query_as(OPEN_INCIDENTS).fetch(pool)
 }
 
-const OPEN_INCIDENTS: &str =
+const OPEN_INCIDENTS: &str = concat!(
     "SELECT id, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon,
         demarche_code, phase, extract(epoch FROM created_at)::int8 AS created_at_unix
    FROM requests
-  WHERE phase IN ('received', 'in_progress', 'waiting_for_citizen') AND location IS NOT NULL";
+  WHERE location IS NOT NULL AND phase IN ",
+    open_phases!()
+);
 
 /// The request if it is open and geolocated (`None`: drop it from the index).
 pub async fn open_incident(pool: &PgPool, id: i64) -> Result<Option<IncidentRow>, DbError> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT_INCIDENT}
-          WHERE id = $1 AND location IS NOT NULL
-            AND phase IN ('received', 'in_progress', 'waiting_for_citizen')"
+        "{SELECT_INCIDENT} WHERE id = $1 AND location IS NOT NULL AND phase IN {}",
+        open_phases!()
     ))
     .bind(id)
     .fetch_optional(pool)
@@ -55,7 +57,8 @@ pub struct IncidentDetail {
     pub number: String,
     pub demarche_code: String,
     pub demarche_title: String,
-    pub phase: String,
+    #[sqlx(try_from = "String")]
+    pub phase: Phase,
     pub report_count: i32,
     pub created_at: OffsetDateTime,
     /// Thumbnail of the first photo of its first report with a photo.
@@ -93,22 +96,4 @@ pub async fn map_points(pool: &PgPool, ids: &[i64]) -> Result<Vec<MapPointInfo>,
             .fetch_all(pool)
             .await?,
     )
-}
-
-/// The démarche codes whose reports may merge with `code`'s: itself and its dedup group.
-pub async fn dedup_family(pool: &PgPool, code: &str) -> Result<Vec<String>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT d.code FROM demarches d
-           JOIN demarche_revisions r
-             ON r.demarche_code = d.code AND r.revision = d.current_revision
-          WHERE d.code = $1
-             OR r.dedup_group = (SELECT r2.dedup_group FROM demarches d2
-                                   JOIN demarche_revisions r2
-                                     ON r2.demarche_code = d2.code
-                                    AND r2.revision = d2.current_revision
-                                  WHERE d2.code = $1)",
-    )
-    .bind(code)
-    .fetch_all(pool)
-    .await?)
 }

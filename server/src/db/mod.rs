@@ -1,17 +1,47 @@
 //! Every SQL statement of the service lives in this module tree, one file per subject.
 //! Handlers and the CLI call these functions; they never build SQL themselves.
 
+/// What "open" means, in SQL: the phases of `Phase::is_open`, written out as a literal so
+/// that the planner matches the partial indexes declared with the same list. Use it with
+/// `concat!` (`"… phase IN ", open_phases!(), " …"`); a test checks it against `Phase`.
+macro_rules! open_phases {
+    () => {
+        "('received', 'in_progress', 'waiting_for_citizen')"
+    };
+}
+
+/// The phases in which the SLA clock runs (open, not waiting for the citizen).
+macro_rules! sla_running_phases {
+    () => {
+        "('received', 'in_progress')"
+    };
+}
+
+/// Overdue, on `requests r`: past its due date while the SLA clock runs.
+macro_rules! overdue {
+    () => {
+        concat!(
+            "r.due_at < now() AND r.sla_paused_at IS NULL AND r.phase IN ",
+            sla_running_phases!()
+        )
+    };
+}
+
 pub mod accounts;
 pub mod catalogue;
+pub mod dedup;
+pub mod events;
+pub mod files;
 pub mod incidents;
-pub mod intake;
 pub mod notify;
 pub mod outbox;
-pub mod pipeline;
 pub mod queue;
+pub mod receipts;
+pub mod reports;
 pub mod requests;
 pub mod routing;
 pub mod webhooks;
+pub mod workflow;
 pub mod zones;
 
 use std::time::Duration;
@@ -130,4 +160,31 @@ pub async fn check_schema(pool: &PgPool) -> Result<(), DbError> {
 pub async fn ping(pool: &PgPool) -> Result<(), DbError> {
     sqlx::query("SELECT 1").execute(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use guichet_shared::phase::Phase;
+
+    fn listed(sql: &str) -> Vec<String> {
+        sql.trim_matches(['(', ')'])
+            .split(',')
+            .map(|p| p.trim().trim_matches('\'').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_sql_phase_lists_are_the_rust_ones() {
+        let open: Vec<String> = Phase::ALL
+            .into_iter()
+            .filter(|p| p.is_open())
+            .map(|p| p.as_str().to_owned())
+            .collect();
+        assert_eq!(listed(open_phases!()), open);
+        let running: Vec<String> = open
+            .into_iter()
+            .filter(|p| p != Phase::WaitingForCitizen.as_str())
+            .collect();
+        assert_eq!(listed(sla_running_phases!()), running);
+    }
 }

@@ -1,6 +1,8 @@
 //! What notices need to know about a request: its public facts and who to tell.
 
-use sqlx::{PgConnection, PgExecutor};
+use guichet_shared::channel::Channel;
+use guichet_shared::phase::Phase;
+use sqlx::PgConnection;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::DbError;
@@ -22,9 +24,11 @@ pub struct RequestFacts {
     pub definition: serde_json::Value,
     pub workflow: String,
     pub status: String,
-    pub phase: String,
+    #[sqlx(try_from = "String")]
+    pub phase: Phase,
     pub outcome: Option<String>,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub team_name: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -173,25 +177,4 @@ pub async fn report_facts(
     .bind(CITY_TIME_ZONE)
     .fetch_optional(tx)
     .await?)
-}
-
-/// Appends an event written by the service itself.
-pub async fn insert_event(
-    db: impl PgExecutor<'_>,
-    request_id: i64,
-    kind: &str,
-    public: bool,
-    data: &serde_json::Value,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO events (request_id, kind, public, actor, data)
-         VALUES ($1, $2, $3, 'system', $4)",
-    )
-    .bind(request_id)
-    .bind(kind)
-    .bind(public)
-    .bind(data)
-    .execute(db)
-    .await?;
-    Ok(())
 }

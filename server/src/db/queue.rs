@@ -1,6 +1,9 @@
 //! The agents' view: a queue of requests with filters and keyset pagination, and the full
 //! detail of one request (internal events and contacts included).
 
+use guichet_shared::channel::Channel;
+use guichet_shared::phase::Phase;
+use guichet_shared::timeline::EventKind;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
@@ -13,11 +16,11 @@ pub struct QueueFilter {
     pub demarche: Option<String>,
     pub status: Option<String>,
     /// Empty: the open phases.
-    pub phases: Vec<String>,
+    pub phases: Vec<Phase>,
     pub zone_id: Option<i64>,
     pub overdue: bool,
     pub possible_duplicate: bool,
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     pub assignee_id: Option<i64>,
     pub unassigned: bool,
     /// Keyset: rows strictly after this (created_at, id), newest first.
@@ -50,7 +53,9 @@ pub struct QueueRow {
     pub updated_at: OffsetDateTime,
 }
 
-const OPEN: &str = "r.phase IN ('received', 'in_progress', 'waiting_for_citizen')";
+const OPEN: &str = concat!("r.phase IN ", open_phases!());
+/// Overdue: past its due date while the SLA clock runs.
+const OVERDUE: &str = overdue!();
 
 /// The filters of `f` on `requests r`, after a first condition.
 fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
@@ -58,7 +63,7 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
         q.push(" AND ").push(OPEN);
     } else {
         q.push(" AND r.phase = ANY(")
-            .push_bind(f.phases.clone())
+            .push_bind(f.phases.iter().map(|p| p.as_str()).collect::<Vec<_>>())
             .push(")");
     }
     if let Some(d) = &f.demarche {
@@ -71,16 +76,13 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
         q.push(" AND r.zone_id = ").push_bind(z);
     }
     if f.overdue {
-        q.push(
-            " AND r.due_at < now() AND r.sla_paused_at IS NULL \
-             AND r.phase IN ('received', 'in_progress')",
-        );
+        q.push(" AND ").push(OVERDUE);
     }
     if f.possible_duplicate {
         q.push(" AND r.possible_duplicate_of IS NOT NULL");
     }
     if let Some(c) = &f.channel {
-        q.push(" AND r.channel = ").push_bind(c.clone());
+        q.push(" AND r.channel = ").push_bind(c.as_str());
     }
     if let Some(a) = f.assignee_id {
         q.push(" AND r.assignee_id = ").push_bind(a);
@@ -127,14 +129,13 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
         }
     }
     q.push(
-        ")
+        concat!(")
          SELECT r.id, r.number, r.demarche_code, dr.title AS demarche_title, r.workflow,
                 r.status, r.phase, r.channel, r.team_id, t.code AS team_code, r.assignee_id,
                 z.name AS zone_name, r.address,
                 ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
                 r.report_count, pd.number AS possible_duplicate_of, r.due_at,
-                (r.due_at < now() AND r.sla_paused_at IS NULL
-                 AND r.phase IN ('received', 'in_progress')) AS overdue,
+                (", overdue!(), ") AS overdue,
                 r.created_at, r.updated_at
            FROM picked
            JOIN requests r ON r.id = picked.id
@@ -143,7 +144,7 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
            LEFT JOIN teams t ON t.id = r.team_id
            LEFT JOIN zones z ON z.id = r.zone_id
            LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
-          ORDER BY r.created_at DESC, r.id DESC LIMIT ",
+          ORDER BY r.created_at DESC, r.id DESC LIMIT "),
     )
     .push_bind(f.limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
@@ -159,9 +160,11 @@ pub struct DetailRow {
     pub demarche_title: String,
     pub workflow: String,
     pub status: String,
-    pub phase: String,
+    #[sqlx(try_from = "String")]
+    pub phase: Phase,
     pub outcome: Option<String>,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub team_id: Option<i64>,
     pub team_code: Option<String>,
     pub team_name: Option<String>,
@@ -195,7 +198,7 @@ pub struct DetailRow {
 
 pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT r.id, r.number, r.tracking_code, r.demarche_code, r.demarche_revision,
+        concat!("SELECT r.id, r.number, r.tracking_code, r.demarche_code, r.demarche_revision,
                 dr.title AS demarche_title, r.workflow, r.status, r.phase, r.outcome, r.channel,
                 r.team_id, t.code AS team_code, t.name AS team_name,
                 r.assignee_id, a.name AS assignee_name, r.entered_by, e.name AS entered_by_name,
@@ -205,8 +208,7 @@ pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, Db
                 r.contact_name, r.contact_email, r.contact_phone, r.lang, r.report_count,
                 pd.number AS possible_duplicate_of, m.number AS merged_into, r.complement,
                 r.due_at, r.sla_paused_at,
-                (r.due_at < now() AND r.sla_paused_at IS NULL
-                 AND r.phase IN ('received', 'in_progress')) AS overdue,
+                (", overdue!(), ") AS overdue,
                 r.created_at, r.updated_at, r.closed_at
            FROM requests r
            JOIN demarche_revisions dr
@@ -218,7 +220,7 @@ pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, Db
            LEFT JOIN zones z ON z.id = r.zone_id
            LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
            LEFT JOIN requests m ON m.id = r.merged_into
-          WHERE r.number = $1",
+          WHERE r.number = $1"),
     )
     .bind(number)
     .fetch_optional(pool)
@@ -228,7 +230,8 @@ pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, Db
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
     pub public: bool,
     pub actor: String,
     pub data: serde_json::Value,
@@ -249,7 +252,8 @@ pub async fn all_events(pool: &PgPool, request_id: i64) -> Result<Vec<EventRow>,
 pub struct ReportSummary {
     pub id: i64,
     pub client_id: uuid::Uuid,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub lat: f64,
     pub lon: f64,
     pub accuracy_m: Option<f64>,

@@ -1,6 +1,6 @@
 //! Routing rules (démarche × zone → team), as admins manage them.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::DbError;
 
@@ -86,3 +86,23 @@ pub async fn delete(pool: &PgPool, id: i64) -> Result<bool, DbError> {
         .rows_affected()
         == 1)
 }
+
+/// The team of the first routing rule matching démarche × zone (specific rules first).
+pub async fn team_for(
+    tx: &mut PgConnection,
+    demarche: &str,
+    zone_id: Option<i64>,
+) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT team_id FROM routing_rules
+          WHERE (demarche_code = $1 OR demarche_code IS NULL)
+            AND (zone_id = $2 OR zone_id IS NULL)
+          ORDER BY priority, demarche_code IS NULL, zone_id IS NULL
+          LIMIT 1",
+    )
+    .bind(demarche)
+    .bind(zone_id)
+    .fetch_optional(tx)
+    .await?)
+}
+

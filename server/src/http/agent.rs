@@ -6,20 +6,23 @@ use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use guichet_shared::channel::Channel;
 use guichet_shared::phase::Phase;
 use guichet_shared::validation::FieldError;
 use guichet_shared::workflow::template;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::auth::{AuthAgent, bearer_token, forbidden};
-use super::citizen::{SessionView, bad_credentials};
-use super::requests::{MAX_FILES, lang_of, submitted};
+use super::auth::{bearer_token, forbidden};
+use super::auth::{SessionView, bad_credentials};
+use super::body::{MAX_FILES, lang_of, submitted};
+use super::agent_detail::RequestDetail;
 use super::{ApiError, body};
-use crate::auth::{self, AGENT_SESSION};
+use crate::auth::{self, AGENT_SESSION, Agent};
 use crate::db::{self, queue::QueueFilter};
 use crate::pipeline::actions;
-use crate::pipeline::submit::{self, Origin, RequestSubmission};
+use crate::pipeline::admit::Origin;
+use crate::pipeline::submit::{self, RequestSubmission};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -38,8 +41,8 @@ pub struct AgentView {
     team_ids: Vec<i64>,
 }
 
-impl From<AuthAgent> for AgentView {
-    fn from(a: AuthAgent) -> Self {
+impl From<Agent> for AgentView {
+    fn from(a: Agent) -> Self {
         Self {
             id: a.id,
             email: a.email,
@@ -73,13 +76,13 @@ pub async fn login(
     Ok(Json(SessionView {
         token,
         expires_at,
-        who: AuthAgent::try_from(agent)?.into(),
+        who: Agent::try_from(agent)?.into(),
     }))
 }
 
 pub async fn logout(
     State(state): State<AppState>,
-    _agent: AuthAgent,
+    _agent: Agent,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     if let Some(token) = bearer_token(&headers) {
@@ -88,7 +91,7 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn me(agent: AuthAgent) -> Json<AgentView> {
+pub async fn me(agent: Agent) -> Json<AgentView> {
     Json(agent.into())
 }
 
@@ -175,7 +178,7 @@ fn decode_cursor(s: &str) -> Option<(OffsetDateTime, i64)> {
 
 async fn parse_queue(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     q: QueueQuery,
 ) -> Result<QueueFilter, ApiError> {
     let mut errors = Vec::new();
@@ -185,7 +188,7 @@ async fn parse_queue(
         ..QueueFilter::default()
     };
     if let Some(code) = q.team.as_deref().filter(|t| !t.is_empty()) {
-        match db::pipeline::team_by_code(&state.db, code).await? {
+        match db::workflow::team_by_code(&state.db, code).await? {
             Some(id) if agent.can_see_team(Some(id)) => f.teams = Some(vec![id]),
             Some(_) => return Err(forbidden("you are not a member of this team")),
             None => errors.push(FieldError::new(
@@ -200,7 +203,7 @@ async fn parse_queue(
     if let Some(phases) = q.phase.filter(|p| !p.is_empty()) {
         for p in phases.split(',') {
             match Phase::parse(p.trim()) {
-                Some(p) => f.phases.push(p.as_str().to_owned()),
+                Some(p) => f.phases.push(p),
                 None => errors.push(FieldError::new(
                     "phase",
                     "unknown-phase",
@@ -226,10 +229,8 @@ async fn parse_queue(
         q.possible_duplicate.as_deref(),
     );
     if let Some(c) = q.channel.filter(|c| !c.is_empty()) {
-        if submit::SELF_SERVICE_CHANNELS.contains(&c.as_str())
-            || submit::AGENT_CHANNELS.contains(&c.as_str())
-        {
-            f.channel = Some(c);
+        if let Some(channel) = Channel::parse(&c) {
+            f.channel = Some(channel);
         } else {
             errors.push(FieldError::new(
                 "channel",
@@ -279,7 +280,7 @@ async fn parse_queue(
 
 pub async fn queue(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Query(q): Query<QueueQuery>,
     headers: HeaderMap,
 ) -> Result<Json<QueuePage>, ApiError> {
@@ -322,7 +323,7 @@ pub async fn queue(
 /// A request filed by an agent on a citizen's behalf (phone, desk, mail, e-mail).
 pub async fn enter(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     req: Request,
 ) -> Result<Response, ApiError> {
     if agent.role == guichet_shared::workflow::Role::Field {
@@ -344,19 +345,12 @@ pub async fn enter(
     Ok(submitted(result))
 }
 
-#[derive(Serialize)]
-pub struct Transition {
-    status: &'static str,
-    label: &'static str,
-    phase: Phase,
-}
-
 pub async fn detail(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RequestDetail>, ApiError> {
     let lang = lang_of(&headers);
     let row = db::queue::detail(&state.db, &number)
         .await?
@@ -368,83 +362,16 @@ pub async fn detail(
     }
     let events = db::queue::all_events(&state.db, row.id).await?;
     let reports = db::queue::reports(&state.db, row.id).await?;
-    let files = db::pipeline::files(&state.db, row.id).await?;
-    let t = template(&row.workflow);
-    let status_label = t
-        .and_then(|t| t.status(&row.status))
-        .map_or(row.status.as_str(), |s| s.label(lang));
-    let next: Vec<Transition> = t
-        .map(|t| {
-            t.next(&row.status, agent.role)
-                .into_iter()
-                .map(|s| Transition {
-                    status: s.name,
-                    label: s.label(lang),
-                    phase: s.phase,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let rfc = |t: Option<OffsetDateTime>| {
-        t.and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-    };
-    Ok(Json(serde_json::json!({
-        "number": row.number,
-        "tracking_code": row.tracking_code,
-        "demarche": { "code": row.demarche_code, "revision": row.demarche_revision, "title": row.demarche_title },
-        "workflow": row.workflow,
-        "status": row.status,
-        "status_label": status_label,
-        "phase": row.phase,
-        "outcome": row.outcome,
-        "next_statuses": next,
-        "channel": row.channel,
-        "team": row.team_code.as_ref().map(|code| serde_json::json!({ "id": row.team_id, "code": code, "name": row.team_name })),
-        "assignee": row.assignee_id.map(|id| serde_json::json!({ "id": id, "name": row.assignee_name })),
-        "entered_by": row.entered_by.map(|id| serde_json::json!({ "id": id, "name": row.entered_by_name })),
-        "requester": {
-            "name": row.contact_name, "email": row.contact_email, "phone": row.contact_phone,
-            "account_email": row.citizen_email, "lang": row.lang,
-        },
-        "zone": row.zone_name,
-        "location": row.lat.zip(row.lon).map(|(lat, lon)| serde_json::json!({ "lat": lat, "lon": lon, "accuracy_m": row.accuracy_m })),
-        "address": row.address,
-        "description": row.description,
-        "data": row.data,
-        "files": files.iter().map(|f| serde_json::json!({
-            "id": f.id, "field": f.field_id, "filename": f.filename, "mime": f.mime, "bytes": f.bytes,
-            "url": format!("/api/v1/agent/requests/{}/files/{}", row.number, f.id),
-        })).collect::<Vec<_>>(),
-        "report_count": row.report_count,
-        "reports": reports.iter().map(|r| serde_json::json!({
-            "id": r.id, "client_id": r.client_id, "channel": r.channel,
-            "location": { "lat": r.lat, "lon": r.lon, "accuracy_m": r.accuracy_m },
-            "description": r.description, "contact": { "name": r.contact_name, "email": r.contact_email },
-            "deduplicated": r.deduplicated, "created_at": rfc(Some(r.created_at)),
-        })).collect::<Vec<_>>(),
-        "possible_duplicate_of": row.possible_duplicate_of,
-        "merged_into": row.merged_into,
-        "complement": row.complement,
-        "due_at": rfc(row.due_at),
-        "sla_paused_at": rfc(row.sla_paused_at),
-        "overdue": row.overdue,
-        "created_at": rfc(Some(row.created_at)),
-        "updated_at": rfc(Some(row.updated_at)),
-        "closed_at": rfc(row.closed_at),
-        "timeline": events.iter().map(|e| serde_json::json!({
-            "id": e.id, "kind": e.kind, "public": e.public, "actor": e.actor,
-            "data": e.data, "at": rfc(Some(e.created_at)),
-        })).collect::<Vec<_>>(),
-    })))
+    let files = db::files::of_request(&state.db, row.id).await?;
+    Ok(Json(RequestDetail::new(
+        row, &agent, lang, events, reports, files,
+    )))
 }
 
 /// An attached file, for agents of the request's team only (never public).
 pub async fn file(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path((number, file_id)): Path<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let row = db::queue::detail(&state.db, &number)
@@ -455,7 +382,7 @@ pub async fn file(
             "this request belongs to a team you are not a member of",
         ));
     }
-    let files = db::pipeline::files(&state.db, row.id).await?;
+    let files = db::files::of_request(&state.db, row.id).await?;
     let f = files
         .into_iter()
         .find(|f| f.id == file_id)
@@ -501,7 +428,7 @@ pub struct StatusBody {
 
 pub async fn change_status(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<StatusCode, ApiError> {
@@ -528,7 +455,7 @@ pub struct AssignBody {
 
 pub async fn assign(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<StatusCode, ApiError> {
@@ -552,7 +479,7 @@ pub struct ReplyBody {
 
 pub async fn reply(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<StatusCode, ApiError> {
@@ -569,7 +496,7 @@ pub struct NoteBody {
 
 pub async fn note(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<StatusCode, ApiError> {
@@ -587,7 +514,7 @@ pub struct ComplementBody {
 
 pub async fn complement(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<StatusCode, ApiError> {
@@ -604,7 +531,7 @@ pub struct MergeBody {
 
 pub async fn merge(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<StatusCode, ApiError> {
@@ -621,7 +548,7 @@ pub struct SplitBody {
 
 pub async fn split(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
@@ -652,7 +579,7 @@ pub struct EditBody {
 /// Changes the démarche and/or the place; the request is routed again.
 pub async fn edit(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(number): Path<String>,
     req: Request,
 ) -> Result<StatusCode, ApiError> {

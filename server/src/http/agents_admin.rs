@@ -5,7 +5,8 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 
-use super::auth::AuthAgent;
+use super::auth::require_admin;
+use crate::auth::Agent;
 use super::{ApiError, body};
 use crate::agents::{self, AgentInput, SaveError};
 use crate::db::{self, accounts::AgentSummary};
@@ -13,18 +14,18 @@ use crate::state::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
 ) -> Result<Json<Vec<AgentSummary>>, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     Ok(Json(db::accounts::list_agents(&state.db).await?))
 }
 
 pub async fn save(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     req: Request,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let input: AgentInput = body::json(req, &state).await?;
     match agents::save(&state.db, &input).await {
         Ok(id) => Ok((StatusCode::OK, Json(serde_json::json!({ "id": id })))),

@@ -1,56 +1,24 @@
 //! Who is calling: agents and citizens authenticate with `Authorization: Bearer <token>`.
-//! The extractors here load the caller once per request; handlers then check roles and teams.
+//! The extractors here load the caller once per request (the agent as `crate::auth::Agent`);
+//! handlers then check roles and teams.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use guichet_shared::workflow::Role;
+use serde::Serialize;
+use time::OffsetDateTime;
 
 use super::ApiError;
-use crate::auth::token_digest;
-use crate::db::{self, accounts::AgentRow, accounts::CitizenRow};
+use crate::auth::{Agent, token_digest};
+use crate::db::{self, accounts::CitizenRow};
 use crate::state::AppState;
 
-/// An authenticated agent (any role).
-#[derive(Debug, Clone)]
-pub struct AuthAgent {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub team_ids: Vec<i64>,
-}
-
-impl AuthAgent {
-    /// The actor name recorded in events.
-    pub fn actor(&self) -> String {
-        format!("agent:{}", self.id)
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(forbidden("this needs the admin role"))
-        }
-    }
-
-    /// Admins see every team; everyone else only the teams they belong to.
-    pub fn can_see_team(&self, team_id: Option<i64>) -> bool {
-        self.is_admin() || team_id.is_some_and(|t| self.team_ids.contains(&t))
-    }
-
-    /// The teams whose queue this agent reads; `None` means all of them.
-    pub fn visible_teams(&self) -> Option<&[i64]> {
-        if self.is_admin() {
-            None
-        } else {
-            Some(&self.team_ids)
-        }
+/// An admin's action: anyone else gets 403.
+pub fn require_admin(agent: &Agent) -> Result<(), ApiError> {
+    if agent.is_admin() {
+        Ok(())
+    } else {
+        Err(forbidden("this needs the admin role"))
     }
 }
 
@@ -69,31 +37,23 @@ fn unauthenticated(detail: &str) -> ApiError {
     e
 }
 
-pub fn parse_role(role: &str) -> Option<Role> {
-    match role {
-        "agent" => Some(Role::Agent),
-        "field" => Some(Role::Field),
-        "supervisor" => Some(Role::Supervisor),
-        "admin" => Some(Role::Admin),
-        _ => None,
-    }
+/// The answer to a login: the bearer token and who it belongs to.
+#[derive(Serialize)]
+pub struct SessionView<T> {
+    pub token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    #[serde(flatten)]
+    pub who: T,
 }
 
-impl TryFrom<AgentRow> for AuthAgent {
-    type Error = ApiError;
-
-    fn try_from(row: AgentRow) -> Result<Self, ApiError> {
-        let role = parse_role(&row.role).ok_or_else(|| {
-            ApiError::internal(&format!("agent {} has role {}", row.id, row.role))
-        })?;
-        Ok(Self {
-            id: row.id,
-            email: row.email,
-            name: row.name,
-            role,
-            team_ids: row.team_ids,
-        })
-    }
+pub fn bad_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid-credentials",
+        "Wrong e-mail or password",
+        "the e-mail address or the password is wrong",
+    )
 }
 
 /// The bearer token of the request, if any.
@@ -106,7 +66,7 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-impl FromRequestParts<AppState> for AuthAgent {
+impl FromRequestParts<AppState> for Agent {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -115,7 +75,7 @@ impl FromRequestParts<AppState> for AuthAgent {
         let row = db::accounts::agent_by_session(&state.db, &token_digest(token))
             .await?
             .ok_or_else(|| unauthenticated("the session is unknown or has expired"))?;
-        AuthAgent::try_from(row)
+        Ok(Agent::try_from(row)?)
     }
 }
 

@@ -1,14 +1,20 @@
-//! Reading JSON and multipart bodies of the pipeline's routes into typed values, with
-//! field-level problems: a wrong type names its path (422), broken JSON is a 400.
+//! What every handler shares to read a request and shape its answer: JSON and multipart
+//! bodies into typed values, with field-level problems (a wrong type names its path, 422;
+//! broken JSON is a 400), the caller's language, and the answer to a filing.
 
+use axum::Json;
 use axum::body::Bytes;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use guichet_shared::phase::Lang;
 use guichet_shared::validation::FieldError;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
-use super::reports::{drain, multipart_error, read_field};
+use crate::pipeline::Submitted;
 use crate::pipeline::submit::UploadedFile;
 use crate::state::AppState;
 
@@ -205,3 +211,72 @@ async fn read_parts(
     }
     Ok((json, files))
 }
+
+/// Files per submission, whatever their fields.
+pub const MAX_FILES: usize = 10;
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::Fr, Lang::from_accept_language)
+}
+
+/// 201 with a `Location` for a new request, 200 with the same receipt for a retry.
+pub fn submitted(result: Submitted) -> Response {
+    match result {
+        Submitted::Created(receipt) => {
+            let location = HeaderValue::from_str(receipt.status_url()).ok();
+            let mut response = (StatusCode::CREATED, Json(receipt)).into_response();
+            if let Some(location) = location {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Submitted::Replayed(receipt) => (StatusCode::OK, Json(receipt)).into_response(),
+    }
+}
+
+/// Reads a part, stopping as soon as it exceeds `max` bytes (`None` then).
+pub async fn read_field(
+    mut field: Field<'_>,
+    max: usize,
+    limit: usize,
+) -> Result<Option<Bytes>, ApiError> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+        if buf.len() + chunk.len() > max {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Some(buf.freeze()))
+}
+
+pub async fn drain(multipart: &mut Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+}
+
+pub fn body_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        "Request body too large",
+        format!("this route accepts at most {limit} bytes"),
+    )
+}
+
+pub fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return body_too_large(limit);
+    }
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "malformed-multipart",
+        "Malformed multipart body",
+        e.body_text(),
+    )
+}
+

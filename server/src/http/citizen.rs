@@ -12,8 +12,9 @@ use guichet_shared::workflow::template;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::auth::{AuthCitizen, bearer_token};
-use super::requests::{lang_of, public_request};
+use super::auth::{AuthCitizen, SessionView, bad_credentials, bearer_token};
+use super::body::lang_of;
+use super::requests::public_request;
 use super::{ApiError, body};
 use crate::auth::{self, CITIZEN_SESSION, VERIFICATION_VALIDITY};
 use crate::db::{self, DbError};
@@ -211,24 +212,6 @@ pub struct Login {
     password: String,
 }
 
-#[derive(Serialize)]
-pub struct SessionView<T> {
-    pub token: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub expires_at: OffsetDateTime,
-    #[serde(flatten)]
-    pub who: T,
-}
-
-pub fn bad_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid-credentials",
-        "Wrong e-mail or password",
-        "the e-mail address or the password is wrong",
-    )
-}
-
 pub async fn login(
     State(state): State<AppState>,
     req: Request,
@@ -288,11 +271,11 @@ pub async fn my_requests(
     headers: HeaderMap,
 ) -> Result<Json<Vec<MyRequest>>, ApiError> {
     let lang = lang_of(&headers);
-    let rows = db::pipeline::of_citizen(&state.db, c.id).await?;
+    let rows = db::requests::of_citizen(&state.db, c.id).await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| {
-                let phase = Phase::parse(&r.phase).unwrap_or(Phase::Received);
+                let phase = r.phase;
                 let status_label = template(&r.workflow)
                     .and_then(|t| t.status(&r.status))
                     .map_or_else(|| phase.label(lang), |s| s.label(lang))

@@ -7,7 +7,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use guichet_shared::validation::FieldError;
 
-use super::auth::AuthAgent;
+use super::auth::require_admin;
+use crate::auth::Agent;
 use super::{ApiError, body};
 use crate::db::{self, DbError, catalogue::RevisionRow};
 use crate::state::AppState;
@@ -15,11 +16,11 @@ use crate::state::AppState;
 /// Takes the whole entry, as in `assets/catalogue.json` (its `form` inline).
 pub async fn put(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(code): Path<String>,
     req: Request,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let mut definition: serde_json::Value = body::json(req, &state).await?;
     let Some(object) = definition.as_object_mut() else {
         return Err(ApiError::validation(vec![FieldError::new(
@@ -84,10 +85,10 @@ pub async fn put(
 
 pub async fn revisions(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(code): Path<String>,
 ) -> Result<Json<Vec<RevisionRow>>, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let rows = db::catalogue::revisions(&state.db, &code).await?;
     if rows.is_empty() {
         return Err(ApiError::not_found(

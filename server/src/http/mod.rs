@@ -2,6 +2,7 @@
 //! lives in the file named after its resource.
 
 mod agent;
+mod agent_detail;
 mod agents_admin;
 pub mod auth;
 mod body;
@@ -35,11 +36,10 @@ use tracing::Level;
 
 use crate::state::AppState;
 pub use problem::ApiError;
-pub(crate) use reports::intake_error;
 
 pub fn router(state: AppState) -> Router {
     let report_limit = state.report_body_limit();
-    let filing_limit = state.config.photos.max_bytes * requests::MAX_FILES + body::MAX_JSON_BYTES;
+    let filing_limit = state.config.photos.max_bytes * body::MAX_FILES + body::MAX_JSON_BYTES;
     let ui = ui::service(&state.config.ui_dir);
     let api = Router::new()
         .route("/catalogue", get(catalogue::list))

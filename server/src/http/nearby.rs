@@ -1,6 +1,8 @@
-//! `GET /api/v1/reports/nearby?lat=&lon=&category=[&radius_m=]`: "already reported?" — at
-//! most 10 open requests of the category (or of its dedup group) around a point, nearest
-//! first, from the in-memory index.
+//! `GET /api/v1/reports/nearby?lat=&lon=&category=[&accuracy_m=][&radius_m=]`: "already
+//! reported?" — at most 10 open requests around a point, nearest first, from the in-memory
+//! index. By default it shows what the duplicate decision would consider for a report made
+//! there without photo: the same démarches (the category's dedup family), within the
+//! démarche's own radius widened by the position's accuracy, filed within its window.
 
 use std::collections::HashMap;
 
@@ -16,9 +18,9 @@ use time::OffsetDateTime;
 
 use super::{ApiError, params};
 use crate::db;
+use crate::dedup;
 use crate::state::AppState;
 
-pub const DEFAULT_RADIUS_M: f64 = 200.0;
 const LIMIT: usize = 10;
 
 #[derive(Deserialize)]
@@ -26,6 +28,7 @@ pub struct NearbyQuery {
     lat: Option<String>,
     lon: Option<String>,
     category: Option<String>,
+    accuracy_m: Option<String>,
     radius_m: Option<String>,
 }
 
@@ -54,8 +57,22 @@ pub async fn nearby(
     let lat = params::required("lat", q.lat.as_deref()).and_then(|v| params::latitude("lat", v));
     let lon = params::required("lon", q.lon.as_deref()).and_then(|v| params::longitude("lon", v));
     let category = params::required("category", q.category.as_deref());
+    let accuracy = match q.accuracy_m.as_deref() {
+        None => Ok(None),
+        Some(v) => params::number("accuracy_m", v).and_then(|a| {
+            if a >= 0.0 {
+                Ok(Some(a))
+            } else {
+                Err(FieldError::new(
+                    "accuracy_m",
+                    "out-of-range",
+                    "accuracy_m is a distance in metres",
+                ))
+            }
+        }),
+    };
     let radius = match q.radius_m.as_deref() {
-        None => Ok(DEFAULT_RADIUS_M),
+        None => Ok(None),
         Some(v) => params::number("radius_m", v).and_then(|r| {
             if r <= 0.0 {
                 Err(FieldError::new(
@@ -70,31 +87,40 @@ pub async fn nearby(
                     format!("radius_m is capped at {MAX_RADIUS_M} metres"),
                 ))
             } else {
-                Ok(r)
+                Ok(Some(r))
             }
         }),
     };
-    let (lat, lon, category, radius) = match (lat, lon, category, radius) {
-        (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-        (a, b, c, d) => {
+    let (lat, lon, category, accuracy, radius) = match (lat, lon, category, accuracy, radius) {
+        (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) => (a, b, c, d, e),
+        (a, b, c, d, e) => {
             errors.extend(a.err());
             errors.extend(b.err());
             errors.extend(c.err());
             errors.extend(d.err());
+            errors.extend(e.err());
             return Err(problem(errors));
         }
     };
-    let demarche = db::catalogue::find_for_intake(&state.db, category).await?;
-    if !demarche.as_ref().is_some_and(|d| d.geolocated) {
+    let Some(demarche) = db::catalogue::find_for_intake(&state.db, category)
+        .await?
+        .filter(|d| d.geolocated)
+    else {
         return Err(problem(vec![FieldError::new(
             "category",
             "unknown-category",
             format!("{category:?} is not a geolocated démarche of the catalogue"),
         )]));
-    }
-    let family = db::incidents::dedup_family(&state.db, category).await?;
+    };
+    let policy = dedup::policy_of(&demarche);
+    let radius = radius.unwrap_or_else(|| policy.search_radius_m(accuracy));
+    let family = db::dedup::family(&state.db, category).await?;
     let numbers = state.incidents.category_numbers(&family);
-    let found = state.incidents.nearby(lat, lon, radius, &numbers, LIMIT);
+    let window = time::Duration::days(i64::from(policy.window_days));
+    let since = (OffsetDateTime::now_utc() - window).unix_timestamp();
+    let found = state
+        .incidents
+        .nearby(lat, lon, radius, &numbers, since, LIMIT);
 
     let ids: Vec<i64> = found.iter().map(|(i, _)| i.id).collect();
     let details: HashMap<i64, db::incidents::IncidentDetail> = if ids.is_empty() {
@@ -106,14 +132,14 @@ pub async fn nearby(
             .map(|d| (d.id, d))
             .collect()
     };
-    let lang = super::requests::lang_of(&headers);
+    let lang = super::body::lang_of(&headers);
     let now = OffsetDateTime::now_utc();
     let items: Vec<NearbyItem> = found
         .into_iter()
         .filter_map(|(incident, distance_m)| {
             // Closed since the index saw it: the database has the last word.
             let d = details.get(&incident.id)?;
-            let phase = Phase::parse(&d.phase).filter(|p| p.is_open())?;
+            let phase = Some(d.phase).filter(|p| p.is_open())?;
             Some(NearbyItem {
                 request_number: d.number.clone(),
                 demarche: guichet_shared::api::DemarcheRef {

@@ -8,6 +8,11 @@ use guichet_shared::validation::FieldError;
 use serde::Serialize;
 
 use crate::db::DbError;
+use crate::files::FileError;
+use crate::intake::IntakeError;
+use crate::photos::PhotoError;
+use crate::pipeline::PipelineError;
+use guichet_shared::workflow::TransitionError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -58,8 +63,19 @@ impl ApiError {
         self
     }
 
-    /// 422 with one entry per broken rule.
+    /// 422 with one entry per broken rule. An unknown category alone has its own code, which
+    /// the app branches on.
     pub fn validation(errors: Vec<FieldError>) -> Self {
+        if !errors.is_empty() && errors.iter().all(|f| f.code == "unknown-category") {
+            let mut problem = Self::validation_failed(errors);
+            problem.code = "unknown-category";
+            problem.title = "Unknown category";
+            return problem;
+        }
+        Self::validation_failed(errors)
+    }
+
+    fn validation_failed(errors: Vec<FieldError>) -> Self {
         let detail = errors
             .iter()
             .map(|e| format!("{}: {}", e.field, e.message))
@@ -139,6 +155,142 @@ impl From<DbError> for ApiError {
             ApiError::unavailable(&e)
         } else {
             ApiError::internal(&e)
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> Self {
+    match e {
+        IntakeError::Invalid(errors) => ApiError::validation(errors),
+        IntakeError::OutsideServiceArea { lat, lon } => {
+            let detail = format!(
+                "the point ({lat}, {lon}) is outside the area this service covers (the communes of the metropolitan area); check the position or report to the commune concerned"
+            );
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "outside-service-area",
+                "Outside the service area",
+                detail.clone(),
+            )
+            .with_errors(vec![
+                FieldError::new("lat", "outside-service-area", detail.clone()),
+                FieldError::new("lon", "outside-service-area", detail),
+            ])
+        }
+        IntakeError::Photo { index, source } => photo_error(index, &source),
+        IntakeError::Busy(busy) => ApiError::busy(busy.retry_after_secs),
+        IntakeError::File(e) => e.into(),
+        IntakeError::Db(e) => e.into(),
+        IntakeError::RequestNotFound => {
+            ApiError::not_found("request-not-found", "No open incident has this number.")
+        }
+        IntakeError::RequestClosed { phase } => ApiError::new(
+            StatusCode::CONFLICT,
+            "request-closed",
+            "This request is closed",
+            format!(
+                "the request is {phase} and takes no more reports; report the problem anew if it is back"
+            ),
+        ),
+    }
+    }
+}
+
+fn photo_error(index: usize, e: &PhotoError) -> ApiError {
+    let field = format!("photo[{index}]");
+    let (status, code, title) = match e {
+        PhotoError::UnsupportedFormat { .. } => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "photo-unsupported-format",
+            "Unsupported photo format",
+        ),
+        PhotoError::Heic => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "photo-heic-unsupported",
+            "HEIC photos are not accepted",
+        ),
+        PhotoError::TooManyPixels { .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo-too-many-pixels",
+            "Photo has too many pixels",
+        ),
+        PhotoError::TooLarge { .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo-too-large",
+            "Photo too large",
+        ),
+        PhotoError::Corrupt(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo-corrupt",
+            "Damaged photo",
+        ),
+        PhotoError::Encode(_) => return ApiError::internal(e),
+    };
+    ApiError::field(status, code, title, &field, e.to_string())
+}
+
+
+impl From<FileError> for ApiError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::Db(e) => e.into(),
+            FileError::Store(e) => ApiError::internal(&e),
+        }
+    }
+}
+
+impl From<PipelineError> for ApiError {
+    fn from(e: PipelineError) -> Self {
+        match e {
+            PipelineError::Invalid(errors) => ApiError::validation(errors),
+            PipelineError::NotFound => {
+                ApiError::not_found("request-not-found", "No request has this number.")
+            }
+            PipelineError::Transition(t) => {
+                let (status, code) = match &t {
+                    TransitionError::Forbidden { .. } => {
+                        (StatusCode::FORBIDDEN, "transition-forbidden")
+                    }
+                    TransitionError::UnknownStatus(_) => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, "unknown-status")
+                    }
+                    TransitionError::NotAllowed { .. } => {
+                        (StatusCode::CONFLICT, "invalid-transition")
+                    }
+                };
+                let mut err =
+                    ApiError::new(status, code, "This move is not possible", t.to_string());
+                if status == StatusCode::UNPROCESSABLE_ENTITY {
+                    err = err.with_errors(vec![FieldError::new("status", code, t.to_string())]);
+                }
+                err
+            }
+            PipelineError::Conflict { code, detail } => {
+                ApiError::new(StatusCode::CONFLICT, code, "Conflict", detail)
+            }
+            PipelineError::Forbidden(detail) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+            }
+            PipelineError::AccountRequired => {
+                let mut e = ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "account-required",
+                    "This démarche needs an account",
+                    "log in (POST /api/v1/citizen/login) and send the request with the token",
+                );
+                e.www_authenticate = true;
+                e
+            }
+            PipelineError::EmailNotVerified => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "email-not-verified",
+                "E-mail address not verified",
+                "follow the link sent to your e-mail address, then file the request again",
+            ),
+            PipelineError::Intake(e) => e.into(),
+            PipelineError::File(e) => e.into(),
+            PipelineError::Db(e) => e.into(),
         }
     }
 }

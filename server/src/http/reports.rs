@@ -1,18 +1,18 @@
 //! `POST /api/v1/reports`: a citizen's incident report, multipart: one `report` part (JSON)
 //! and up to N `photo` parts.
 
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use guichet_shared::api::ReportSubmission;
 use guichet_shared::validation::FieldError;
 
 use super::ApiError;
 use super::auth::MaybeCitizen;
-use crate::intake::{self, IntakeError};
-use crate::photos::PhotoError;
+use super::body::{body_too_large, drain, lang_of, multipart_error, read_field, submitted};
+use crate::intake;
 use crate::state::AppState;
 
 /// The JSON part is small; anything bigger is not a report.
@@ -61,73 +61,9 @@ pub async fn submit(
         )])
     })?;
     let report = parse_report(&report_json)?;
-    let lang = super::requests::lang_of(&headers);
-
-    check_policy(&state, &report.category, citizen.as_ref()).await?;
-    let filer = intake::Filer::citizen(citizen.map(|c| c.id));
-    intake::submit(&state, report, parts.photos, "app", lang, &filer)
-        .await
-        .map(super::requests::submitted)
-        .map_err(intake_error)
-}
-
-/// The report route is the app's short way to file an incident: it honours the démarche's
-/// auth policy and channels, and sends démarches whose form asks for more than a place, a
-/// description and photos to `POST /api/v1/requests`.
-async fn check_policy(
-    state: &AppState,
-    category: &str,
-    citizen: Option<&crate::db::accounts::CitizenRow>,
-) -> Result<(), ApiError> {
-    use guichet_shared::forms::Kind;
-    let Some(d) = crate::db::catalogue::find_for_intake(&state.db, category.trim()).await? else {
-        // Unknown categories get their field error from the intake.
-        return Ok(());
-    };
-    if !d.geolocated {
-        // The intake answers `not-a-report-category`.
-        return Ok(());
-    }
-    if d.auth == "account" {
-        match citizen {
-            None => return Err(crate::pipeline::PipelineError::AccountRequired.into()),
-            Some(c) if c.email_verified_at.is_none() => {
-                return Err(crate::pipeline::PipelineError::EmailNotVerified.into());
-            }
-            Some(_) => {}
-        }
-    }
-    if !d.channels.iter().any(|c| c == "app" || c == "web") {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "category",
-            "channel-not-offered",
-            format!("{category:?} is not offered in the app"),
-        )]));
-    }
-    let form = crate::pipeline::form::parse(&d.code, d.form.as_ref())?;
-    let covered = [
-        Kind::GeoPoint,
-        Kind::LongText,
-        Kind::File,
-        Kind::Email,
-        Kind::Text,
-    ];
-    let more: Vec<&str> = form
-        .fields
-        .iter()
-        .filter(|f| f.required && f.when.is_none() && !covered.contains(&f.kind))
-        .map(|f| f.id.as_str())
-        .collect();
-    if !more.is_empty() {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "category",
-            "use-requests-endpoint",
-            format!(
-                "{category:?} needs more than a report carries ({more:?}); file it with POST /api/v1/requests"
-            ),
-        )]));
-    }
-    Ok(())
+    let lang = lang_of(&headers);
+    let result = intake::file_report(&state, report, parts.photos, citizen, lang).await?;
+    Ok(submitted(result))
 }
 
 struct Parts {
@@ -214,49 +150,6 @@ async fn read_parts(
         }
     }
     Ok(parts)
-}
-
-/// Reads a part, stopping as soon as it exceeds `max` bytes (`None` then).
-pub(super) async fn read_field(
-    mut field: Field<'_>,
-    max: usize,
-    limit: usize,
-) -> Result<Option<Bytes>, ApiError> {
-    let mut buf = BytesMut::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
-        if buf.len() + chunk.len() > max {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(Some(buf.freeze()))
-}
-
-pub(super) async fn drain(multipart: &mut Multipart) {
-    while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
-    }
-}
-
-pub(super) fn body_too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "body-too-large",
-        "Request body too large",
-        format!("this route accepts at most {limit} bytes"),
-    )
-}
-
-pub(super) fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return body_too_large(limit);
-    }
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "malformed-multipart",
-        "Malformed multipart body",
-        e.body_text(),
-    )
 }
 
 /// Parses the `report` part, telling syntax errors (400) from well-formed JSON with wrong or
@@ -346,76 +239,6 @@ fn key_before(bytes: &[u8], line: usize, column: usize) -> Option<String> {
     let key_start = key_end.rfind('"')?;
     let key = &key_end[key_start + 1..];
     (!key.is_empty() && key.len() <= 64).then(|| key.to_owned())
-}
-
-pub(crate) fn intake_error(e: IntakeError) -> ApiError {
-    match e {
-        IntakeError::Invalid(errors) => {
-            if errors.iter().all(|f| f.code == "unknown-category") {
-                let mut problem = ApiError::validation(errors);
-                problem.code = "unknown-category";
-                problem.title = "Unknown category";
-                return problem;
-            }
-            ApiError::validation(errors)
-        }
-        IntakeError::OutsideServiceArea { lat, lon } => {
-            let detail = format!(
-                "the point ({lat}, {lon}) is outside the area this service covers (the communes of the metropolitan area); check the position or report to the commune concerned"
-            );
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "outside-service-area",
-                "Outside the service area",
-                detail.clone(),
-            )
-            .with_errors(vec![
-                FieldError::new("lat", "outside-service-area", detail.clone()),
-                FieldError::new("lon", "outside-service-area", detail),
-            ])
-        }
-        IntakeError::Photo { index, source } => photo_error(index, &source),
-        IntakeError::Busy(busy) => ApiError::busy(busy.retry_after_secs),
-        IntakeError::Store(e) => ApiError::internal(&e),
-        IntakeError::Db(e) => e.into(),
-        // Only "me too" targets a request by number.
-        e @ (IntakeError::RequestNotFound | IntakeError::RequestClosed { .. }) => {
-            ApiError::internal(&e)
-        }
-    }
-}
-
-fn photo_error(index: usize, e: &PhotoError) -> ApiError {
-    let field = format!("photo[{index}]");
-    let (status, code, title) = match e {
-        PhotoError::UnsupportedFormat { .. } => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "photo-unsupported-format",
-            "Unsupported photo format",
-        ),
-        PhotoError::Heic => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "photo-heic-unsupported",
-            "HEIC photos are not accepted",
-        ),
-        PhotoError::TooManyPixels { .. } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "photo-too-many-pixels",
-            "Photo has too many pixels",
-        ),
-        PhotoError::TooLarge { .. } => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "photo-too-large",
-            "Photo too large",
-        ),
-        PhotoError::Corrupt(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "photo-corrupt",
-            "Damaged photo",
-        ),
-        PhotoError::Encode(_) => return ApiError::internal(e),
-    };
-    ApiError::field(status, code, title, &field, e.to_string())
 }
 
 #[cfg(test)]

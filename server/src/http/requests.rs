@@ -8,51 +8,25 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use guichet_shared::api::{
     ComplementAsk, DemarcheRef, PhotoLinks, Position, PublicRequest, TimelineEntry,
 };
 use guichet_shared::phase::{Lang, Outcome, Phase};
-use guichet_shared::timeline::event_label;
+use guichet_shared::timeline::EventKind;
 use guichet_shared::workflow::template;
 use serde::Deserialize;
 
 use super::auth::MaybeCitizen;
+use super::body::{MAX_FILES, lang_of, submitted};
 use super::{ApiError, body};
 use crate::db::{self, requests::RequestRow};
-use crate::intake::{Submitted, canonical_tracking_code, tracking_code_matches};
 use crate::pipeline::actions;
-use crate::pipeline::submit::{self, Origin, RequestSubmission};
+use crate::pipeline::admit::Origin;
+use crate::pipeline::open::{canonical_tracking_code, tracking_code_matches};
+use crate::pipeline::submit::{self, RequestSubmission};
 use crate::state::AppState;
-
-/// Files per submission, whatever their fields.
-pub const MAX_FILES: usize = 10;
-
-pub fn lang_of(headers: &HeaderMap) -> Lang {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(Lang::Fr, Lang::from_accept_language)
-}
-
-/// 201 with a `Location` for a new request, 200 with the same receipt for a retry.
-pub fn submitted(result: Submitted) -> Response {
-    match result {
-        Submitted::Created(receipt) => {
-            let location = receipt
-                .get("status_url")
-                .and_then(|u| u.as_str())
-                .and_then(|u| HeaderValue::from_str(u).ok());
-            let mut response = (StatusCode::CREATED, Json(receipt)).into_response();
-            if let Some(location) = location {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
-        }
-        Submitted::Replayed(receipt) => (StatusCode::OK, Json(receipt)).into_response(),
-    }
-}
 
 pub async fn file(
     State(state): State<AppState>,
@@ -149,7 +123,7 @@ pub async fn public_request(
 ) -> Result<PublicRequest, ApiError> {
     let photos = db::requests::photos(&state.db, row.id).await?;
     let events = db::requests::public_events(&state.db, row.id).await?;
-    let phase = Phase::parse(&row.phase).unwrap_or(Phase::Received);
+    let phase = row.phase;
     let outcome = row
         .outcome
         .as_deref()
@@ -203,13 +177,13 @@ pub async fn public_request(
             .into_iter()
             .map(|e| {
                 // A status change reads as its new public label.
-                let label = match (e.kind.as_str(), lang) {
-                    ("status_changed", Lang::Fr) => e.data.get("label_fr"),
-                    ("status_changed", Lang::En) => e.data.get("label_en"),
+                let label = match (e.kind, lang) {
+                    (EventKind::StatusChanged, Lang::Fr) => e.data.get("label_fr"),
+                    (EventKind::StatusChanged, Lang::En) => e.data.get("label_en"),
                     _ => None,
                 }
                 .and_then(|l| l.as_str())
-                .map_or_else(|| event_label(&e.kind, lang).to_owned(), str::to_owned);
+                .map_or_else(|| e.kind.label(lang).to_owned(), str::to_owned);
                 TimelineEntry {
                     at: e.created_at,
                     label,
@@ -218,7 +192,7 @@ pub async fn public_request(
                         .get("message")
                         .and_then(|m| m.as_str())
                         .map(str::to_owned),
-                    kind: e.kind,
+                    kind: e.kind.as_str().to_owned(),
                 }
             })
             .collect(),

@@ -8,16 +8,17 @@ use axum::http::StatusCode;
 use guichet_shared::validation::FieldError;
 use serde::Deserialize;
 
-use super::auth::AuthAgent;
+use super::auth::require_admin;
+use crate::auth::Agent;
 use super::{ApiError, body};
 use crate::db::{self, routing::RuleRow};
 use crate::state::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
 ) -> Result<Json<Vec<RuleRow>>, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     Ok(Json(db::routing::list(&state.db).await?))
 }
 
@@ -39,10 +40,10 @@ fn default_priority() -> i32 {
 
 pub async fn create(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     req: Request,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let b: NewRule = body::json(req, &state).await?;
     let r =
         db::routing::resolve(&state.db, b.demarche.as_deref(), b.zone.as_deref(), &b.team).await?;
@@ -91,10 +92,10 @@ pub async fn create(
 
 pub async fn delete(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     if db::routing::delete(&state.db, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -6,14 +6,15 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use guichet_shared::api::Contact;
 use guichet_shared::validation::FieldError;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiError;
-use crate::intake::{self, IntakeError, Submitted};
+use super::body::{lang_of, submitted};
+use crate::intake;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -30,35 +31,9 @@ pub async fn support(
     body: Result<Json<SupportBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
-    let lang = super::requests::lang_of(&headers);
-    match intake::support(
-        &state,
-        &number,
-        body.client_id,
-        body.contact.as_ref(),
-        "app",
-        lang,
-    )
-    .await
-    {
-        Ok(Submitted::Created(receipt)) => Ok((StatusCode::CREATED, Json(receipt)).into_response()),
-        Ok(Submitted::Replayed(receipt)) => Ok((StatusCode::OK, Json(receipt)).into_response()),
-        Err(IntakeError::RequestNotFound) => Err(ApiError::not_found(
-            "request-not-found",
-            "No open incident has this number.",
-        )),
-        Err(IntakeError::RequestClosed { phase }) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "request-closed",
-            "This request is closed",
-            format!(
-                "the request is {phase} and takes no more reports; report the problem anew if it is back"
-            ),
-        )),
-        Err(IntakeError::Invalid(errors)) => Err(ApiError::validation(errors)),
-        Err(IntakeError::Db(e)) => Err(e.into()),
-        Err(other) => Err(ApiError::internal(&other)),
-    }
+    let lang = lang_of(&headers);
+    let result = intake::support(&state, &number, body.client_id, body.contact.as_ref(), lang).await?;
+    Ok(submitted(result))
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {

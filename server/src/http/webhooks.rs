@@ -13,7 +13,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::ApiError;
-use super::auth::AuthAgent;
+use super::auth::require_admin;
+use crate::auth::Agent;
 use super::body::parse_json;
 use crate::db::{self, webhooks::DeliveryRow, webhooks::SubscriptionRow};
 use crate::notify::webhooks::EVENT_TYPES;
@@ -71,10 +72,10 @@ impl From<SubscriptionRow> for SubscriptionOut {
 /// `POST /api/v1/admin/webhooks` → 201 with the subscription and its secret.
 pub async fn create(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let body: CreateBody = parse_json(&body)?;
     let url = check_url(&body.url)?;
     let events = check_events(&body.events)?;
@@ -122,9 +123,9 @@ pub struct SubscriptionList {
 /// `GET /api/v1/admin/webhooks`: every subscription, active or not, without secrets.
 pub async fn list(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
 ) -> Result<Json<SubscriptionList>, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let rows = db::webhooks::list(&state.db).await?;
     Ok(Json(SubscriptionList {
         webhooks: rows.into_iter().map(SubscriptionOut::from).collect(),
@@ -134,10 +135,10 @@ pub async fn list(
 /// `DELETE /api/v1/admin/webhooks/{id}`: deactivates; past deliveries stay readable.
 pub async fn deactivate(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let id = parse_id(&id)?;
     if db::webhooks::deactivate(&state.db, id).await? {
         tracing::info!(
@@ -206,11 +207,11 @@ pub struct DeliveryList {
 /// newest first.
 pub async fn deliveries(
     State(state): State<AppState>,
-    agent: AuthAgent,
+    agent: Agent,
     Path(id): Path<String>,
     Query(query): Query<DeliveriesQuery>,
 ) -> Result<Json<DeliveryList>, ApiError> {
-    agent.require_admin()?;
+    require_admin(&agent)?;
     let id = parse_id(&id)?;
     let status = match query.status.as_deref().map(str::trim) {
         None | Some("") => None,

@@ -1,11 +1,12 @@
 //! The outbox jobs of notices: sending one e-mail, attempting one webhook delivery.
 
+use guichet_shared::timeline::EventKind;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::mail::{self, EmailJob, SendError, Sent};
 use super::webhooks::{self, Attempt};
-use crate::db::{self, outbox::Job};
+use crate::db::{self, events::Actor, outbox::Job};
 use crate::outbox::{JobError, retry_delay};
 use crate::state::AppState;
 
@@ -18,13 +19,7 @@ pub async fn send_email(state: &AppState, job: &Job) -> Result<(), JobError> {
         Ok(Sent::Smtp) => {
             if let Some(request_id) = email.request_id {
                 let data = json!({ "to": email.to, "subject": email.subject });
-                db::notify::insert_event(
-                    &state.db,
-                    request_id,
-                    super::NOTIFICATION_SENT_EVENT,
-                    false,
-                    &data,
-                )
+                db::events::insert(&state.db, request_id, EventKind::NotificationSent, Actor::System, &data)
                 .await
                 .map_err(|e| {
                     // Sent but not recorded: retrying would send it twice.
@@ -76,13 +71,7 @@ pub async fn deliver_webhook(state: &AppState, job: &Job) -> Result<(), JobError
                 });
                 // The delivery row already says it was delivered: a missing event is no
                 // reason to deliver again.
-                if let Err(e) = db::notify::insert_event(
-                    &state.db,
-                    request_id,
-                    super::WEBHOOK_DELIVERED_EVENT,
-                    false,
-                    &data,
-                )
+                if let Err(e) = db::events::insert(&state.db, request_id, EventKind::WebhookDelivered, Actor::System, &data)
                 .await
                 {
                     tracing::warn!(delivery = target.id, error = %e, "webhook event not recorded");

@@ -20,6 +20,7 @@ pub mod templates;
 pub mod webhooks;
 
 use guichet_shared::phase::{Lang, Phase};
+use guichet_shared::timeline::EventKind;
 use guichet_shared::workflow;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
@@ -27,7 +28,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::config::NotifyConfig;
 use crate::db::notify::{RequestFacts, distinct_contacts, filer};
-use crate::db::{self, DbError};
+use crate::db::{self, DbError, events::Actor};
 use mail::EmailJob;
 use templates::{Email, Receipt, RequestView};
 
@@ -35,13 +36,6 @@ use templates::{Email, Receipt, RequestView};
 pub const EMAIL_SEND: &str = "email.send";
 /// Outbox job kind: one attempt at one webhook delivery (payload: `{"delivery_id"}`).
 pub const WEBHOOK_DELIVER: &str = "webhook.deliver";
-
-/// The public event kind of acknowledgements in a request's timeline.
-pub const ACKNOWLEDGEMENT_EVENT: &str = "acknowledgement";
-/// Internal event recorded when an e-mail was handed to the SMTP server.
-pub const NOTIFICATION_SENT_EVENT: &str = "notification_sent";
-/// Internal event recorded when a receiver accepted a webhook.
-pub const WEBHOOK_DELIVERED_EVENT: &str = "webhook_delivered";
 
 /// Something that happened to a request and that people or systems are told about.
 #[derive(Debug, Clone, Copy)]
@@ -147,14 +141,14 @@ async fn created(
         "service": facts.team_name,
         "channel": facts.channel,
     });
-    db::notify::insert_event(&mut *tx, facts.id, ACKNOWLEDGEMENT_EVENT, true, &event).await?;
+    db::events::insert(&mut *tx, facts.id, EventKind::Acknowledgement, Actor::System, &event).await?;
 
     let contacts = db::notify::contacts(tx, facts.id).await?;
     if let Some(c) = filer(&contacts) {
         let lang = lang_of(&c.lang);
         let receipt = Receipt {
             received: facts.received_local,
-            channel: &facts.channel,
+            channel: facts.channel.as_str(),
         };
         let email = templates::acknowledgement(lang, &view(cfg, facts, lang), &receipt);
         enqueue_email(tx, cfg, &c.email, email, Some(facts.id)).await?;
@@ -184,7 +178,7 @@ async fn report_added(
         "channel": report.channel,
         "report_id": report_id,
     });
-    db::notify::insert_event(&mut *tx, facts.id, ACKNOWLEDGEMENT_EVENT, true, &event).await?;
+    db::events::insert(&mut *tx, facts.id, EventKind::Acknowledgement, Actor::System, &event).await?;
     if let Some(to) = &report.contact_email {
         let lang = lang_of(&report.lang);
         let receipt = Receipt {
@@ -204,8 +198,8 @@ async fn status_changed(
     from: &str,
     to: &str,
 ) -> Result<(), DbError> {
-    let phase = Phase::parse(&facts.phase);
-    let closed = phase == Some(Phase::Closed);
+    let closed = facts.phase == Phase::Closed;
+    let phase = Some(facts.phase);
     let contacts = db::notify::contacts(tx, facts.id).await?;
     for c in distinct_contacts(&contacts) {
         let lang = lang_of(&c.lang);
@@ -373,7 +367,7 @@ fn labels(workflow_code: &str, status: &str, phase: Option<Phase>) -> Value {
 
 /// The public facts every webhook event carries about its request.
 fn webhook_data(facts: &RequestFacts) -> Value {
-    let phase = Phase::parse(&facts.phase);
+    let phase = Some(facts.phase);
     let mut data = Map::new();
     data.insert("number".into(), facts.number.clone().into());
     data.insert("demarche".into(), facts.demarche_code.clone().into());
@@ -381,7 +375,7 @@ fn webhook_data(facts: &RequestFacts) -> Value {
         "demarche_title".into(),
         json!({"fr": facts.demarche_title, "en": facts.demarche_title_en}),
     );
-    data.insert("phase".into(), facts.phase.clone().into());
+    data.insert("phase".into(), facts.phase.as_str().into());
     data.insert(
         "outcome".into(),
         facts.outcome.clone().map_or(Value::Null, Value::from),
@@ -394,7 +388,7 @@ fn webhook_data(facts: &RequestFacts) -> Value {
         "team".into(),
         facts.team_name.clone().map_or(Value::Null, Value::from),
     );
-    data.insert("channel".into(), facts.channel.clone().into());
+    data.insert("channel".into(), facts.channel.as_str().into());
     data.insert("report_count".into(), facts.report_count.into());
     data.insert("created_at".into(), rfc3339(facts.created_at).into());
     if let (Some(lat), Some(lon)) = (facts.lat, facts.lon) {

@@ -3,17 +3,19 @@
 //! split, change its démarche or place (which routes it again).
 
 use guichet_shared::forms::{self, FileMeta, FormDefinition};
-use guichet_shared::phase::Phase;
+use guichet_shared::phase::{Lang, Phase};
+use guichet_shared::timeline::EventKind;
 use guichet_shared::workflow::{Role, Status, Template, template};
 use serde_json::json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use super::PipelineError;
+use super::admit::Filer;
+use super::open::{self, Contact, LocationSource, Opening, Place};
 use super::submit::UploadedFile;
-use crate::db::{self, DbError, pipeline::WorkRow};
-use crate::http::auth::AuthAgent;
-use crate::intake::new_tracking_code;
+use crate::db::{self, DbError, events::Actor, workflow::WorkRow};
+use crate::auth::Agent;
 use crate::notify::{self, Notice};
 use crate::state::AppState;
 
@@ -43,10 +45,10 @@ fn status_of<'t>(t: &'t Template, row: &WorkRow) -> Result<&'t Status, PipelineE
 /// Locks the request and checks that the agent may act on it (a team of theirs).
 async fn lock_for_agent(
     tx: &mut PgConnection,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
 ) -> Result<WorkRow, PipelineError> {
-    let row = db::pipeline::lock_by_number(tx, number)
+    let row = db::workflow::lock_by_number(tx, number)
         .await?
         .ok_or(PipelineError::NotFound)?;
     if !agent.can_see_team(row.team_id) {
@@ -58,7 +60,7 @@ async fn lock_for_agent(
 }
 
 /// Triage (merging, splitting, recategorising) is office work: field agents update on site.
-fn office_only(agent: &AuthAgent, what: &str) -> Result<(), PipelineError> {
+fn office_only(agent: &Agent, what: &str) -> Result<(), PipelineError> {
     if agent.role == Role::Field {
         Err(PipelineError::Forbidden(format!(
             "field agents cannot {what}"
@@ -88,12 +90,17 @@ fn check_text(field: &str, text: &str) -> Result<String, PipelineError> {
 }
 
 fn open_or_conflict(row: &WorkRow) -> Result<(), PipelineError> {
-    match Phase::parse(&row.phase) {
-        Some(p) if p.is_open() => Ok(()),
-        _ => Err(PipelineError::conflict(
+    if row.phase.is_open() {
+        Ok(())
+    } else {
+        Err(PipelineError::conflict(
             "request-closed",
-            format!("request {} is {}; reopen it first", row.number, row.phase),
-        )),
+            format!(
+                "request {} is {}; reopen it first",
+                row.number,
+                row.phase.as_str()
+            ),
+        ))
     }
 }
 
@@ -103,10 +110,10 @@ async fn move_to(
     state: &AppState,
     row: &WorkRow,
     target: &Status,
-    actor: &str,
+    actor: Actor,
     message: Option<&str>,
 ) -> Result<(), PipelineError> {
-    db::pipeline::set_status(
+    db::workflow::set_status(
         tx,
         row.id,
         target.name,
@@ -125,7 +132,7 @@ async fn move_to(
     if let Some(m) = message {
         data["message"] = json!(m);
     }
-    db::intake::insert_event(tx, row.id, "status_changed", true, actor, &data).await?;
+    db::events::insert(&mut *tx, row.id, EventKind::StatusChanged, actor, &data).await?;
     notify::notify(
         tx,
         &state.config.notify,
@@ -141,7 +148,7 @@ async fn move_to(
 
 pub async fn change_status(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     to: &str,
     message: Option<&str>,
@@ -167,7 +174,7 @@ pub async fn change_status(
         state,
         &row,
         target,
-        &agent.actor(),
+        agent.actor(),
         message.as_deref(),
     )
     .await?;
@@ -177,7 +184,7 @@ pub async fn change_status(
 
 pub async fn assign(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     team_code: Option<&str>,
     assignee_id: Option<i64>,
@@ -189,7 +196,7 @@ pub async fn assign(
     }
     let team_id = match team_code {
         Some(code) => Some(
-            db::pipeline::team_by_code(&state.db, code)
+            db::workflow::team_by_code(&state.db, code)
                 .await?
                 .ok_or_else(|| {
                     PipelineError::invalid(
@@ -207,7 +214,7 @@ pub async fn assign(
     let new_team = team_id.or(row.team_id);
     if let Some(assignee) = assignee_id {
         let in_team = match new_team {
-            Some(t) => db::pipeline::agent_in_team(&mut tx, assignee, t).await?,
+            Some(t) => db::workflow::agent_in_team(&mut tx, assignee, t).await?,
             None => false,
         };
         if !in_team {
@@ -224,12 +231,12 @@ pub async fn assign(
     } else {
         assignee_id.or(row.assignee_id)
     };
-    db::pipeline::assign(&mut tx, row.id, new_team, new_assignee).await?;
+    db::workflow::assign(&mut tx, row.id, new_team, new_assignee).await?;
     let data = json!({
         "team_id": new_team, "previous_team_id": row.team_id,
         "assignee_id": new_assignee, "previous_assignee_id": row.assignee_id,
     });
-    db::intake::insert_event(&mut tx, row.id, "assigned", false, &agent.actor(), &data).await?;
+    db::events::insert(&mut *tx, row.id, EventKind::Assigned, agent.actor(), &data).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -237,7 +244,7 @@ pub async fn assign(
 /// A public answer to the citizen: in the timeline and e-mailed to every contact.
 pub async fn reply(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     body: &str,
 ) -> Result<(), PipelineError> {
@@ -245,7 +252,7 @@ pub async fn reply(
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     let data = json!({ "message": body, "from": "agent" });
-    db::intake::insert_event(&mut tx, row.id, "message", true, &agent.actor(), &data).await?;
+    db::events::insert(&mut *tx, row.id, EventKind::Message, agent.actor(), &data).await?;
     notify::notify(
         &mut tx,
         &state.config.notify,
@@ -260,21 +267,14 @@ pub async fn reply(
 /// An internal note: agents only, never shown to citizens or sent anywhere.
 pub async fn note(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     text: &str,
 ) -> Result<(), PipelineError> {
     let text = check_text("text", text)?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
-    db::intake::insert_event(
-        &mut tx,
-        row.id,
-        "note",
-        false,
-        &agent.actor(),
-        &json!({ "text": text }),
-    )
+    db::events::insert(&mut *tx, row.id, EventKind::Note, agent.actor(), &json!({ "text": text }))
     .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
@@ -290,7 +290,7 @@ async fn form_of(tx: &mut PgConnection, row: &WorkRow) -> Result<FormDefinition,
 /// and they may change only the fields named here.
 pub async fn request_complement(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     fields: &[String],
     message: &str,
@@ -336,21 +336,14 @@ pub async fn request_complement(
             .unwrap_or_default(),
         "requested_by": agent.id,
     });
-    db::pipeline::set_status(&mut tx, row.id, target.name, target.phase.as_str(), None).await?;
-    db::pipeline::set_complement(&mut tx, row.id, &complement).await?;
+    db::workflow::set_status(&mut tx, row.id, target.name, target.phase.as_str(), None).await?;
+    db::workflow::set_complement(&mut tx, row.id, &complement).await?;
     let data = json!({
         "from": row.status, "to": target.name, "phase": target.phase,
         "label_fr": target.label_fr, "label_en": target.label_en,
         "fields": fields, "message": message,
     });
-    db::intake::insert_event(
-        &mut tx,
-        row.id,
-        "complement_requested",
-        true,
-        &agent.actor(),
-        &data,
-    )
+    db::events::insert(&mut *tx, row.id, EventKind::ComplementRequested, agent.actor(), &data)
     .await?;
     notify::notify(
         &mut tx,
@@ -379,18 +372,16 @@ pub async fn answer_complement(
     // Files go to the store before the transaction, so that no connection waits on disk
     // writes while holding the request's lock; the clean-up job removes those never used.
     let new_files = super::submit::metas_of(&files);
-    let mut keys = Vec::with_capacity(files.len());
-    for (file, meta) in files.iter().zip(&new_files) {
-        keys.push(super::submit::store_file(state, file, meta).await?.key);
-    }
+    let uploaded: Vec<_> = files.into_iter().zip(new_files.iter().cloned()).collect();
+    let attached = super::submit::store_files(state, &uploaded).await?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
-    let row = db::pipeline::lock_by_number(&mut tx, row_number)
+    let row = db::workflow::lock_by_number(&mut tx, row_number)
         .await?
         .ok_or(PipelineError::NotFound)?;
     let Some(complement) = row
         .complement
         .clone()
-        .filter(|_| row.phase == "waiting_for_citizen")
+        .filter(|_| row.phase == Phase::WaitingForCitizen)
     else {
         return Err(PipelineError::conflict(
             "no-complement-requested",
@@ -403,7 +394,7 @@ pub async fn answer_complement(
         .unwrap_or_default();
     let form = form_of(&mut tx, &row).await?;
     let stored = row.data.as_object().cloned().unwrap_or_default();
-    let kept = db::pipeline::files(&state.db, row.id).await?;
+    let kept = db::files::of_request(&state.db, row.id).await?;
     let stored_files: Vec<FileMeta> = kept
         .iter()
         .map(|f| FileMeta {
@@ -425,59 +416,29 @@ pub async fn answer_complement(
         OffsetDateTime::now_utc().date(),
     )
     .map_err(PipelineError::Invalid)?;
-    db::pipeline::set_data(&mut tx, row.id, &serde_json::Value::Object(completed.data)).await?;
+    db::workflow::set_data(&mut tx, row.id, &serde_json::Value::Object(completed.data)).await?;
     // New files replace the field's previous ones; fields the answer made irrelevant lose theirs.
-    let mut positions = std::collections::HashMap::<&str, i16>::new();
-    for ((file, meta), key) in files.iter().zip(&new_files).zip(&keys) {
-        if !completed.files.iter().any(|f| f.field == file.field) {
-            continue;
-        }
-        let next = positions.entry(file.field.as_str()).or_insert(0);
-        if *next == 0 {
-            db::pipeline::delete_files_of(&mut tx, row.id, &file.field).await?;
-        }
-        let position = *next;
-        *next += 1;
-        db::pipeline::insert_file(
-            &mut tx,
-            &db::pipeline::NewFile {
-                request_id: row.id,
-                field_id: &file.field,
-                position,
-                storage_key: key,
-                filename: &file.filename,
-                mime: &meta.mime,
-                bytes: i32::try_from(meta.bytes).unwrap_or(i32::MAX),
-            },
-        )
-        .await?;
-    }
+    let kept_fields = |field: &str| completed.files.iter().any(|f| f.field == field);
+    let new: Vec<_> = attached.into_iter().filter(|a| kept_fields(&a.field)).collect();
+    let replaced = |field: &str| new.iter().any(|a| a.field == field);
+    let mut gone = Vec::new();
     for old in &kept {
-        if !completed.files.iter().any(|f| f.field == old.field_id) {
-            db::pipeline::delete_files_of(&mut tx, row.id, &old.field_id).await?;
+        if !kept_fields(&old.field_id) || replaced(&old.field_id) {
+            gone.push(old.storage_key.clone());
         }
     }
-    // The bytes of replaced or dropped files go too, unless something else refers to them.
-    let gone: Vec<String> = kept
+    let mut cleared: Vec<&str> = kept
         .iter()
-        .filter(|old| {
-            !completed.files.iter().any(|f| f.field == old.field_id)
-                || positions.contains_key(old.field_id.as_str())
-        })
-        .map(|old| old.storage_key.clone())
+        .map(|old| old.field_id.as_str())
+        .filter(|f| !kept_fields(f) || replaced(f))
         .collect();
-    if !gone.is_empty() {
-        let payload = serde_json::to_value(crate::outbox::PhotosCleanup { keys: gone })
-            .map_err(|e| DbError::Data(e.to_string()))?;
-        db::outbox::enqueue_in_tx(
-            &mut tx,
-            crate::outbox::PHOTOS_CLEANUP,
-            &payload,
-            time::Duration::ZERO,
-            10,
-        )
-        .await?;
+    cleared.dedup();
+    for field in cleared {
+        db::files::delete_of_field(&mut tx, row.id, field).await?;
     }
+    open::attach_files(&mut tx, row.id, &new).await?;
+    // The bytes of replaced or dropped files go too, unless something else refers to them.
+    crate::files::forget(&mut tx, gone).await?;
     let t = template_of(&row)?;
     let target = t
         .resume_status(&row.status)
@@ -486,16 +447,9 @@ pub async fn answer_complement(
     if let Some(m) = &message {
         event["message"] = json!(m);
     }
-    db::intake::insert_event(
-        &mut tx,
-        row.id,
-        "complement_answered",
-        true,
-        "citizen",
-        &event,
-    )
+    db::events::insert(&mut *tx, row.id, EventKind::ComplementAnswered, Actor::Citizen, &event)
     .await?;
-    move_to(&mut tx, state, &row, target, "citizen", None).await?;
+    move_to(&mut tx, state, &row, target, Actor::Citizen, None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -508,11 +462,11 @@ pub async fn citizen_message(
 ) -> Result<(), PipelineError> {
     let body = check_text("message", body)?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
-    let row = db::pipeline::lock_by_number(&mut tx, number)
+    let row = db::workflow::lock_by_number(&mut tx, number)
         .await?
         .ok_or(PipelineError::NotFound)?;
     let data = json!({ "message": body, "from": "citizen" });
-    db::intake::insert_event(&mut tx, row.id, "message", true, "citizen", &data).await?;
+    db::events::insert(&mut *tx, row.id, EventKind::Message, Actor::Citizen, &data).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -520,14 +474,14 @@ pub async fn citizen_message(
 /// The citizen withdraws the request, where the workflow allows it.
 pub async fn withdraw(state: &AppState, number: &str) -> Result<(), PipelineError> {
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
-    let row = db::pipeline::lock_by_number(&mut tx, number)
+    let row = db::workflow::lock_by_number(&mut tx, number)
         .await?
         .ok_or(PipelineError::NotFound)?;
     let t = template_of(&row)?;
     let target = t
         .check(&row.status, "withdrawn", Role::Citizen)
         .map_err(PipelineError::Transition)?;
-    move_to(&mut tx, state, &row, target, "citizen", None).await?;
+    move_to(&mut tx, state, &row, target, Actor::Citizen, None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -536,7 +490,7 @@ pub async fn withdraw(state: &AppState, number: &str) -> Result<(), PipelineErro
 /// reporters, who are notified from then on) move to the target.
 pub async fn merge(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     into: &str,
 ) -> Result<(), PipelineError> {
@@ -571,12 +525,12 @@ pub async fn merge(
     let dup = t
         .duplicate_status()
         .ok_or_else(|| DbError::Data(format!("workflow {} has no duplicate status", t.code)))?;
-    db::pipeline::close_as_merged(&mut tx, source.id, target.id, dup.name).await?;
+    db::workflow::close_as_merged(&mut tx, source.id, target.id, dup.name).await?;
     let data = json!({
         "into": target.number, "from": source.status, "to": dup.name,
         "label_fr": dup.label_fr, "label_en": dup.label_en,
     });
-    db::intake::insert_event(&mut tx, source.id, "merged", true, &agent.actor(), &data).await?;
+    db::events::insert(&mut *tx, source.id, EventKind::Merged, agent.actor(), &data).await?;
     // Before the reports move: their reporters are told the number they now follow.
     notify::notify(
         &mut tx,
@@ -585,16 +539,9 @@ pub async fn merge(
         Notice::Merged { into_id: target.id },
     )
     .await?;
-    let count = db::pipeline::move_reports(&mut tx, source.id, target.id).await?;
+    let count = db::reports::move_reports(&mut tx, source.id, target.id).await?;
     let data = json!({ "from_request": source.number, "report_count": count });
-    db::intake::insert_event(
-        &mut tx,
-        target.id,
-        "merged_from",
-        true,
-        &agent.actor(),
-        &data,
-    )
+    db::events::insert(&mut *tx, target.id, EventKind::MergedFrom, agent.actor(), &data)
     .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
@@ -604,7 +551,7 @@ pub async fn merge(
 /// and acknowledged like a new one. Returns the new request's number.
 pub async fn split(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     report_id: i64,
 ) -> Result<String, PipelineError> {
@@ -618,7 +565,7 @@ pub async fn split(
             "a request with one report has nothing to split out",
         ));
     }
-    let report = db::pipeline::report_of(&mut tx, row.id, report_id)
+    let report = db::reports::report_of(&mut tx, row.id, report_id)
         .await?
         .ok_or_else(|| {
             PipelineError::invalid(
@@ -630,49 +577,39 @@ pub async fn split(
     let demarche = db::catalogue::find_for_intake(&state.db, &row.demarche_code)
         .await?
         .ok_or_else(|| DbError::Data(format!("démarche {} is gone", row.demarche_code)))?;
-    let t = template_of(&row)?;
     let zone_id = db::zones::locate(&state.db, report.lat, report.lon)
         .await?
         .map(|z| z.id);
-    let new_number = db::intake::next_request_number(&mut tx, &demarche.number_prefix).await?;
-    let team_id = db::intake::route(&mut tx, &demarche.code, zone_id).await?;
-    let tracking_code = new_tracking_code();
-    let id = db::intake::insert_request(
+    let opened = open::open(
         &mut tx,
-        &db::intake::NewRequest {
-            number: &new_number,
-            tracking_code: &tracking_code,
-            demarche: &demarche.code,
-            revision: demarche.revision,
-            workflow: t.code,
-            channel: &report.channel,
-            status: t.initial,
-            phase: Phase::Received.as_str(),
-            team_id,
-            zone_id,
-            location: Some((report.lat, report.lon)),
-            accuracy_m: report.accuracy_m,
-            location_source: Some("gps"),
+        &Opening {
+            demarche: &demarche,
+            channel: report.channel,
+            filer: Filer::default(),
+            actor: agent.actor(),
+            place: Some(Place {
+                lat: report.lat,
+                lon: report.lon,
+                accuracy_m: report.accuracy_m,
+                source: LocationSource::of_report(report.accuracy_m),
+                zone_id,
+            }),
             address: report.address.as_deref(),
             description: &report.description,
             data: &json!({}),
-            sla_days: demarche.sla_days,
-            possible_duplicate_of: None,
+            contact: Contact::default(),
+            lang: Lang::parse(&report.lang),
             client_id: None,
-            citizen_id: None,
-            entered_by: None,
-            contact_name: None,
-            contact_email: None,
-            contact_phone: None,
-            lang: &report.lang,
+            possible_duplicate_of: None,
+            files: &[],
+            context: Some(("split_from", json!(row.number))),
         },
     )
     .await?;
-    db::pipeline::move_report(&mut tx, report.id, row.id, id).await?;
+    let (id, new_number) = (opened.id, opened.number);
+    db::reports::move_report(&mut tx, report.id, row.id, id).await?;
     let data = json!({ "report_id": report.id, "to_request": new_number });
-    db::intake::insert_event(&mut tx, row.id, "split", false, &agent.actor(), &data).await?;
-    let data = json!({ "split_from": row.number, "team_id": team_id });
-    db::intake::insert_event(&mut tx, id, "created", true, &agent.actor(), &data).await?;
+    db::events::insert(&mut *tx, row.id, EventKind::Split, agent.actor(), &data).await?;
     notify::notify(&mut tx, &state.config.notify, id, Notice::Created).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(new_number)
@@ -681,7 +618,7 @@ pub async fn split(
 /// Changes the démarche and/or the place of a request; routing runs again and is recorded.
 pub async fn recategorise(
     state: &AppState,
-    agent: &AuthAgent,
+    agent: &Agent,
     number: &str,
     demarche_code: Option<&str>,
     location: Option<(f64, f64)>,
@@ -722,7 +659,7 @@ pub async fn recategorise(
         })?;
     let old = template_of(&row)?;
     let current = status_of(old, &row)?;
-    let new = crate::intake::workflow_of(&demarche)?;
+    let new = open::workflow_of(&demarche)?;
     // Same workflow: the status stays. Another workflow: the first status of the same phase.
     let status = if new.code == old.code {
         current
@@ -762,15 +699,15 @@ pub async fn recategorise(
             format!("{code} needs a location"),
         ));
     }
-    let team_id = db::intake::route(&mut tx, &demarche.code, zone_id).await?;
+    let team_id = db::routing::team_for(&mut tx, &demarche.code, zone_id).await?;
     let revision = if code == row.demarche_code {
         row.demarche_revision
     } else {
         demarche.revision
     };
-    db::pipeline::recategorise(
+    db::workflow::recategorise(
         &mut tx,
-        &db::pipeline::Recategorise {
+        &db::workflow::Recategorise {
             id: row.id,
             demarche: &demarche.code,
             revision,
@@ -788,7 +725,7 @@ pub async fn recategorise(
         "location": point.map(|(lat, lon)| json!({ "lat": lat, "lon": lon })),
         "zone_id": zone_id, "previous_team_id": row.team_id, "team_id": team_id,
     });
-    db::intake::insert_event(&mut tx, row.id, "routed", false, &agent.actor(), &data).await?;
+    db::events::insert(&mut *tx, row.id, EventKind::Routed, agent.actor(), &data).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }

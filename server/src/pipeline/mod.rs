@@ -1,20 +1,27 @@
-//! The one pipeline every request goes through, whatever its démarche and channel: filing
-//! (`submit`), then the agents' and citizens' actions on it (`actions`). Each action runs in
-//! one transaction that changes the request, appends its events and queues its
-//! notifications, so a crash never leaves a change without its trace.
+//! The one pipeline every request goes through, whatever its démarche and channel: admission
+//! (`admit`: which démarche, through which channel, by whom), opening the request (`open`),
+//! filing (`submit` for any démarche, `crate::intake` for incident reports), then the agents'
+//! and citizens' actions on it (`actions`). Each step runs in one transaction that changes the
+//! request, appends its events and queues its notifications, so a crash never leaves a change
+//! without its trace.
+//!
+//! The domain knows no HTTP: its errors are the enums below, which `http::problem` turns into
+//! problem+json answers.
 
 pub mod actions;
+pub mod admit;
 pub mod form;
+pub mod open;
 pub mod submit;
 
-use axum::http::StatusCode;
+use guichet_shared::api::ReportReceipt;
 use guichet_shared::validation::FieldError;
 use guichet_shared::workflow::TransitionError;
+use serde::Serialize;
 
 use crate::db::DbError;
-use crate::http::ApiError;
+use crate::files::FileError;
 use crate::intake::IntakeError;
-use crate::photos::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -35,7 +42,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Intake(#[from] IntakeError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    File(#[from] FileError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -59,55 +66,31 @@ impl PipelineError {
     }
 }
 
-impl From<PipelineError> for ApiError {
-    fn from(e: PipelineError) -> Self {
-        match e {
-            PipelineError::Invalid(errors) => ApiError::validation(errors),
-            PipelineError::NotFound => {
-                ApiError::not_found("request-not-found", "No request has this number.")
-            }
-            PipelineError::Transition(t) => {
-                let (status, code) = match &t {
-                    TransitionError::Forbidden { .. } => {
-                        (StatusCode::FORBIDDEN, "transition-forbidden")
-                    }
-                    TransitionError::UnknownStatus(_) => {
-                        (StatusCode::UNPROCESSABLE_ENTITY, "unknown-status")
-                    }
-                    TransitionError::NotAllowed { .. } => {
-                        (StatusCode::CONFLICT, "invalid-transition")
-                    }
-                };
-                let mut err =
-                    ApiError::new(status, code, "This move is not possible", t.to_string());
-                if status == StatusCode::UNPROCESSABLE_ENTITY {
-                    err = err.with_errors(vec![FieldError::new("status", code, t.to_string())]);
-                }
-                err
-            }
-            PipelineError::Conflict { code, detail } => {
-                ApiError::new(StatusCode::CONFLICT, code, "Conflict", detail)
-            }
-            PipelineError::Forbidden(detail) => crate::http::auth::forbidden(&detail),
-            PipelineError::AccountRequired => {
-                let mut e = ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "account-required",
-                    "This démarche needs an account",
-                    "log in (POST /api/v1/citizen/login) and send the request with the token",
-                );
-                e.www_authenticate = true;
-                e
-            }
-            PipelineError::EmailNotVerified => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "email-not-verified",
-                "E-mail address not verified",
-                "follow the link sent to your e-mail address, then file the request again",
-            ),
-            PipelineError::Intake(e) => crate::http::intake_error(e),
-            PipelineError::Store(e) => ApiError::internal(&e),
-            PipelineError::Db(e) => e.into(),
+/// What a filer is told: a report's receipt (incidents, "me too") or a request's.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Receipt {
+    Report(ReportReceipt),
+    Request(submit::RequestReceipt),
+}
+
+impl Receipt {
+    /// Where the filer follows the request (the answer's `Location`).
+    pub fn status_url(&self) -> &str {
+        match self {
+            Receipt::Report(r) => &r.status_url,
+            Receipt::Request(r) => &r.status_url,
         }
     }
+
+    pub fn to_json(&self) -> Result<serde_json::Value, DbError> {
+        serde_json::to_value(self).map_err(|e| DbError::Data(e.to_string()))
+    }
+}
+
+pub enum Submitted {
+    /// A new submission (201).
+    Created(Receipt),
+    /// The same client id was seen before: the first answer, unchanged (200).
+    Replayed(serde_json::Value),
 }

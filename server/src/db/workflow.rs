@@ -1,109 +1,11 @@
-//! The request pipeline: generic intake, workflow moves, assignment, routing changes, merges
-//! and splits, complements. Every function that changes a request takes the transaction in
-//! which the caller also records the matching events and notifications.
+//! A filed request as the workflow handles it: locked for one action, moved between
+//! statuses, assigned, recategorised, merged. Every function takes the caller's transaction,
+//! in which the caller also records the matching events and notifications.
 
+use guichet_shared::phase::Phase;
 use sqlx::{PgConnection, PgPool};
-use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::DbError;
-
-/// The receipt of an earlier submission with this client id, a report's or a request's.
-pub async fn stored_receipt(
-    conn: &mut PgConnection,
-    client_id: Uuid,
-) -> Result<Option<serde_json::Value>, DbError> {
-    super::intake::stored_receipt_in_tx(conn, client_id).await
-}
-
-pub async fn set_receipt(
-    tx: &mut PgConnection,
-    request_id: i64,
-    receipt: &serde_json::Value,
-) -> Result<(), DbError> {
-    sqlx::query("UPDATE requests SET receipt = $2 WHERE id = $1")
-        .bind(request_id)
-        .bind(receipt)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-/// When a request was received and when it is due.
-pub async fn filed_at(
-    conn: &mut PgConnection,
-    id: i64,
-) -> Result<(OffsetDateTime, Option<OffsetDateTime>), DbError> {
-    Ok(
-        sqlx::query_as("SELECT created_at, due_at FROM requests WHERE id = $1")
-            .bind(id)
-            .fetch_one(conn)
-            .await?,
-    )
-}
-
-pub struct NewFile<'a> {
-    pub request_id: i64,
-    pub field_id: &'a str,
-    pub position: i16,
-    pub storage_key: &'a str,
-    pub filename: &'a str,
-    pub mime: &'a str,
-    pub bytes: i32,
-}
-
-pub async fn insert_file(tx: &mut PgConnection, f: &NewFile<'_>) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO request_files
-            (request_id, field_id, position, storage_key, filename, mime, bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(f.request_id)
-    .bind(f.field_id)
-    .bind(f.position)
-    .bind(f.storage_key)
-    .bind(f.filename)
-    .bind(f.mime)
-    .bind(f.bytes)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// Removes the files of a field (replaced or no longer asked by a complement answer). The
-/// stored bytes stay until no row refers to them.
-pub async fn delete_files_of(
-    tx: &mut PgConnection,
-    request_id: i64,
-    field_id: &str,
-) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM request_files WHERE request_id = $1 AND field_id = $2")
-        .bind(request_id)
-        .bind(field_id)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct FileRow {
-    pub id: i64,
-    pub field_id: String,
-    pub storage_key: String,
-    pub filename: String,
-    pub mime: String,
-    pub bytes: i32,
-}
-
-pub async fn files(pool: &PgPool, request_id: i64) -> Result<Vec<FileRow>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT id, field_id, storage_key, filename, mime, bytes FROM request_files
-          WHERE request_id = $1 ORDER BY field_id, position",
-    )
-    .bind(request_id)
-    .fetch_all(pool)
-    .await?)
-}
 
 pub async fn team_name(
     conn: &mut PgConnection,
@@ -135,7 +37,8 @@ pub struct WorkRow {
     pub demarche_revision: i32,
     pub workflow: String,
     pub status: String,
-    pub phase: String,
+    #[sqlx(try_from = "String")]
+    pub phase: Phase,
     pub team_id: Option<i64>,
     pub assignee_id: Option<i64>,
     pub zone_id: Option<i64>,
@@ -325,111 +228,3 @@ pub async fn close_as_merged(
     Ok(())
 }
 
-/// Moves every report of `source` (with its photos and contact) to `target`. Returns the
-/// target's new report count.
-pub async fn move_reports(tx: &mut PgConnection, source: i64, target: i64) -> Result<i32, DbError> {
-    let moved = sqlx::query("UPDATE reports SET request_id = $2 WHERE request_id = $1")
-        .bind(source)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected() as i32;
-    sqlx::query("UPDATE requests SET report_count = 0 WHERE id = $1")
-        .bind(source)
-        .execute(&mut *tx)
-        .await?;
-    Ok(sqlx::query_scalar(
-        "UPDATE requests SET report_count = report_count + $2, updated_at = now()
-          WHERE id = $1 RETURNING report_count",
-    )
-    .bind(target)
-    .bind(moved)
-    .fetch_one(&mut *tx)
-    .await?)
-}
-
-/// A report of a request, for splitting it out.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ReportRow {
-    pub id: i64,
-    pub request_id: i64,
-    pub channel: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub accuracy_m: Option<f64>,
-    pub description: String,
-    pub address: Option<String>,
-    pub lang: String,
-}
-
-pub async fn report_of(
-    tx: &mut PgConnection,
-    request_id: i64,
-    report_id: i64,
-) -> Result<Option<ReportRow>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT id, request_id, channel, ST_Y(location::geometry) AS lat,
-                ST_X(location::geometry) AS lon, accuracy_m, description, address, lang
-           FROM reports WHERE id = $2 AND request_id = $1 FOR UPDATE",
-    )
-    .bind(request_id)
-    .bind(report_id)
-    .fetch_optional(tx)
-    .await?)
-}
-
-pub async fn move_report(
-    tx: &mut PgConnection,
-    report_id: i64,
-    from: i64,
-    to: i64,
-) -> Result<(), DbError> {
-    sqlx::query("UPDATE reports SET request_id = $2, deduplicated = false WHERE id = $1")
-        .bind(report_id)
-        .bind(to)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE requests SET report_count = report_count - 1, updated_at = now() WHERE id = $1",
-    )
-    .bind(from)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE requests SET report_count = report_count + 1, updated_at = now() WHERE id = $1",
-    )
-    .bind(to)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Public requests of a citizen account, newest first.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CitizenRequestRow {
-    pub number: String,
-    pub tracking_code: String,
-    pub demarche_code: String,
-    pub demarche_title: String,
-    pub workflow: String,
-    pub status: String,
-    pub phase: String,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
-
-pub async fn of_citizen(pool: &PgPool, citizen_id: i64) -> Result<Vec<CitizenRequestRow>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT r.number, r.tracking_code, r.demarche_code, dr.title AS demarche_title,
-                r.workflow, r.status, r.phase, r.created_at, r.updated_at
-           FROM requests r
-           JOIN demarche_revisions dr
-             ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
-          WHERE r.citizen_id = $1
-          ORDER BY r.created_at DESC
-          LIMIT 500",
-    )
-    .bind(citizen_id)
-    .fetch_all(pool)
-    .await?)
-}
