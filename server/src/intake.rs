@@ -23,8 +23,7 @@ use crate::notify::{self, Notice};
 use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto};
 use crate::pipeline::admit::{Admitted, Door, Origin, admit};
 use crate::pipeline::open::{
-    self, AttachedFile, Contact as RequestContact, LocationSource, Opening, Place,
-    new_tracking_code,
+    self, AttachedFile, LocationSource, Opening, Place, new_tracking_code,
 };
 use crate::pipeline::{PipelineError, Receipt, Submitted};
 use crate::state::AppState;
@@ -175,7 +174,6 @@ async fn store_report(
     form: &FormParts,
     lang: Lang,
 ) -> Result<Submitted, DbError> {
-    let demarche = &admitted.demarche;
     let mut tx = state.db.begin().await?;
     db::receipts::lock_client_id(&mut tx, report.client_id).await?;
     if let Some(receipt) = db::receipts::stored(&mut *tx, report.client_id).await? {
@@ -191,7 +189,7 @@ async fn store_report(
     let hashes: Vec<u64> = processed.iter().map(|p| p.phash).collect();
     let outcome = dedup::decide(
         &mut tx,
-        demarche,
+        &admitted.demarche,
         &state.config.dedup,
         report.lat,
         report.lon,
@@ -210,24 +208,17 @@ async fn store_report(
                 Outcome::PossibleDuplicate { request_id, score } => Some((request_id, score)),
                 _ => None,
             };
+            // The contact stays on the report, where every reporter keeps theirs.
             let opened = open::open(
                 &mut tx,
                 &Opening {
-                    demarche,
-                    channel: admitted.channel,
-                    filer: admitted.filer,
-                    actor: admitted.filer.actor(),
                     place: Some(place),
                     address,
                     description,
                     data: &form.data,
-                    // The contact stays on the report, where every reporter keeps theirs.
-                    contact: RequestContact::default(),
-                    lang,
-                    client_id: None,
                     possible_duplicate_of,
                     files: &form.files,
-                    context: None,
+                    ..Opening::admitted(admitted, lang)
                 },
             )
             .await?;

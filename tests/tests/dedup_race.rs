@@ -93,3 +93,77 @@ async fn reports_300_m_apart_are_100_requests() {
             .unwrap();
     assert_eq!(flagged, 0);
 }
+
+/// A report whose best candidate is closed by an agent while the report is being decided
+/// joins the next candidate: the dedup module decides again rather than starting a request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_candidate_closed_during_the_decision_gives_way_to_the_next() {
+    let db = TestDb::new().await;
+    let server = ServerProcess::start(&db).await;
+    let client = reqwest::Client::new();
+    let send = |report: serde_json::Value| {
+        let client = client.clone();
+        let url = server.url("/api/v1/reports");
+        async move {
+            let r = client
+                .post(url)
+                .multipart(multipart(&report, &[]))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let here = LatLon::new(RENNES.0, RENNES.1);
+    let beside = destination(here, 90.0, 8.0);
+    // Two open requests a few metres apart: the first is set aside while the second is filed.
+    let older = send(report_at("voirie", beside.lat, beside.lon)).await;
+    let older_number = older["request_number"].as_str().unwrap().to_owned();
+    sqlx::query("UPDATE requests SET phase = 'closed' WHERE number = $1")
+        .bind(&older_number)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let nearest = send(report_at("voirie", here.lat, here.lon)).await;
+    let nearest_number = nearest["request_number"].as_str().unwrap().to_owned();
+    assert_ne!(nearest_number, older_number);
+    sqlx::query("UPDATE requests SET phase = 'received' WHERE number = $1")
+        .bind(&older_number)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
+    // An agent closes the nearest one; until they commit, intake still reads it as open.
+    let mut agent = db.pool.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE requests SET phase = 'closed', status = 'resolved', outcome = 'resolved'
+          WHERE number = $1",
+    )
+    .bind(&nearest_number)
+    .execute(&mut *agent)
+    .await
+    .unwrap();
+    let report = tokio::spawn(send(report_at("voirie", here.lat, here.lon)));
+    // The report waits for the agent's row lock on the request it picked.
+    let started = std::time::Instant::now();
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 20, "the report never waited");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    agent.commit().await.unwrap();
+    let receipt = report.await.unwrap();
+    assert_eq!(receipt["deduplicated"], true, "{receipt}");
+    assert_eq!(receipt["request_number"], older_number.as_str());
+    assert_eq!(receipt["report_count"], 2);
+}

@@ -447,3 +447,62 @@ async fn files_left_by_a_crash_are_removed_by_the_cleanup_job_and_used_files_kep
         .unwrap();
     assert_eq!(served.status(), 200);
 }
+
+/// Stored bytes are shared: a clean-up job never deletes a file that a later submission has
+/// claimed (it may be about to commit a reference to it); that submission's own job decides.
+#[tokio::test]
+async fn a_file_claimed_again_outlives_an_earlier_cleanup() {
+    use guichet_server::photos::{LocalDiskStore, PhotoStore};
+    let server = TestServer::start().await;
+    let store = LocalDiskStore::new(server.data_dir.join("photos"));
+    let key = format!("{}.webp", "d".repeat(64));
+    store
+        .put(&key, bytes::Bytes::from_static(b"RIFF....WEBP"))
+        .await
+        .unwrap();
+    let job = |delay_secs: i32| {
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO outbox_jobs (kind, payload, run_at)
+             VALUES ('photos.cleanup', $1, now() + make_interval(secs => $2)) RETURNING id",
+        )
+        .bind(serde_json::json!({ "keys": [key] }))
+        .bind(delay_secs)
+        .fetch_one(&server.db.pool)
+    };
+    // A failed submission's clean-up, due now, and a later claim of the same bytes.
+    let earlier = job(0).await.unwrap();
+    let later = job(600).await.unwrap();
+    let done = |id: i64| {
+        let pool = server.db.pool.clone();
+        async move {
+            let started = std::time::Instant::now();
+            loop {
+                let done: bool = sqlx::query_scalar(
+                    "SELECT done_at IS NOT NULL FROM outbox_jobs WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                if done {
+                    return;
+                }
+                assert!(started.elapsed() < Duration::from_secs(30), "job {id} not run");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    done(earlier).await;
+    assert!(
+        store.get(&key).await.unwrap().is_some(),
+        "kept while a later claim may still commit a reference"
+    );
+    // The later claim's own job finds no reference: the file goes.
+    sqlx::query("UPDATE outbox_jobs SET run_at = now() WHERE id = $1")
+        .bind(later)
+        .execute(&server.db.pool)
+        .await
+        .unwrap();
+    done(later).await;
+    assert_eq!(store.get(&key).await.unwrap(), None);
+}

@@ -14,11 +14,11 @@ use time::OffsetDateTime;
 
 use super::auth::{AuthCitizen, SessionView, bad_credentials, bearer_token};
 use super::body::lang_of;
-use super::requests::public_request;
 use super::{ApiError, body};
 use crate::auth::{self, CITIZEN_SESSION, VERIFICATION_VALIDITY};
 use crate::db::{self, DbError};
 use crate::notify;
+use crate::pipeline::public_view;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -307,5 +307,5 @@ pub async fn my_request(
         .ok_or_else(|| {
             ApiError::not_found("request-not-found", "You have no request with this number.")
         })?;
-    Ok(Json(public_request(&state, row, lang_of(&headers)).await?))
+    Ok(Json(public_view::of(&state, row, lang_of(&headers)).await?))
 }

@@ -10,19 +10,14 @@ use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use guichet_shared::api::{
-    ComplementAsk, DemarcheRef, PhotoLinks, Position, PublicRequest, TimelineEntry,
-};
-use guichet_shared::phase::{Lang, Outcome, Phase};
-use guichet_shared::timeline::EventKind;
-use guichet_shared::workflow::template;
+use guichet_shared::api::PublicRequest;
 use serde::Deserialize;
 
 use super::auth::MaybeCitizen;
 use super::body::{MAX_FILES, lang_of, submitted};
 use super::{ApiError, body};
 use crate::db::{self, requests::RequestRow};
-use crate::pipeline::actions;
+use crate::pipeline::{actions, public_view};
 use crate::pipeline::admit::Origin;
 use crate::pipeline::open::{canonical_tracking_code, tracking_code_matches};
 use crate::pipeline::submit::{self, RequestSubmission};
@@ -112,93 +107,7 @@ pub async fn public_view(
         Access::Read,
     )
     .await?;
-    Ok(Json(public_request(&state, row, lang_of(&headers)).await?))
-}
-
-/// What a citizen may see of a request: public status, place, photos and public timeline.
-pub async fn public_request(
-    state: &AppState,
-    row: RequestRow,
-    lang: Lang,
-) -> Result<PublicRequest, ApiError> {
-    let photos = db::requests::photos(&state.db, row.id).await?;
-    let events = db::requests::public_events(&state.db, row.id).await?;
-    let phase = row.phase;
-    let outcome = row
-        .outcome
-        .as_deref()
-        .and_then(|o| serde_json::from_value::<Outcome>(serde_json::Value::from(o)).ok());
-    let status_label = template(&row.workflow)
-        .and_then(|t| t.status(&row.status))
-        .map_or_else(|| phase.label(lang), |s| s.label(lang))
-        .to_owned();
-    let complement = row
-        .complement
-        .as_ref()
-        .filter(|_| phase == Phase::WaitingForCitizen)
-        .map(|c| ComplementAsk {
-            fields: c
-                .get("fields")
-                .and_then(|f| serde_json::from_value(f.clone()).ok())
-                .unwrap_or_default(),
-            message: c
-                .get("message")
-                .and_then(|m| m.as_str())
-                .unwrap_or_default()
-                .to_owned(),
-        });
-    Ok(PublicRequest {
-        number: row.number,
-        demarche: DemarcheRef {
-            code: row.demarche_code,
-            title: row.demarche_title,
-        },
-        status: status_label.clone(),
-        status_label,
-        phase,
-        outcome,
-        location: row.lat.zip(row.lon).map(|(lat, lon)| Position { lat, lon }),
-        address: row.address,
-        zone: row.zone_name,
-        description: row.description,
-        report_count: row.report_count,
-        photos: photos
-            .into_iter()
-            .map(|p| PhotoLinks {
-                url: state.photo_url(&p.display_key),
-                thumbnail_url: state.photo_url(&p.thumb_key),
-                width: p.display_width,
-                height: p.display_height,
-            })
-            .collect(),
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        timeline: events
-            .into_iter()
-            .map(|e| {
-                // A status change reads as its new public label.
-                let label = match (e.kind, lang) {
-                    (EventKind::StatusChanged, Lang::Fr) => e.data.get("label_fr"),
-                    (EventKind::StatusChanged, Lang::En) => e.data.get("label_en"),
-                    _ => None,
-                }
-                .and_then(|l| l.as_str())
-                .map_or_else(|| e.kind.label(lang).to_owned(), str::to_owned);
-                TimelineEntry {
-                    at: e.created_at,
-                    label,
-                    message: e
-                        .data
-                        .get("message")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_owned),
-                    kind: e.kind.as_str().to_owned(),
-                }
-            })
-            .collect(),
-        complement,
-        merged_into: row.merged_into,
-    })
+    Ok(Json(public_view::of(&state, row, lang_of(&headers)).await?))
 }
 
 #[derive(Deserialize)]

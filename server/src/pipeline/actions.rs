@@ -11,8 +11,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use super::PipelineError;
-use super::admit::Filer;
-use super::open::{self, Contact, LocationSource, Opening, Place};
+use super::open::{self, LocationSource, Opening, Place};
 use super::submit::UploadedFile;
 use crate::db::{self, DbError, events::Actor, workflow::WorkRow};
 use crate::auth::Agent;
@@ -583,10 +582,6 @@ pub async fn split(
     let opened = open::open(
         &mut tx,
         &Opening {
-            demarche: &demarche,
-            channel: report.channel,
-            filer: Filer::default(),
-            actor: agent.actor(),
             place: Some(Place {
                 lat: report.lat,
                 lon: report.lon,
@@ -596,13 +591,13 @@ pub async fn split(
             }),
             address: report.address.as_deref(),
             description: &report.description,
-            data: &json!({}),
-            contact: Contact::default(),
-            lang: Lang::parse(&report.lang),
-            client_id: None,
-            possible_duplicate_of: None,
-            files: &[],
             context: Some(("split_from", json!(row.number))),
+            ..Opening::new(
+                &demarche,
+                report.channel,
+                agent.actor(),
+                Lang::parse(&report.lang),
+            )
         },
     )
     .await?;

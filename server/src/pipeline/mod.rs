@@ -12,6 +12,7 @@ pub mod actions;
 pub mod admit;
 pub mod form;
 pub mod open;
+pub mod public_view;
 pub mod submit;
 
 use guichet_shared::api::ReportReceipt;

@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::admit::Filer;
+use super::admit::{Admitted, Filer};
 use crate::db::{self, DbError, catalogue::IntakeDemarche, events::Actor};
 
 /// Where a request's position comes from.
@@ -95,6 +95,46 @@ pub struct Opening<'a> {
     pub files: &'a [AttachedFile],
     /// More to say in the `created` event (e.g. the request it was split from).
     pub context: Option<(&'static str, serde_json::Value)>,
+}
+
+/// The data of a request opened without a form (split out of another).
+static NO_DATA: std::sync::LazyLock<serde_json::Value> =
+    std::sync::LazyLock::new(|| serde_json::Value::Object(serde_json::Map::new()));
+
+impl<'a> Opening<'a> {
+    /// A request of `demarche` through `channel`, with nothing else said yet: callers fill in
+    /// what their path knows with struct update syntax.
+    pub fn new(demarche: &'a IntakeDemarche, channel: Channel, actor: Actor, lang: Lang) -> Self {
+        Self {
+            demarche,
+            channel,
+            filer: Filer::default(),
+            actor,
+            place: None,
+            address: None,
+            description: "",
+            data: &NO_DATA,
+            contact: Contact::default(),
+            lang,
+            client_id: None,
+            possible_duplicate_of: None,
+            files: &[],
+            context: None,
+        }
+    }
+
+    /// A filing that passed admission: its démarche, channel and filer.
+    pub fn admitted(admitted: &'a Admitted, lang: Lang) -> Self {
+        Self {
+            filer: admitted.filer,
+            ..Self::new(
+                &admitted.demarche,
+                admitted.channel,
+                admitted.filer.actor(),
+                lang,
+            )
+        }
+    }
 }
 
 /// A request just opened.

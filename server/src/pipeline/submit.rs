@@ -371,24 +371,17 @@ async fn store_request(
     let opened = open::open(
         &mut tx,
         &Opening {
-            demarche,
-            channel: admitted.channel,
-            filer: admitted.filer,
-            actor: admitted.filer.actor(),
             place,
             address,
-            description: "",
             data,
             contact: Contact {
                 name: non_empty(&contact.name),
                 email: non_empty(&contact.email),
                 phone: non_empty(&contact.phone),
             },
-            lang: *lang,
             client_id: Some(sub.client_id),
-            possible_duplicate_of: None,
             files,
-            context: None,
+            ..Opening::admitted(admitted, *lang)
         },
     )
     .await?;
