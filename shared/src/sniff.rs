@@ -148,6 +148,12 @@ impl Format {
             .into_iter()
             .find(|f| f.mime().eq_ignore_ascii_case(mime))
     }
+
+    /// The format whose [`Format::extension`] is `ext` (exactly, lower case); `None` for any
+    /// other: what a store checks a key's extension against.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.extension() == ext)
+    }
 }
 
 /// The file extension for a media type that [`sniff`] gives, `None` for any other (the caller
@@ -459,6 +465,12 @@ pub(crate) mod tests {
                 }
             }
         }
+        for f in Format::ALL {
+            assert_eq!(Format::from_extension(f.extension()), Some(f));
+        }
+        assert_eq!(Format::from_extension("jpeg"), None);
+        assert_eq!(Format::from_extension("PDF"), None);
+        assert_eq!(Format::from_extension("bin"), None);
         assert_eq!(extension_for_mime("image/jpeg"), Some("jpg"));
         assert_eq!(extension_for_mime(" Application/PDF "), Some("pdf"));
         assert_eq!(extension_for_mime("text/plain"), Some("txt"));
