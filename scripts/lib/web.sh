@@ -24,6 +24,12 @@ build_ui() {
   (cd mobile/ui && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 }
 
+# Runs the unit tests of the web app's pure modules (Node.js's test runner). After build_ui.
+test_ui() {
+  [ -f mobile/ui/package.json ] || return 0
+  (cd mobile/ui && npm test --silent)
+}
+
 # Runs the browser tests against a real server on a fresh database of the private cluster.
 # Needs pg_* from postgres.sh and the debug binary built.
 run_e2e() {

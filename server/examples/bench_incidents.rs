@@ -1,4 +1,5 @@
 #![allow(clippy::print_stdout)] // a benchmark reports on standard output
+#![allow(clippy::disallowed_methods)] // it seeds and measures the database with its own SQL
 //! Benchmarks of the dedup engine and the incident index on a database seeded with a million
 //! realistic open incidents. See docs/benchmarks.md.
 //!

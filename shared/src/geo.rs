@@ -1,8 +1,16 @@
-//! Geo math on the WGS84 sphere. Distances are always in metres on the ground, never in
-//! Web Mercator units (which shrink by cos(latitude): ~0.67 at Rennes).
+//! Geo math on the WGS84 sphere, through the `geo` crate. Distances are always in metres on
+//! the ground, never in Web Mercator units (which shrink by cos(latitude): ~0.67 at Rennes).
 
-/// Mean Earth radius used by PostGIS' spherical computations, in metres.
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
+use std::f64::consts::PI;
+
+use geo::{Destination, Distance, Haversine, Point};
+
+/// Mean Earth radius (GRS80 R1) of `geo`'s [`Haversine`], the one PostGIS' spherical
+/// computations use too, in metres.
+pub const EARTH_RADIUS_M: f64 = Haversine.radius();
+
+/// Half the circumference: no two points on the sphere are farther apart.
+pub const MAX_DISTANCE_M: f64 = PI * EARTH_RADIUS_M;
 
 /// A WGS84 position in decimal degrees.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,28 +31,39 @@ impl LatLon {
             && (-90.0..=90.0).contains(&self.lat)
             && (-180.0..=180.0).contains(&self.lon)
     }
+
+    /// The same position as a `geo` point: x is the longitude, y the latitude.
+    pub fn point(self) -> Point {
+        Point::new(self.lon, self.lat)
+    }
 }
 
-/// Great-circle distance in metres (haversine formula).
+impl From<LatLon> for Point {
+    fn from(p: LatLon) -> Self {
+        p.point()
+    }
+}
+
+impl From<Point> for LatLon {
+    fn from(p: Point) -> Self {
+        LatLon::new(p.y(), p.x())
+    }
+}
+
+/// Great-circle distance in metres ([`Haversine`]).
 pub fn distance_m(a: LatLon, b: LatLon) -> f64 {
-    let (phi1, phi2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dphi = (b.lat - a.lat).to_radians();
-    let dlambda = (b.lon - a.lon).to_radians();
-    let h = (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+    // Between nearly antipodal points rounding can push the haversine term past 1, where the
+    // arcsine is NaN; `min` returns the other operand for NaN, i.e. the largest distance.
+    Haversine.distance(a.point(), b.point()).min(MAX_DISTANCE_M)
 }
 
 /// The point reached by walking `distance_m` metres from `from` on the initial `bearing_deg`
-/// (0 = north, 90 = east). Used to place test and demo points at known distances.
+/// (0 = north, 90 = east), with its longitude in [-180, 180). Used to place test and demo
+/// points at known distances.
 pub fn destination(from: LatLon, bearing_deg: f64, distance_m: f64) -> LatLon {
-    let delta = distance_m / EARTH_RADIUS_M;
-    let theta = bearing_deg.to_radians();
-    let phi1 = from.lat.to_radians();
-    let lambda1 = from.lon.to_radians();
-    let phi2 = (phi1.sin() * delta.cos() + phi1.cos() * delta.sin() * theta.cos()).asin();
-    let lambda2 = lambda1
-        + (theta.sin() * delta.sin() * phi1.cos()).atan2(delta.cos() - phi1.sin() * phi2.sin());
-    LatLon::new(phi2.to_degrees(), lambda2.to_degrees())
+    Haversine
+        .destination(from.point(), bearing_deg, distance_m)
+        .into()
 }
 
 #[cfg(test)]
@@ -81,6 +100,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn destinations_across_the_antimeridian_keep_longitudes_in_range() {
+        let east = LatLon::new(10.0, 179.9999);
+        let p = destination(east, 90.0, 1_000.0);
+        assert!(p.is_valid() && p.lon < -179.99, "{p:?}");
+        assert!((distance_m(east, p) - 1_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn antipodes_are_half_a_circumference_apart() {
+        for (a, b) in [
+            (LatLon::new(0.0, 0.0), LatLon::new(0.0, 180.0)),
+            (LatLon::new(90.0, 0.0), LatLon::new(-90.0, 0.0)),
+            (RENNES_TOWN_HALL, LatLon::new(-48.111_339, 178.319_98)),
+        ] {
+            let d = distance_m(a, b);
+            assert!(d.is_finite() && (d - MAX_DISTANCE_M).abs() < 1.0, "{d}");
+        }
+    }
+
+    #[test]
+    fn positions_and_geo_points_convert_both_ways() {
+        let p: geo::Point = RENNES_TOWN_HALL.into();
+        assert_eq!((p.x(), p.y()), (RENNES_TOWN_HALL.lon, RENNES_TOWN_HALL.lat));
+        assert_eq!(LatLon::from(p), RENNES_TOWN_HALL);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod phase;
 pub mod phash;
 #[cfg(feature = "imaging")]
 pub mod pixels;
+pub mod sniff;
 pub mod spatial;
 pub mod timeline;
 pub mod validation;

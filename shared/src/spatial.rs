@@ -12,11 +12,10 @@
 //! - per-level grid aggregates (count and coordinate sums per map cell, zooms
 //!   0..=[`AGGREGATE_MAX_ZOOM`]) so unfiltered map queries cost a number of cells, not of points.
 //!
-//! Measured in release on the 2-core dev box with 1,000,000 incidents, 70 % of them in 25
-//! hotspots (`cargo test -p guichet-shared --release --lib spatial -- --ignored --nocapture`):
-//! bulk load 0.5 s, about 93 MB; `nearby` (50 m, one category, limit 10) mean 8 µs, p99 26 µs;
-//! unfiltered map viewports (city at zoom 11, district at 14, street at 17) under 1.5 ms; a
-//! category-filtered city-wide viewport scans the tree, about 11 ms; upsert 6 µs, remove 3 µs.
+//! Distances are `geo`'s haversine metres (see [`crate::geo`]); degree boxes are `geo` rectangles.
+//!
+//! Measured with 1,000,000 synthetic incidents by `cargo bench -p guichet-shared --bench spatial`
+//! (`shared/benches/spatial.rs`): the figures are in docs/benchmarks.md.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
@@ -28,6 +27,8 @@ use rstar::{
     AABB, Envelope, ParentNode, RStarInsertionStrategy, RTree, RTreeNode, RTreeObject, RTreeParams,
     SelectionFunction,
 };
+
+use geo::{Coord, Intersects, Rect, coord};
 
 use crate::geo::{EARTH_RADIUS_M, LatLon};
 
@@ -80,6 +81,11 @@ pub struct Incident {
 impl Incident {
     pub fn position(&self) -> LatLon {
         LatLon::new(self.lat, self.lon)
+    }
+
+    /// The position as a `geo` coordinate (x = longitude, y = latitude).
+    fn coord(&self) -> Coord {
+        coord! { x: self.lon, y: self.lat }
     }
 }
 
@@ -339,6 +345,10 @@ impl IncidentIndex {
         found.sort_unstable_by(by_distance);
         found
             .into_iter()
+            // This is `geo`'s `Haversine` distance (2 R asin √h, on the very same h), written
+            // out because calling it would compute h and its four sines and cosines again for
+            // every result: measured, that made `nearby` 5–10 % slower. The tests check that
+            // both give the same bits.
             .map(|(h, incident)| (*incident, 2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()))
             // Sorted, so the few rounding-borderline ones can only sit at the end.
             .take_while(|&(_, distance)| distance <= radius_m)
@@ -434,8 +444,8 @@ impl IncidentIndex {
     }
 
     /// Visits the incidents inside `area` until `visit` breaks.
-    fn visit<'a>(&'a self, area: &DegBox, mut visit: impl FnMut(&'a Incident) -> ControlFlow<()>) {
-        let query = area.envelope();
+    fn visit<'a>(&'a self, area: &Rect, mut visit: impl FnMut(&'a Incident) -> ControlFlow<()>) {
+        let query = tree_envelope(area);
         let _ = walk(self.tree.root(), area, &query, &mut visit);
     }
 
@@ -625,15 +635,15 @@ impl IncidentIndex {
         // with the forward one in the last bits: search a hair wider, then test the cell id.
         const MARGIN: f64 = 1e-9;
         let (min_lon, min_lat, max_lon, max_lat) = cell_bounds(level, x, y);
-        let cell = DegBox {
-            min_lon: min_lon - MARGIN,
-            min_lat: min_lat - MARGIN,
-            max_lon: max_lon + MARGIN,
-            max_lat: max_lat + MARGIN,
-        };
+        let cell = deg_box(
+            min_lon - MARGIN,
+            min_lat - MARGIN,
+            max_lon + MARGIN,
+            max_lat + MARGIN,
+        );
         let area = match clip {
             None => cell,
-            Some(window) => match cell.intersection(&window.area) {
+            Some(window) => match intersection(&cell, &window.area) {
                 Some(area) => area,
                 None => return,
             },
@@ -696,14 +706,15 @@ impl IncidentIndex {
 /// that lies strictly inside the query, which is most of the tree for a city-wide viewport.
 fn walk<'a>(
     node: &'a ParentNode<Leaf>,
-    area: &DegBox,
+    area: &Rect,
     query: &AABB<[f32; 2]>,
     visit: &mut impl FnMut(&'a Incident) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
     for child in node.children() {
         match child {
             RTreeNode::Leaf(Leaf(incident)) => {
-                if area.contains(incident) {
+                // `Intersects`, not `Contains`: a point on the boundary is in the box.
+                if area.intersects(&incident.coord()) {
                     visit(incident)?;
                 }
             }
@@ -1025,7 +1036,7 @@ enum Relation {
 /// [`CODE_LEVEL`] cell coordinates.
 #[derive(Debug, Clone, Copy)]
 struct Window {
-    area: DegBox,
+    area: Rect,
     /// Inclusive code bounds; -1 and 2^CODE_LEVEL stand for "the whole world on this side", so
     /// that cells along the world's edge can count as inside.
     x_min: i64,
@@ -1069,12 +1080,7 @@ impl Window {
         let south_west = Code::of(min_lat, min_lon);
         let north_east = Code::of(max_lat, max_lon);
         Self {
-            area: DegBox {
-                min_lon,
-                min_lat,
-                max_lon,
-                max_lat,
-            },
+            area: deg_box(min_lon, min_lat, max_lon, max_lat),
             x_min: if min_lon <= -180.0 {
                 -1
             } else {
@@ -1133,37 +1139,27 @@ impl Window {
     }
 }
 
-/// A box in degrees that does not cross the antimeridian.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct DegBox {
-    min_lon: f64,
-    min_lat: f64,
-    max_lon: f64,
-    max_lat: f64,
+/// A box in degrees (x = longitude, y = latitude) that does not cross the antimeridian.
+fn deg_box(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Rect {
+    Rect::new(
+        coord! { x: min_lon, y: min_lat },
+        coord! { x: max_lon, y: max_lat },
+    )
 }
 
-impl DegBox {
-    fn contains(&self, incident: &Incident) -> bool {
-        (self.min_lon..=self.max_lon).contains(&incident.lon)
-            && (self.min_lat..=self.max_lat).contains(&incident.lat)
-    }
+/// The `f32` tree envelope of a box: rounding is monotonic, so it holds every leaf whose
+/// position is in the box.
+fn tree_envelope(area: &Rect) -> AABB<[f32; 2]> {
+    let (min, max) = (area.min(), area.max());
+    AABB::from_corners(tree_point(min.y, min.x), tree_point(max.y, max.x))
+}
 
-    fn envelope(&self) -> AABB<[f32; 2]> {
-        AABB::from_corners(
-            tree_point(self.min_lat, self.min_lon),
-            tree_point(self.max_lat, self.max_lon),
-        )
-    }
-
-    fn intersection(&self, other: &DegBox) -> Option<DegBox> {
-        let area = DegBox {
-            min_lon: self.min_lon.max(other.min_lon),
-            min_lat: self.min_lat.max(other.min_lat),
-            max_lon: self.max_lon.min(other.max_lon),
-            max_lat: self.max_lat.min(other.max_lat),
-        };
-        (area.min_lon <= area.max_lon && area.min_lat <= area.max_lat).then_some(area)
-    }
+/// The common part of two boxes, if they share a point.
+fn intersection(a: &Rect, b: &Rect) -> Option<Rect> {
+    let min = coord! { x: a.min().x.max(b.min().x), y: a.min().y.max(b.min().y) };
+    let max = coord! { x: a.max().x.min(b.max().x), y: a.max().y.min(b.max().y) };
+    // `Rect::new` would reorder the corners of an empty result into a non-empty box.
+    (min.x <= max.x && min.y <= max.y).then(|| Rect::new(min, max))
 }
 
 fn normalize_lon(lon: f64) -> f64 {
@@ -1184,8 +1180,10 @@ fn haversine_term_of_angle(angle: f64) -> f64 {
     }
 }
 
-/// The haversine term of [`crate::geo::distance_m`], computed the same way so that distances
-/// returned by `nearby` are bit-for-bit those of `distance_m(origin, incident)`.
+/// The haversine term h of `geo`'s `Haversine` distance, in the same order of operations, so
+/// that the distances `nearby` returns (2 R asin √h) are bit for bit those of
+/// [`crate::geo::distance_m`]. Written out because the scan evaluates it for every candidate,
+/// with the origin's cosine computed once, and ranks on h without the arcsine.
 fn haversine_term(origin: LatLon, origin_cos: f64, lat: f64, lon: f64) -> f64 {
     let dphi = (lat - origin.lat).to_radians();
     let dlambda = (lon - origin.lon).to_radians();
@@ -1194,7 +1192,7 @@ fn haversine_term(origin: LatLon, origin_cos: f64, lat: f64, lon: f64) -> f64 {
 
 /// Degree boxes covering the spherical cap of angular radius `angle` around `origin`: one box,
 /// or two when the cap crosses the antimeridian.
-fn search_areas(origin: LatLon, angle: f64) -> Vec<DegBox> {
+fn search_areas(origin: LatLon, angle: f64) -> Vec<Rect> {
     // Outward slack so that rounding in the bounds below never drops a point on the circle.
     let pad = |degrees: f64| degrees * (1.0 + 1e-9) + 1e-9;
     let dlat = pad(angle.to_degrees());
@@ -1202,12 +1200,7 @@ fn search_areas(origin: LatLon, angle: f64) -> Vec<DegBox> {
         (origin.lat - dlat).max(-90.0),
         (origin.lat + dlat).min(90.0),
     );
-    let area = |min_lon: f64, max_lon: f64| DegBox {
-        min_lon,
-        min_lat,
-        max_lon,
-        max_lat,
-    };
+    let area = |min_lon: f64, max_lon: f64| deg_box(min_lon, min_lat, max_lon, max_lat);
     let world = vec![area(-180.0, 180.0)];
     if origin.lat - dlat <= -90.0 || origin.lat + dlat >= 90.0 {
         return world;
@@ -1260,7 +1253,6 @@ fn map_bytes(capacity: usize, entry_size: usize) -> usize {
 mod tests {
     use super::*;
     use crate::geo::{destination, distance_m};
-    use std::time::Instant;
 
     const RENNES: LatLon = LatLon {
         lat: 48.111_339,
@@ -1858,179 +1850,11 @@ mod tests {
         }
     }
 
-    /// Resident memory from /proc, to check the estimate against reality.
-    fn rss_bytes() -> Option<usize> {
-        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-        let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
-        Some(pages * 4096)
-    }
-
     #[test]
     fn a_million_incidents_fit_in_150_mb() {
         let (index, _) = IncidentIndex::bulk_load(synthetic(1_000_000, 42));
         let bytes = index.approx_memory_bytes();
         println!("estimate for 1M: {:.1} MB", bytes as f64 / 1e6);
         assert!(bytes < 150_000_000, "{bytes}");
-    }
-
-    /// `cargo test -p guichet-shared --release --lib spatial -- --ignored --nocapture`
-    #[test]
-    #[ignore = "benchmark; meaningful in release only"]
-    fn bench_one_million() {
-        let data = synthetic(1_000_000, 42);
-        let rss_before = rss_bytes();
-        let started = Instant::now();
-        let (index, _) = IncidentIndex::bulk_load(data.clone());
-        println!("bulk_load 1M: {:?}", started.elapsed());
-        let rss_after = rss_bytes();
-        println!(
-            "memory estimate: {:.1} MB, RSS delta: {:?} MB",
-            index.approx_memory_bytes() as f64 / 1e6,
-            rss_before
-                .zip(rss_after)
-                .map(|(b, a)| (a.saturating_sub(b)) as f64 / 1e6)
-        );
-
-        let mut rng = Rng(1);
-        for (label, radius, filtered) in [
-            ("50 m, category", 50.0, true),
-            ("50 m, all", 50.0, false),
-            ("200 m, category", 200.0, true),
-            ("200 m, all", 200.0, false),
-        ] {
-            let mut times = Vec::new();
-            let mut results = 0;
-            for _ in 0..20_000 {
-                let probe = data[rng.below(data.len() as u64) as usize].position();
-                let category = rng.below(30) as u16;
-                let started = Instant::now();
-                let found = index.nearby(
-                    probe.lat,
-                    probe.lon,
-                    radius,
-                    |i| !filtered || i.category == category,
-                    10,
-                );
-                times.push(started.elapsed().as_nanos() as f64 / 1e3);
-                results += found.len();
-            }
-            times.sort_by(f64::total_cmp);
-            let mean = times.iter().sum::<f64>() / times.len() as f64;
-            println!(
-                "nearby {label}, limit 10: mean {mean:.1} µs, p50 {:.1} µs, p99 {:.1} µs, max {:.0} µs, avg results {:.1}",
-                times[times.len() / 2],
-                times[times.len() * 99 / 100],
-                times[times.len() - 1],
-                results as f64 / times.len() as f64
-            );
-        }
-
-        let hotspot = data[0..1000]
-            .iter()
-            .max_by_key(|i| index.nearby(i.lat, i.lon, 100.0, all, usize::MAX).len())
-            .map(|i| i.position())
-            .unwrap_or(RENNES);
-        let views = [
-            ("city z11", CITY, 11),
-            ("district 2 km z14", bbox_around(RENNES, 1_000.0), 14),
-            (
-                "district 2 km z14 (densest)",
-                bbox_around(hotspot, 1_000.0),
-                14,
-            ),
-            ("street 300 m z17", bbox_around(RENNES, 150.0), 17),
-            (
-                "street 300 m z17 (densest)",
-                bbox_around(hotspot, 150.0),
-                17,
-            ),
-            (
-                "street 300 m z18 (densest)",
-                bbox_around(hotspot, 150.0),
-                18,
-            ),
-        ];
-        let category: &dyn Fn(&Incident) -> bool = &|i: &Incident| i.category == 4;
-        for (label, bbox, zoom) in views {
-            for (kind, filter) in [
-                ("unfiltered", None),
-                ("category", Some(category)),
-                (
-                    "accept-all filter",
-                    Some(&all as &dyn Fn(&Incident) -> bool),
-                ),
-            ] {
-                let mut times = Vec::new();
-                let mut features = 0;
-                for _ in 0..20 {
-                    let started = Instant::now();
-                    features = index.clusters(bbox, zoom, filter).len();
-                    times.push(started.elapsed().as_secs_f64() * 1e3);
-                }
-                times.sort_by(f64::total_cmp);
-                println!(
-                    "clusters {label}, {kind}: median {:.2} ms, max {:.2} ms, {features} features",
-                    times[times.len() / 2],
-                    times[times.len() - 1]
-                );
-            }
-        }
-
-        let city = Window::split(CITY)[0].area;
-        let mut times = Vec::new();
-        for _ in 0..20 {
-            let started = Instant::now();
-            let mut n = 0usize;
-            index.visit(&city, |_| {
-                n += 1;
-                ControlFlow::Continue(())
-            });
-            times.push(started.elapsed().as_secs_f64() * 1e3);
-            assert!(n > 900_000);
-        }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "bare tree walk over the city box: median {:.2} ms",
-            times[10]
-        );
-
-        let mut index = index;
-        let started = Instant::now();
-        for k in 0..100_000 {
-            let i = data[k * 7];
-            index
-                .upsert(Incident {
-                    lat: i.lat + 1e-4,
-                    ..i
-                })
-                .unwrap();
-        }
-        println!(
-            "upsert (move) : {:.2} µs each",
-            started.elapsed().as_secs_f64() * 1e6 / 1e5
-        );
-        let started = Instant::now();
-        for k in 0..100_000 {
-            index.remove(data[k * 7].id);
-        }
-        println!(
-            "remove: {:.2} µs each",
-            started.elapsed().as_secs_f64() * 1e6 / 1e5
-        );
-
-        let rss_before = rss_bytes();
-        let started = Instant::now();
-        let mut incremental = IncidentIndex::new();
-        for i in &data {
-            incremental.upsert(*i).unwrap();
-        }
-        println!("1M one-by-one upserts: {:?}", started.elapsed());
-        println!(
-            "incremental memory estimate: {:.1} MB, RSS delta: {:?} MB",
-            incremental.approx_memory_bytes() as f64 / 1e6,
-            rss_before
-                .zip(rss_bytes())
-                .map(|(b, a)| (a.saturating_sub(b)) as f64 / 1e6)
-        );
     }
 }

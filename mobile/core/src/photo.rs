@@ -10,6 +10,7 @@ use std::io::Cursor;
 use guichet_shared::pixels;
 pub use guichet_shared::pixels::fit_within;
 use guichet_shared::pixels::flatten_to_rgb;
+use guichet_shared::sniff::{self, Format};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -60,11 +61,12 @@ pub enum PhotoFormat {
 
 impl PhotoFormat {
     pub fn mime(self) -> &'static str {
-        match self {
-            PhotoFormat::Jpeg => "image/jpeg",
-            PhotoFormat::Png => "image/png",
-            PhotoFormat::Webp => "image/webp",
-        }
+        let sniffed = match self {
+            PhotoFormat::Jpeg => Format::Jpeg,
+            PhotoFormat::Png => Format::Png,
+            PhotoFormat::Webp => Format::Webp,
+        };
+        sniffed.mime()
     }
 
     fn image_format(self) -> ImageFormat {
@@ -90,28 +92,16 @@ pub enum PhotoError {
     Encode(String),
 }
 
-/// Recognises the container from its magic bytes; file names and MIME types from the picker
-/// are not trusted.
+/// Recognises the container from its magic bytes ([`guichet_shared::sniff`]); file names and
+/// MIME types from the picker are not trusted.
 pub fn sniff(bytes: &[u8]) -> Result<PhotoFormat, PhotoError> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Ok(PhotoFormat::Jpeg);
+    match sniff::sniff(bytes) {
+        Some(Format::Jpeg) => Ok(PhotoFormat::Jpeg),
+        Some(Format::Png) => Ok(PhotoFormat::Png),
+        Some(Format::Webp) => Ok(PhotoFormat::Webp),
+        Some(Format::Heic | Format::Heif) => Err(PhotoError::Heic),
+        _ => Err(PhotoError::UnsupportedFormat),
     }
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Ok(PhotoFormat::Png);
-    }
-    if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        return Ok(PhotoFormat::Webp);
-    }
-    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        let brand = &bytes[8..12];
-        let heif: [&[u8; 4]; 7] = [
-            b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1",
-        ];
-        if heif.iter().any(|b| brand == *b) {
-            return Err(PhotoError::Heic);
-        }
-    }
-    Err(PhotoError::UnsupportedFormat)
 }
 
 /// [`prepare_with`] and the default options.
@@ -213,6 +203,18 @@ mod tests {
             Err(PhotoError::UnsupportedFormat)
         ));
         assert!(matches!(sniff(b""), Err(PhotoError::UnsupportedFormat)));
+        for brand in ["heic", "heix", "hevc", "heim", "heis", "mif1", "msf1"] {
+            let bytes = format!("\0\0\0\x18ftyp{brand}\0\0\0\0");
+            assert!(
+                matches!(sniff(bytes.as_bytes()), Err(PhotoError::Heic)),
+                "{brand}"
+            );
+        }
+        assert!(matches!(
+            sniff(b"%PDF-1.7\n"),
+            Err(PhotoError::UnsupportedFormat)
+        ));
+        assert_eq!(PhotoFormat::Webp.mime(), "image/webp");
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! The upload client: sends what the outbox holds, one entry at a time, oldest first.
+//! The upload client: sends what the outbox holds, one entry at a time, oldest first, following
+//! the client sync policy of `docs/sync.md` (the PWA's `mobile/ui/src/sync-policy.ts` has the
+//! same constants and table, and its tests check the same delays).
 //!
 //! Exactly-once rests on the server: every entry carries the client id chosen when it was
 //! queued, and the server answers a repeat with 200 and the first receipt. So the client may
 //! always retry when in doubt (a timeout, a connection cut after the server committed), and
-//! only gives up on an answer that says the entry itself is wrong (a 4xx other than 408/429).
+//! only gives up on an answer that says the entry itself is wrong (a 4xx other than
+//! 408/425/429).
 
 use std::time::Duration;
 
@@ -23,34 +26,84 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long an entry being sent is kept from other sync rounds: longer than any request.
 const CLAIM: Duration = Duration::from_secs(180);
 
-/// When to try again after a transient failure.
+/// The step after the first failed attempt; doubled after each further failure.
+pub const RETRY_FIRST: Duration = Duration::from_secs(5);
+/// The longest wait, whether from back-off or from `Retry-After`.
+pub const RETRY_MAX: Duration = Duration::from_secs(15 * 60);
+/// Each back-off wait is the step × a factor in [1 − `RETRY_JITTER`, 1 + `RETRY_JITTER`].
+pub const RETRY_JITTER: f64 = 0.25;
+
+/// What an answer means for an outbox entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The server has it: 201, or 200 for a repeat (given a receipt, see [`SyncClient`]).
+    Stored,
+    /// Send it again later.
+    Retry,
+    /// The server read the entry and refuses it; sending it again would get the same answer.
+    Refused,
+}
+
+impl Verdict {
+    /// The policy's table, by status alone.
+    pub fn of(status: StatusCode) -> Verdict {
+        match status.as_u16() {
+            200..=299 => Verdict::Stored,
+            408 | 425 | 429 => Verdict::Retry,
+            400..=499 => Verdict::Refused,
+            _ => Verdict::Retry,
+        }
+    }
+}
+
+/// When to try again after a retried failure. The default is the policy's; tests shorten it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Delay after the first failed attempt; doubled after each further failure.
+    /// The step after the first failed attempt ([`RETRY_FIRST`]), and the shortest
+    /// `Retry-After` honoured.
     pub first: Duration,
-    /// Ceiling of the delay, and of a server's `Retry-After`.
+    /// The longest wait ([`RETRY_MAX`]).
     pub max: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            first: Duration::from_secs(5),
-            max: Duration::from_secs(15 * 60),
+            first: RETRY_FIRST,
+            max: RETRY_MAX,
         }
     }
 }
 
 impl RetryPolicy {
-    /// The delay after `attempts` failed attempts (1 = the first failure): `first`, doubling,
-    /// capped at `max`, plus up to 20 % derived from the client id, so that phones queued
-    /// during one outage do not all come back in the same second.
+    /// The back-off after `attempts` failed attempts (1 = the first failure): the step
+    /// `first × 2^(attempts − 1)` capped at `max`, times the entry's [`jitter_factor`], rounded
+    /// to the millisecond and never above `max`.
     pub fn delay(&self, attempts: u32, client_id: Uuid) -> Duration {
         let doublings = attempts.saturating_sub(1).min(30);
-        let base = self.first.saturating_mul(1u32 << doublings).min(self.max);
-        let spread = f64::from(client_id.as_bytes()[15]) / 255.0 * 0.2;
-        base.mul_f64(1.0 + spread).min(self.max)
+        let step = self.first.saturating_mul(1u32 << doublings).min(self.max);
+        let millis = (step.as_millis() as f64 * jitter_factor(client_id)).round();
+        Duration::from_millis(millis as u64).min(self.max)
     }
+
+    /// The wait before the next attempt after a retried failure: the server's `Retry-After`
+    /// when it gave one, bounded to `[first, max]` (a `Retry-After: 0` loop would drain the
+    /// battery), without jitter; else the back-off.
+    pub fn wait(&self, attempts: u32, client_id: Uuid, retry_after: Option<Duration>) -> Duration {
+        match retry_after {
+            Some(d) => d.max(self.first).min(self.max),
+            None => self.delay(attempts, client_id),
+        }
+    }
+}
+
+/// The jitter factor of an entry, from the last 16 bits of its client id: random across phones
+/// (client ids are random UUIDs), so that phones queued during one outage do not all come back
+/// in the same second, and fixed for one entry.
+pub fn jitter_factor(client_id: Uuid) -> f64 {
+    let b = client_id.as_bytes();
+    let x = f64::from(u16::from_be_bytes([b[14], b[15]]));
+    1.0 - RETRY_JITTER + 2.0 * RETRY_JITTER * (x / 65535.0)
 }
 
 /// What one [`SyncClient::sync_once`] round did.
@@ -92,8 +145,8 @@ pub enum SyncError {
 #[derive(Debug)]
 enum Outcome {
     Sent(ReportReceipt),
-    /// Worth trying again: no network, timeout, 5xx, 408, 429, or an answer that is not ours
-    /// (a captive portal's 200 page).
+    /// Worth trying again: no network, timeout, 5xx, 408, 425, 429, or an answer that is not
+    /// ours (a captive portal's 200 page).
     Retry {
         error: String,
         retry_after: Option<Duration>,
@@ -154,11 +207,7 @@ impl SyncClient {
                     report.failed.push(Failed { client_id, code });
                 }
                 Outcome::Retry { error, retry_after } => {
-                    // The server's Retry-After wins, but never below the first back-off
-                    // step (a `Retry-After: 0` loop would drain the battery) nor above the cap.
-                    let delay = retry_after
-                        .map(|d| d.clamp(self.retry.first, self.retry.max))
-                        .unwrap_or_else(|| self.retry.delay(attempts, client_id));
+                    let delay = self.retry.wait(attempts, client_id, retry_after);
                     tracing::info!(%client_id, attempts, ?delay, %error, "outbox entry will be retried");
                     let at = OffsetDateTime::now_utc() + delay;
                     outbox.schedule_retry(client_id, &error, at)?;
@@ -242,7 +291,8 @@ fn report_form(payload: String, photos: Vec<Vec<u8>>) -> reqwest::Result<Form> {
 
 /// Decides what an answer means for the entry.
 fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> Outcome {
-    if status.is_success() {
+    let verdict = Verdict::of(status);
+    if verdict == Verdict::Stored {
         return match serde_json::from_slice::<ReportReceipt>(body) {
             Ok(receipt) => Outcome::Sent(receipt),
             // A hotel or station Wi-Fi answers 200 with its login page: that is not the
@@ -264,11 +314,7 @@ fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> O
     let detail = text("detail")
         .or_else(|| text("title"))
         .unwrap_or_else(|| status.to_string());
-    let transient = status.is_server_error()
-        || status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || !status.is_client_error();
-    if transient {
+    if verdict == Verdict::Retry {
         return Outcome::Retry {
             error: format!("HTTP {status}: {detail}"),
             retry_after,
@@ -308,15 +354,115 @@ fn describe(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
+    /// A client id ending in the four hex digits `tail`, as in the test vectors of
+    /// `docs/sync.md`.
+    fn id(tail: &str) -> Uuid {
+        format!("3f2b8c1e-9d4a-4e6f-8a7b-1c2d3e4f{tail}")
+            .parse()
+            .unwrap()
+    }
+
+    fn millis(d: Duration) -> u128 {
+        d.as_millis()
+    }
+
     #[test]
-    fn back_off_doubles_from_five_seconds_up_to_fifteen_minutes() {
+    fn the_constants_are_the_documented_ones() {
+        assert_eq!(RETRY_FIRST, Duration::from_secs(5));
+        assert_eq!(RETRY_MAX, Duration::from_secs(900));
+        assert!((RETRY_JITTER - 0.25).abs() < f64::EPSILON);
+        assert_eq!(
+            RetryPolicy::default(),
+            RetryPolicy {
+                first: RETRY_FIRST,
+                max: RETRY_MAX
+            }
+        );
+    }
+
+    #[test]
+    fn the_status_table_is_the_documented_one() {
+        use Verdict::{Refused, Retry, Stored};
+        let table = [
+            (200, Stored),
+            (201, Stored),
+            (100, Retry),
+            (304, Retry),
+            (408, Retry),
+            (425, Retry),
+            (429, Retry),
+            (500, Retry),
+            (501, Retry),
+            (502, Retry),
+            (503, Retry),
+            (504, Retry),
+            (400, Refused),
+            (401, Refused),
+            (403, Refused),
+            (404, Refused),
+            (409, Refused),
+            (413, Refused),
+            (415, Refused),
+            (422, Refused),
+        ];
+        for (status, verdict) in table {
+            assert_eq!(
+                Verdict::of(StatusCode::from_u16(status).unwrap()),
+                verdict,
+                "HTTP {status}"
+            );
+        }
+    }
+
+    #[test]
+    fn back_off_doubles_from_five_seconds_up_to_the_cap_jittered_by_the_client_id() {
         let policy = RetryPolicy::default();
-        let id = Uuid::from_bytes([0; 16]); // no spread
-        let secs: Vec<u64> = (1..=10).map(|n| policy.delay(n, id).as_secs()).collect();
-        assert_eq!(secs, [5, 10, 20, 40, 80, 160, 320, 640, 900, 900]);
-        assert_eq!(policy.delay(u32::MAX, id), policy.max);
-        let spread = policy.delay(1, Uuid::from_bytes([255; 16]));
-        assert_eq!(spread, Duration::from_secs(6));
+        let attempts = [1, 2, 6, 8, 9, 10];
+        // The test vectors of docs/sync.md, also asserted by the PWA's tests.
+        let vectors: [(&str, [u128; 6]); 4] = [
+            ("0000", [3_750, 7_500, 120_000, 480_000, 675_000, 675_000]),
+            ("1a2b", [4_006, 8_011, 128_178, 512_710, 720_999, 720_999]),
+            ("8000", [5_000, 10_000, 160_001, 640_002, 900_000, 900_000]),
+            ("ffff", [6_250, 12_500, 200_000, 800_000, 900_000, 900_000]),
+        ];
+        for (tail, delays) in vectors {
+            let got = attempts.map(|n| millis(policy.delay(n, id(tail))));
+            assert_eq!(got, delays, "…{tail}");
+        }
+        // Never a zero attempt count, never past the cap.
+        assert_eq!(policy.delay(0, id("8000")), RETRY_FIRST);
+        assert_eq!(policy.delay(u32::MAX, id("ffff")), RETRY_MAX);
+    }
+
+    #[test]
+    fn the_jitter_stays_within_a_quarter_of_the_step_and_under_the_cap() {
+        let policy = RetryPolicy::default();
+        for x in (0..=0xffff_u32).step_by(0x0101) {
+            let client_id = id(&format!("{x:04x}"));
+            for n in 1..=12 {
+                let step = millis(RETRY_FIRST.saturating_mul(1 << (n - 1)).min(RETRY_MAX));
+                let d = millis(policy.delay(n, client_id));
+                assert!(
+                    d * 4 >= step * 3 && d * 4 <= step * 5,
+                    "{client_id} n={n}: {d}"
+                );
+                assert!(d <= millis(RETRY_MAX), "{client_id} n={n}: {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_replaces_the_back_off_bounded_and_without_jitter() {
+        let policy = RetryPolicy::default();
+        let client_id = id("ffff");
+        let secs = Duration::from_secs;
+        assert_eq!(policy.wait(1, client_id, Some(Duration::ZERO)), RETRY_FIRST);
+        assert_eq!(policy.wait(1, client_id, Some(secs(1))), RETRY_FIRST);
+        assert_eq!(policy.wait(1, client_id, Some(secs(30))), secs(30));
+        assert_eq!(policy.wait(8, client_id, Some(secs(30))), secs(30));
+        assert_eq!(policy.wait(1, client_id, Some(secs(3600))), RETRY_MAX);
+        assert_eq!(policy.wait(3, client_id, None), policy.delay(3, client_id));
+        assert_eq!(policy.wait(3, client_id, None), secs(25));
     }
 
     #[test]
@@ -337,6 +483,7 @@ mod tests {
             StatusCode::INTERNAL_SERVER_ERROR,
             StatusCode::BAD_GATEWAY,
             StatusCode::REQUEST_TIMEOUT,
+            StatusCode::TOO_EARLY,
             StatusCode::TOO_MANY_REQUESTS,
         ] {
             assert!(
@@ -344,6 +491,24 @@ mod tests {
                     classify(status, Some(Duration::from_secs(3)), problem("server-busy").as_bytes()),
                     Outcome::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(3)
                 ),
+                "{status}"
+            );
+        }
+        let receipt = serde_json::json!({
+            "request_number": "2026-SIG-000123",
+            "tracking_code": "K7PX-2QMA",
+            "status": "received",
+            "phase": "received",
+            "deduplicated": false,
+            "report_count": 1,
+            "photos": [],
+            "received_at": "2026-03-02T10:00:00Z",
+            "status_url": "/suivi/2026-SIG-000123",
+        });
+        let receipt = serde_json::to_vec(&receipt).unwrap();
+        for status in [StatusCode::OK, StatusCode::CREATED] {
+            assert!(
+                matches!(classify(status, None, &receipt), Outcome::Sent(r) if r.request_number == "2026-SIG-000123"),
                 "{status}"
             );
         }
@@ -362,12 +527,25 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(RETRY_AFTER, " 120 ".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(120)));
+        let soon = (OffsetDateTime::now_utc() + Duration::from_secs(30))
+            .format(&time::format_description::well_known::Rfc2822)
+            .unwrap();
+        headers.insert(RETRY_AFTER, soon.parse().unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(28) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
         headers.insert(
             RETRY_AFTER,
             "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
         );
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
-        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&headers), None);
+        for unreadable in ["soon", "-1", "1.5", ""] {
+            headers.insert(RETRY_AFTER, unreadable.parse().unwrap());
+            assert_eq!(retry_after(&headers), None, "{unreadable:?}");
+        }
     }
 }

@@ -62,7 +62,7 @@ fn client_without_pool(base: &str) -> SyncClient {
         .build()
         .unwrap();
     let mut client = SyncClient::with_client(base, http);
-    // Real back-off starts at 5 s; a test needs the same doubling, faster.
+    // The real back-off starts at 5 s (docs/sync.md); a test needs the same doubling, faster.
     client.retry = RetryPolicy {
         first: Duration::from_millis(20),
         max: Duration::from_secs(2),
@@ -258,6 +258,51 @@ async fn a_server_that_fails_then_recovers_gets_each_report_exactly_once() {
     assert_eq!(attempts, 7 + 3, "{entries:#?}");
     assert_eq!(proxy.log.lock().unwrap().len(), 7 + 3);
     assert!(entries.iter().all(|e| e.last_error.is_none()));
+}
+
+#[tokio::test]
+async fn a_busy_servers_retry_after_holds_the_round_within_the_cap() {
+    // The proxy answers 503 `server-busy` with `Retry-After: 1` and forwards nothing: no
+    // server is needed behind it.
+    for (max, expected) in [
+        (Duration::from_secs(2), Duration::from_secs(1)),
+        (Duration::from_millis(300), Duration::from_millis(300)),
+    ] {
+        let proxy = FlakyProxy::start("http://127.0.0.1:9", vec![Fault::Busy]).await;
+        let file = TempOutbox::new();
+        let outbox = file.open();
+        let first = outbox.enqueue(report("voirie", 0.0), vec![]).unwrap();
+        outbox.enqueue(report("voirie", 600.0), vec![]).unwrap();
+        let mut client = client_without_pool(&proxy.base);
+        client.retry.max = max;
+
+        let before = time::OffsetDateTime::now_utc();
+        let round = client.sync_once(&outbox).await.unwrap();
+        let after = time::OffsetDateTime::now_utc();
+        assert_eq!(round.retrying, [first], "{round:#?}");
+        assert!(round.sent.is_empty() && round.failed.is_empty());
+        // The second entry was not tried: the busy server is left alone until then.
+        assert_eq!(proxy.log.lock().unwrap().len(), 1);
+        assert_eq!(round.pending, 2);
+
+        let entry = outbox.get(first).unwrap().unwrap();
+        assert!(
+            entry
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("503"))
+        );
+        let at = entry.next_attempt_at.unwrap();
+        // The outbox keeps milliseconds.
+        let slack = Duration::from_millis(1);
+        assert!(
+            at + slack >= before + expected && at <= after + expected,
+            "{max:?}: retry at {at}, round from {before} to {after}"
+        );
+        // The next round is due then, not before, though the second entry is due now.
+        let next = round.next_attempt_at.unwrap();
+        assert!((next - at).abs() < slack, "{next} vs {at}");
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 // The citizen JSON API (`/api/v1/`, docs/api.md).
 import { config } from './config';
 import { lang } from './i18n';
+import { classify, parseRetryAfter } from './sync-policy';
 
 export interface Demarche {
   code: string;
@@ -81,18 +82,19 @@ export interface ReportPayload {
   contact?: { email?: string; name?: string };
 }
 
-/** An answer that is not 2xx. `permanent` errors will not get better by retrying. */
+/** An answer that is not 2xx. `permanent` errors will not get better by retrying (docs/sync.md). */
 export class ApiError extends Error {
   constructor(
     public status: number,
     public code: string,
     message: string,
-    public retryAfterS: number | null = null,
+    /** The answer's `Retry-After`, as a wait in ms. */
+    public retryAfterMs: number | null = null,
   ) {
     super(message);
   }
   get permanent(): boolean {
-    return this.status >= 400 && this.status < 500 && ![408, 425, 429].includes(this.status);
+    return classify(this.status) === 'refused';
   }
 }
 
@@ -123,8 +125,7 @@ async function call<T>(path: string, init: RequestInit = {}, timeoutMs = 15000):
     } catch {
       /* not a problem document */
     }
-    const ra = Number(res.headers.get('Retry-After'));
-    throw new ApiError(res.status, code, detail, Number.isFinite(ra) && ra > 0 ? ra : null);
+    throw new ApiError(res.status, code, detail, parseRetryAfter(res.headers.get('Retry-After'), Date.now()));
   }
   let body: T;
   try {

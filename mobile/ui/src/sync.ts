@@ -1,10 +1,11 @@
-// Sends the outbox. Triggers: a new item, the `online` event, the page becoming visible, and a
-// timer set to the earliest next attempt (exponential back-off with jitter, 2 s → 5 min, or the
-// server's Retry-After). One sender at a time across tabs (Web Locks when available); a second
-// send of the same item would anyway be answered 200 with the first receipt (client_id).
+// Sends the outbox, following the client sync policy (docs/sync.md, sync-policy.ts). Triggers: a
+// new item, the `online` event, the page becoming visible, and a timer set to the earliest next
+// attempt. One sender at a time across tabs (Web Locks when available); a second send of the same
+// item would anyway be answered 200 with the first receipt (client_id).
 import { ApiError, NetworkError, postReport, postSupport } from './api';
 import { outbox, type MyRequest, type OutboxItem } from './db';
 import { t } from './i18n';
+import { RETRY_MAX, isReceipt, retryDelay } from './sync-policy';
 
 type Listener = (e: SyncEvent) => void;
 export type SyncEvent =
@@ -38,13 +39,8 @@ let again = false;
 let againForce = false;
 let timer: ReturnType<typeof setTimeout> | null = null;
 
-const MIN_DELAY = 2000;
-const MAX_DELAY = 5 * 60 * 1000;
-
-export function backoff(attempts: number): number {
-  const base = Math.min(MAX_DELAY, MIN_DELAY * 2 ** Math.max(0, attempts - 1));
-  return Math.round(base * (0.75 + Math.random() * 0.5));
-}
+/** While the browser says it is offline, how often to look again anyway (the `online` event may not come). */
+const OFFLINE_POLL = 30_000;
 
 function describe(e: unknown): string {
   if (e instanceof NetworkError) return t('error.network');
@@ -60,6 +56,7 @@ async function sendOne(item: OutboxItem): Promise<void> {
       item.kind === 'report'
         ? await postReport(item.report!, item.photos ?? [])
         : await postSupport(item.request_number!, item.client_id, item.email);
+    if (!isReceipt(res.body)) throw new NetworkError(`HTTP ${res.status} without a receipt`);
     const mine = await outbox.markSent(item, res.body);
     emit({ type: 'sent', item, mine });
   } finally {
@@ -83,17 +80,19 @@ async function runQueue(force: boolean): Promise<void> {
     } catch (e) {
       item.attempts += 1;
       item.last_error = describe(e);
-      if (e instanceof ApiError && e.permanent) {
+      const refused = e instanceof ApiError && e.permanent;
+      if (refused) {
         item.failed = { code: e.code, message: e.message || e.code };
       } else {
-        const wait = e instanceof ApiError && e.retryAfterS ? e.retryAfterS * 1000 : backoff(item.attempts);
-        item.next_attempt_at = Date.now() + wait;
+        const retryAfter = e instanceof ApiError ? e.retryAfterMs : null;
+        item.next_attempt_at = Date.now() + retryDelay(item.attempts, item.client_id, retryAfter);
       }
       // Only write back if it is still there (not deleted, not sent by another tab).
       if (await outbox.get(item.client_id)) await outbox.put(item);
       emit({ type: 'changed' });
-      // No network: the others would fail the same way; wait for the next trigger.
-      if (e instanceof NetworkError) {
+      // A refusal concerns this item only. Anything else (no network, a busy or unwell server)
+      // would meet the others too: hold them until this one's next attempt.
+      if (!refused) {
         for (const rest of items) {
           if (rest.client_id === item.client_id || rest.failed) continue;
           const r = await outbox.get(rest.client_id);
@@ -143,8 +142,8 @@ async function arm(): Promise<void> {
   const pending = (await outbox.all()).filter((i) => !i.failed);
   if (!pending.length) return;
   const next = Math.min(...pending.map((i) => i.next_attempt_at));
-  let delay = Math.max(250, Math.min(next - Date.now(), MAX_DELAY));
-  if (navigator.onLine === false) delay = Math.max(delay, 30000);
+  let delay = Math.max(250, Math.min(next - Date.now(), RETRY_MAX));
+  if (navigator.onLine === false) delay = Math.max(delay, OFFLINE_POLL);
   timer = setTimeout(() => void syncNow(false), delay);
 }
 

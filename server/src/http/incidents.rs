@@ -8,11 +8,13 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
+use geojson::feature::Id;
+use geojson::{Feature, FeatureCollection, Geometry, JsonObject, JsonValue};
+use guichet_shared::geo::LatLon;
 use guichet_shared::phase::Phase;
 use guichet_shared::spatial::{Bbox, MapFeature};
 use guichet_shared::validation::FieldError;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{ApiError, params};
 use crate::db;
@@ -114,7 +116,26 @@ pub async fn incidents(
             .map(|p| (p.id, p))
             .collect()
     };
-    let geojson: Vec<serde_json::Value> = features
+    let collection = feature_collection(features, &info, |n| state.incidents.category_code(n));
+    let body = serde_json::to_string(&collection).map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/geo+json"),
+            (header::CACHE_CONTROL, "public, max-age=15"),
+        ],
+        body,
+    ))
+}
+
+/// The RFC 7946 FeatureCollection of a viewport: clusters (no id; count, and the zoom at which
+/// they split) and incidents (their request number as id). No `crs` (RFC 7946 has none) and
+/// no `bbox`. Incidents missing from `points` closed since the index saw them: left out.
+fn feature_collection(
+    features: Vec<MapFeature>,
+    points: &HashMap<i64, db::incidents::MapPointInfo>,
+    category_code: impl Fn(u16) -> Option<String>,
+) -> FeatureCollection {
+    features
         .into_iter()
         .filter_map(|f| match f {
             MapFeature::Cluster {
@@ -122,45 +143,50 @@ pub async fn incidents(
                 lat,
                 lon,
                 expansion_zoom,
-            } => Some(json!({
-                "type": "Feature",
-                "geometry": { "type": "Point", "coordinates": [round7(lon), round7(lat)] },
-                "properties": {
-                    "kind": "cluster",
-                    "cluster": true,
-                    "count": count,
-                    "point_count": count,
-                    "expansion_zoom": expansion_zoom,
-                },
-            })),
+            } => Some(Feature {
+                geometry: Some(geometry(LatLon::new(lat, lon))),
+                properties: Some(properties([
+                    ("kind", "cluster".into()),
+                    ("cluster", true.into()),
+                    ("count", count.into()),
+                    ("point_count", count.into()),
+                    ("expansion_zoom", expansion_zoom.into()),
+                ])),
+                ..Feature::default()
+            }),
             MapFeature::Point(i) => {
-                // Gone from the database since the index saw it: leave it out.
-                let p = info.get(&i.id)?;
-                Some(json!({
-                    "type": "Feature",
-                    "id": p.number,
-                    "geometry": { "type": "Point", "coordinates": [round7(i.lon), round7(i.lat)] },
-                    "properties": {
-                        "kind": "incident",
-                        "request_number": p.number,
-                        "category": state.incidents.category_code(i.category),
-                        "phase": phase_of_code(i.status).map(|ph| ph.as_str()),
-                        "report_count": p.report_count,
-                    },
-                }))
+                let p = points.get(&i.id)?;
+                Some(Feature {
+                    id: Some(Id::String(p.number.clone())),
+                    geometry: Some(geometry(i.position())),
+                    properties: Some(properties([
+                        ("kind", "incident".into()),
+                        ("request_number", p.number.clone().into()),
+                        ("category", category_code(i.category).into()),
+                        (
+                            "phase",
+                            phase_of_code(i.status).map(|ph| ph.as_str()).into(),
+                        ),
+                        ("report_count", p.report_count.into()),
+                    ])),
+                    ..Feature::default()
+                })
             }
         })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/geo+json"),
-            (header::CACHE_CONTROL, "public, max-age=15"),
-        ],
-        json!({ "type": "FeatureCollection", "features": geojson }).to_string(),
-    ))
+        .collect()
 }
 
-/// RFC 7946 advises no more than 7 decimals (about 1 cm).
+/// A GeoJSON point from a `geo` one, so that the position is [longitude, latitude] as RFC 7946
+/// wants, rounded to 7 decimals (about 1 cm) as it advises.
+fn geometry(at: LatLon) -> Geometry {
+    let p = at.point();
+    Geometry::from(&geo::Point::new(round7(p.x()), round7(p.y())))
+}
+
+fn properties<const N: usize>(pairs: [(&str, JsonValue); N]) -> JsonObject {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
 fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
 }
@@ -245,5 +271,72 @@ mod tests {
             Some("zoom-out-of-range")
         );
         assert_eq!(parse_zoom("14").ok(), Some(14));
+    }
+
+    #[test]
+    fn the_feature_collection_is_rfc_7946_with_the_documented_properties() {
+        use guichet_shared::spatial::Incident;
+        let incident = Incident {
+            id: 7,
+            lat: 48.111_339_04,
+            lon: -1.680_020_06,
+            category: 0,
+            status: phase_code("in_progress"),
+            created_at_unix: 0,
+        };
+        let gone = Incident { id: 8, ..incident };
+        let features = vec![
+            MapFeature::Cluster {
+                count: 12,
+                lat: 48.1,
+                lon: -1.7,
+                expansion_zoom: 14,
+            },
+            MapFeature::Point(incident),
+            MapFeature::Point(gone),
+        ];
+        let points = HashMap::from([(
+            7,
+            db::incidents::MapPointInfo {
+                id: 7,
+                number: "2026-SIG-0000007".to_owned(),
+                report_count: 3,
+            },
+        )]);
+        let collection =
+            feature_collection(features, &points, |n| (n == 0).then(|| "voirie".to_owned()));
+        let json: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&collection).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": { "type": "Point", "coordinates": [-1.7, 48.1] },
+                        "properties": {
+                            "kind": "cluster",
+                            "cluster": true,
+                            "count": 12,
+                            "point_count": 12,
+                            "expansion_zoom": 14,
+                        },
+                    },
+                    {
+                        "type": "Feature",
+                        "id": "2026-SIG-0000007",
+                        "geometry": { "type": "Point", "coordinates": [-1.6800201, 48.111339] },
+                        "properties": {
+                            "kind": "incident",
+                            "request_number": "2026-SIG-0000007",
+                            "category": "voirie",
+                            "phase": "in_progress",
+                            "report_count": 3,
+                        },
+                    },
+                ],
+            })
+        );
     }
 }

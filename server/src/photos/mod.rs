@@ -16,6 +16,7 @@ use std::io::Cursor;
 
 use fast_image_resize as fir;
 use guichet_shared::pixels::{self, fit_within, flatten_to_rgb};
+use guichet_shared::sniff::{self, Format};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
@@ -88,45 +89,18 @@ pub struct ProcessedPhoto {
     pub phash: u64,
 }
 
-/// Recognises the container from its magic bytes.
+/// Recognises the container from its magic bytes ([`guichet_shared::sniff`]); of what it
+/// recognises, only JPEG, PNG and WebP are photos this pipeline decodes.
 pub fn sniff(bytes: &[u8]) -> Result<PhotoFormat, PhotoError> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Ok(PhotoFormat::Jpeg);
+    match sniff::sniff(bytes) {
+        Some(Format::Jpeg) => Ok(PhotoFormat::Jpeg),
+        Some(Format::Png) => Ok(PhotoFormat::Png),
+        Some(Format::Webp) => Ok(PhotoFormat::Webp),
+        Some(Format::Heic | Format::Heif) => Err(PhotoError::Heic),
+        other => Err(PhotoError::UnsupportedFormat {
+            detected: other.map(Format::name),
+        }),
     }
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Ok(PhotoFormat::Png);
-    }
-    if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        return Ok(PhotoFormat::Webp);
-    }
-    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        let brand = &bytes[8..12];
-        if [
-            b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1",
-        ]
-        .iter()
-        .any(|b| brand == *b)
-        {
-            return Err(PhotoError::Heic);
-        }
-        if brand == b"avif" {
-            return Err(PhotoError::UnsupportedFormat {
-                detected: Some("AVIF"),
-            });
-        }
-    }
-    let detected = if bytes.starts_with(b"GIF8") {
-        Some("GIF")
-    } else if bytes.starts_with(b"%PDF") {
-        Some("PDF")
-    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-        Some("TIFF")
-    } else if !bytes.is_empty() && std::str::from_utf8(&bytes[..bytes.len().min(512)]).is_ok() {
-        Some("text")
-    } else {
-        None
-    };
-    Err(PhotoError::UnsupportedFormat { detected })
 }
 
 /// Runs the whole pipeline on one photo. CPU-heavy: call it off the async threads.
@@ -438,7 +412,27 @@ mod tests {
         ));
         assert!(matches!(
             sniff(b""),
-            Err(PhotoError::UnsupportedFormat { .. })
+            Err(PhotoError::UnsupportedFormat { detected: None })
         ));
+        for brand in ["heic", "heix", "hevc", "heim", "heis", "mif1", "msf1"] {
+            let bytes = format!("\0\0\0\x18ftyp{brand}\0\0\0\0");
+            assert!(
+                matches!(sniff(bytes.as_bytes()), Err(PhotoError::Heic)),
+                "{brand}"
+            );
+        }
+        for (bytes, detected) in [
+            (b"\0\0\0\x1cftypavif\0\0\0\0".as_slice(), "AVIF"),
+            (b"%PDF-1.7\n", "PDF"),
+            (b"II*\0\x08\0\0\0", "TIFF"),
+        ] {
+            assert!(
+                matches!(
+                    sniff(bytes),
+                    Err(PhotoError::UnsupportedFormat { detected: Some(d) }) if d == detected
+                ),
+                "{detected}"
+            );
+        }
     }
 }
