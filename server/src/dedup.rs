@@ -43,7 +43,11 @@ pub async fn decide(
     db::dedup::advisory_xact_locks(tx, &lock_keys(scope, lat, lon, radius)).await?;
     // One indexed query per démarche of the family (a group has a handful).
     let mut rows = Vec::new();
-    for code in db::dedup::family(&mut *tx, &demarche.code).await? {
+    let family = match policy.group {
+        Some(_) => db::dedup::family(&mut *tx, &demarche.code).await?,
+        None => vec![demarche.code.clone()],
+    };
+    for code in family {
         rows.extend(db::dedup::candidates(tx, &code, lat, lon, radius, policy.window_days).await?);
     }
     let mut candidates: Vec<Candidate> = rows

@@ -4,13 +4,14 @@
 //! file only when, under the file's lock, nothing refers to it and no writer may still be
 //! about to.
 //!
-//! Every writer first claims its keys: in one short transaction holding each key's shared
+//! Every writer first claims its keys: in one statement holding each key's shared
 //! lock, it queues a clean-up job for them, due after `CLEANUP_DELAY` (longer than any
 //! submission takes to commit). The job takes the key's lock alone, so it runs either before
 //! the claim (and the writer then writes the file anew) or after it, when it sees the
 //! writer's job still to come and leaves the file to that job.
 
 use bytes::Bytes;
+use guichet_shared::sniff;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::Duration;
@@ -39,17 +40,7 @@ pub enum FileError {
 
 /// The key of stored bytes: their SHA-256, with the extension of their sniffed type.
 pub fn key_for(bytes: &[u8], mime: &str) -> String {
-    let ext = match mime {
-        "application/pdf" => "pdf",
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/webp" => "webp",
-        "image/gif" => "gif",
-        "image/heic" => "heic",
-        "text/plain" => "txt",
-        "application/zip" => "zip",
-        _ => "bin",
-    };
+    let ext = sniff::extension_for_mime(mime).unwrap_or("bin");
     format!("{}.{ext}", hex::encode(Sha256::digest(bytes)))
 }
 
@@ -80,13 +71,8 @@ pub async fn forget(tx: &mut sqlx::PgConnection, keys: Vec<String>) -> Result<()
 }
 
 async fn claim(state: &AppState, keys: Vec<String>, delay: Duration) -> Result<(), DbError> {
-    let mut tx = state.db.begin().await?;
-    for key in &keys {
-        db::files::lock_key(&mut tx, key, false).await?;
-    }
-    db::outbox::enqueue(&mut *tx, CLEANUP, &payload(keys)?, delay).await?;
-    tx.commit().await?;
-    Ok(())
+    let payload = payload(keys.clone())?;
+    db::files::claim(&state.db, &keys, CLEANUP, &payload, delay.as_seconds_f64()).await
 }
 
 fn payload(keys: Vec<String>) -> Result<serde_json::Value, DbError> {
@@ -99,7 +85,7 @@ pub async fn clean_up(state: &AppState, job_id: i64, keys: &[String]) -> Result<
     let mut deleted = 0;
     for key in keys {
         let mut tx = state.db.begin().await.map_err(DbError::from)?;
-        db::files::lock_key(&mut tx, key, true).await?;
+        db::files::lock_key(&mut tx, key).await?;
         if db::files::key_in_use(&mut *tx, key).await?
             || db::files::claimed_later(&mut *tx, key, job_id, CLEANUP).await?
         {

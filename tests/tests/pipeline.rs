@@ -420,6 +420,8 @@ async fn an_agent_enters_a_phone_request_for_a_citizen() {
     let accueil = agent_token(&server, ACCUEIL).await;
     let mut body = contact_request(Uuid::new_v4(), "yves@example.org");
     body["channel"] = json!("phone");
+    // The caller's number as the agent types it: kept in E.164 form, as form phone fields are.
+    body["contact"] = json!({ "name": "Yves Le Goff", "phone": "02.99.12.34.56" });
     let (status, receipt) = post(&server, "/api/v1/agent/requests", Some(&accueil), &body).await;
     assert_eq!(status, 201, "{receipt}");
     assert_eq!(receipt["channel"], "phone");
@@ -431,6 +433,15 @@ async fn an_agent_enters_a_phone_request_for_a_citizen() {
     )
     .await;
     assert_eq!(detail["channel"], "phone");
+    assert_eq!(detail["requester"]["phone"], "+33299123456");
+    let mut bad = body.clone();
+    bad["client_id"] = json!(Uuid::new_v4());
+    bad["contact"]["phone"] = json!("12 34");
+    let (status, problem) = post(&server, "/api/v1/agent/requests", Some(&accueil), &bad).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("contact.phone"))
+    );
     assert_eq!(detail["entered_by"]["name"], "Maëlle Cadiou");
     let (_, page) = get(
         &server,

@@ -81,15 +81,13 @@ pub async fn key_in_use(db: impl PgExecutor<'_>, key: &str) -> Result<bool, DbEr
     .await?)
 }
 
-/// The lock that writers of `key` share and its deletion takes alone, until the transaction
-/// ends: a file is never deleted between a writer's claim and its commit.
-pub async fn lock_key(tx: &mut PgConnection, key: &str, exclusive: bool) -> Result<(), DbError> {
-    let sql = if exclusive {
-        "SELECT pg_advisory_xact_lock(hashtextextended('file:' || $1, 0))"
-    } else {
-        "SELECT pg_advisory_xact_lock_shared(hashtextextended('file:' || $1, 0))"
-    };
-    sqlx::query(sql).bind(key).execute(tx).await?;
+/// The lock on `key` that its deletion holds alone until the transaction ends, and that
+/// writers share while they claim it (`claim`).
+pub async fn lock_key(tx: &mut PgConnection, key: &str) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('file:' || $1, 0))")
+        .bind(key)
+        .execute(tx)
+        .await?;
     Ok(())
 }
 
@@ -111,4 +109,30 @@ pub async fn claimed_later(
     .bind(kind)
     .fetch_one(db)
     .await?)
+}
+
+/// Claims `keys` for a writer in one statement: under each key's shared lock (released when
+/// the statement commits), queues the clean-up job `kind` due after `delay_secs`.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    keys: &[String],
+    kind: &str,
+    payload: &serde_json::Value,
+    delay_secs: f64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "WITH held AS MATERIALIZED (
+            SELECT pg_advisory_xact_lock_shared(hashtextextended('file:' || k, 0))
+              FROM unnest($1::text[]) AS k)
+         INSERT INTO outbox_jobs (kind, payload, run_at)
+         SELECT $2, $3, now() + make_interval(secs => $4)
+          WHERE (SELECT count(*) FROM held) >= 0",
+    )
+    .bind(keys)
+    .bind(kind)
+    .bind(payload)
+    .bind(delay_secs)
+    .execute(db)
+    .await?;
+    Ok(())
 }

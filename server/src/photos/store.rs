@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use guichet_shared::sniff;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,16 +38,12 @@ pub fn is_valid_key(key: &str) -> bool {
 }
 
 /// Extensions of files attached to form fields (CV, consent, proof of address).
-const FILE_EXTENSIONS: &[&str] = &[
-    "pdf", "jpg", "png", "webp", "gif", "heic", "txt", "zip", "bin",
-];
-
 /// Keys the store accepts: served photos and attached files. Only photos are public
 /// (`/media/`); attached files are read through the agent API.
 pub fn is_storable_key(key: &str) -> bool {
     match key.split_once('.') {
         Some((hash, ext)) => {
-            FILE_EXTENSIONS.contains(&ext)
+            (ext == "bin" || sniff::Format::from_extension(ext).is_some())
                 && hash.len() == 64
                 && hash
                     .bytes()

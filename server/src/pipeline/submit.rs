@@ -97,8 +97,8 @@ pub async fn submit(
     )
     .await?;
     let form = &admitted.form;
-    let contact = sub.contact.clone().unwrap_or_default();
-    let mut errors = check_contact(&contact);
+    let mut contact = sub.contact.clone().unwrap_or_default();
+    let mut errors = check_contact(&mut contact);
     let metas = metas_of(&files);
     let today = OffsetDateTime::now_utc().date();
     let data = match forms::validate(form, &sub.data, &metas, today) {
@@ -113,7 +113,6 @@ pub async fn submit(
     }
     let data = data.unwrap_or_default();
     // The form's own e-mail and phone fields stand for the contact when none is given apart.
-    let mut contact = contact;
     let form_value = |kind| {
         first_of_kind(form, kind)
             .and_then(|id| data.get(id))
@@ -173,29 +172,19 @@ pub fn metas_of(files: &[UploadedFile]) -> Vec<FileMeta> {
         .collect()
 }
 
-fn check_contact(contact: &RequestContact) -> Vec<FieldError> {
+/// Checks the contact given apart from the form; its phone number is kept in E.164 form, by
+/// the same rule as the form's phone fields.
+fn check_contact(contact: &mut RequestContact) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let as_report_contact = guichet_shared::api::Contact {
         email: contact.email.clone(),
         name: contact.name.clone(),
     };
     validate_contact(&mut errors, "contact", &as_report_contact);
-    if let Some(phone) = contact
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        let allowed = phone
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +.-()".contains(c));
-        if !allowed || !(6..=15).contains(&digits) {
-            errors.push(FieldError::new(
-                "contact.phone",
-                "invalid-phone",
-                "a phone number has 6 to 15 digits, with optional spaces, dots, dashes and a leading +",
-            ));
+    if let Some(phone) = non_empty(&contact.phone) {
+        match forms::normalise_phone(phone) {
+            Ok(e164) => contact.phone = Some(e164),
+            Err(e) => errors.push(e.field_error("contact.phone")),
         }
     }
     errors
