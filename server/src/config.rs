@@ -31,6 +31,29 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// The background job worker.
     pub outbox: OutboxConfig,
+    /// `development` or `production` (`GUICHET_ENV`).
+    pub environment: Environment,
+}
+
+/// Where the service runs. In production, `serve` refuses to start while a demo account still
+/// has the published password, and `demo` refuses to create them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+impl std::str::FromStr for Environment {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "development" => Ok(Environment::Development),
+            "production" => Ok(Environment::Production),
+            _ => Err("`development` or `production`".to_owned()),
+        }
+    }
 }
 
 /// How notices reach people (e-mail) and other systems (webhooks).
@@ -191,6 +214,7 @@ struct FileConfig {
     webhook_allow: Option<String>,
     outbox_poll_ms: Option<u64>,
     retry_base_ms: Option<u64>,
+    env: Option<String>,
 }
 
 impl Config {
@@ -319,6 +343,10 @@ impl Config {
         if let Some(v) = opt_env("GUICHET_RETRY_BASE_MS", &env)?.or(file.retry_base_ms) {
             outbox.retry_base = Duration::from_millis(at_least_one("GUICHET_RETRY_BASE_MS", v)?);
         }
+        let environment = match env("GUICHET_ENV").or(file.env) {
+            Some(text) => parse("GUICHET_ENV", &text)?,
+            None => Environment::default(),
+        };
         Ok(Config {
             database_url,
             listen,
@@ -333,6 +361,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("mobile/ui/dist")),
             notify,
             outbox,
+            environment,
         })
     }
 }
@@ -558,6 +587,19 @@ mod tests {
             from_env.notify.webhook_allow
         );
         assert!(!from_env.notify.webhook_allow.is_empty());
+    }
+
+    #[test]
+    fn the_environment_is_development_unless_told() {
+        let c = load("", &[("DATABASE_URL", "x")]).expect("config");
+        assert_eq!(c.environment, Environment::Development);
+        let c = load("env = \"production\"", &[("DATABASE_URL", "x")]).expect("config");
+        assert_eq!(c.environment, Environment::Production);
+        let err = load("", &[("DATABASE_URL", "x"), ("GUICHET_ENV", "prod")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("GUICHET_ENV"), "{err}");
     }
 
     #[test]

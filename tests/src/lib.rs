@@ -215,6 +215,7 @@ impl TestServer {
             ui_dir: std::path::PathBuf::from("../mobile/ui/dist"),
             notify: guichet_server::config::NotifyConfig::new(&format!("http://{addr}")),
             outbox: Default::default(),
+            environment: Default::default(),
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)
