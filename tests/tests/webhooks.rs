@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use guichet_server::config::NotifyConfig;
 use guichet_server::notify::{self, Notice};
+use guichet_tests::TestServer;
 use guichet_tests::webhook_receiver::{ReceivedRequest, WebhookReceiver, expected_signature};
-use guichet_tests::{TestServer, expect_problem};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -65,28 +65,24 @@ async fn agent_token(pool: &PgPool, role: &str) -> String {
 }
 
 async fn subscribe(server: &TestServer, admin: &str, body: Value) -> Value {
-    let response = server
-        .client
-        .post(server.url("/api/v1/admin/webhooks"))
-        .bearer_auth(admin)
+    server
+        .post("/api/v1/admin/webhooks")
+        .bearer(admin)
         .json(&body)
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 201);
-    response.json().await.unwrap()
+        .expect(201)
+        .json()
 }
 
 async fn get_json(server: &TestServer, token: &str, path: &str) -> Value {
-    let response = server
-        .client
-        .get(server.url(path))
-        .bearer_auth(token)
+    server
+        .get(path)
+        .bearer(token)
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200, "{path}");
-    response.json().await.unwrap()
+        .expect(200)
+        .json()
 }
 
 /// A pothole request routed to the road team, with a contact that must never leave the
@@ -182,30 +178,24 @@ async fn the_admin_api_is_for_admins_and_checks_what_it_is_given() {
         "description": "ERP voirie",
     });
 
-    let r = server
-        .client
-        .post(server.url("/api/v1/admin/webhooks"))
-        .bearer_auth(&agent)
+    server
+        .post("/api/v1/admin/webhooks")
+        .bearer(&agent)
         .json(&good)
         .send()
         .await
-        .unwrap();
-    expect_problem(r, 403, "forbidden").await;
-    let r = server
-        .client
-        .get(server.url("/api/v1/admin/webhooks"))
-        .bearer_auth(&agent)
+        .expect_problem(403, "forbidden");
+    server
+        .get("/api/v1/admin/webhooks")
+        .bearer(&agent)
         .send()
         .await
-        .unwrap();
-    expect_problem(r, 403, "forbidden").await;
-    let r = server
-        .client
-        .get(server.url("/api/v1/admin/webhooks"))
+        .expect_problem(403, "forbidden");
+    server
+        .get("/api/v1/admin/webhooks")
         .send()
         .await
-        .unwrap();
-    expect_problem(r, 401, "unauthenticated").await;
+        .expect_problem(401, "unauthenticated");
 
     for (body, status, code, field) in [
         (
@@ -257,15 +247,13 @@ async fn the_admin_api_is_for_admins_and_checks_what_it_is_given() {
             "url",
         ),
     ] {
-        let r = server
-            .client
-            .post(server.url("/api/v1/admin/webhooks"))
-            .bearer_auth(&admin)
+        let problem = server
+            .post("/api/v1/admin/webhooks")
+            .bearer(&admin)
             .json(&body)
             .send()
             .await
-            .unwrap();
-        let problem = expect_problem(r, status, code).await;
+            .expect_problem(status, code);
         assert_eq!(problem["field"], field, "{problem}");
     }
 
@@ -288,34 +276,28 @@ async fn the_admin_api_is_for_admins_and_checks_what_it_is_given() {
         "never shown again: {listed}"
     );
 
-    let r = server
-        .client
-        .delete(server.url(&format!("/api/v1/admin/webhooks/{id}")))
-        .bearer_auth(&admin)
+    server
+        .delete(&format!("/api/v1/admin/webhooks/{id}"))
+        .bearer(&admin)
         .send()
         .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 204);
+        .expect(204);
     let list = get_json(&server, &admin, "/api/v1/admin/webhooks").await;
     assert_eq!(list["webhooks"][0]["active"], false);
-    let r = server
-        .client
-        .delete(server.url("/api/v1/admin/webhooks/999999"))
-        .bearer_auth(&admin)
+    server
+        .delete("/api/v1/admin/webhooks/999999")
+        .bearer(&admin)
         .send()
         .await
-        .unwrap();
-    expect_problem(r, 404, "webhook-not-found").await;
-    let r = server
-        .client
-        .get(server.url(&format!(
+        .expect_problem(404, "webhook-not-found");
+    server
+        .get(&format!(
             "/api/v1/admin/webhooks/{id}/deliveries?status=lost"
-        )))
-        .bearer_auth(&admin)
+        ))
+        .bearer(&admin)
         .send()
         .await
-        .unwrap();
-    expect_problem(r, 422, "invalid-status").await;
+        .expect_problem(422, "invalid-status");
 }
 
 #[tokio::test]
@@ -614,15 +596,13 @@ async fn internal_targets_are_refused_unless_allowed() {
         ("http://100.64.0.1/in".to_owned(), &["100.64.0.1"]),
         ("https://[fd00::1]/in".to_owned(), &["fd00::1"]),
     ] {
-        let r = server
-            .client
-            .post(server.url("/api/v1/admin/webhooks"))
-            .bearer_auth(&admin)
+        let problem = server
+            .post("/api/v1/admin/webhooks")
+            .bearer(&admin)
             .json(&json!({"url": url, "events": ["request.created"]}))
             .send()
             .await
-            .unwrap();
-        let problem = expect_problem(r, 422, "webhook-target-forbidden").await;
+            .expect_problem(422, "webhook-target-forbidden");
         assert_eq!(problem["field"], "url", "{problem}");
         let detail = problem["detail"].as_str().unwrap();
         assert!(
