@@ -8,6 +8,8 @@ use std::time::Duration;
 use guichet_shared::dedup::Thresholds;
 use serde::Deserialize;
 
+use crate::notify::webhooks::AllowList;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// PostgreSQL connection URL (`DATABASE_URL`).
@@ -29,6 +31,29 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// The background job worker.
     pub outbox: OutboxConfig,
+    /// `development` or `production` (`GUICHET_ENV`).
+    pub environment: Environment,
+}
+
+/// Where the service runs. In production, `serve` refuses to start while a demo account still
+/// has the published password, and `demo` refuses to create them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+impl std::str::FromStr for Environment {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "development" => Ok(Environment::Development),
+            "production" => Ok(Environment::Production),
+            _ => Err("`development` or `production`".to_owned()),
+        }
+    }
 }
 
 /// How notices reach people (e-mail) and other systems (webhooks).
@@ -53,6 +78,9 @@ pub struct NotifyConfig {
     pub webhook_timeout: Duration,
     /// Tries of one webhook delivery before it is marked failed (`GUICHET_WEBHOOK_MAX_ATTEMPTS`).
     pub webhook_max_attempts: i32,
+    /// Internal receivers that webhooks may reach although their addresses are private
+    /// (`GUICHET_WEBHOOK_ALLOW`); empty: public addresses only.
+    pub webhook_allow: AllowList,
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Guichet <no-reply@guichet.localhost>";
@@ -72,6 +100,7 @@ impl NotifyConfig {
             mail_max_attempts: 10,
             webhook_timeout: Duration::from_secs(10),
             webhook_max_attempts: 12,
+            webhook_allow: AllowList::default(),
         }
     }
 }
@@ -182,8 +211,10 @@ struct FileConfig {
     mail_max_attempts: Option<i32>,
     webhook_timeout_secs: Option<u64>,
     webhook_max_attempts: Option<i32>,
+    webhook_allow: Option<String>,
     outbox_poll_ms: Option<u64>,
     retry_base_ms: Option<u64>,
+    env: Option<String>,
 }
 
 impl Config {
@@ -300,6 +331,7 @@ impl Config {
                 mail_max_attempts: file.mail_max_attempts,
                 webhook_timeout_secs: file.webhook_timeout_secs,
                 webhook_max_attempts: file.webhook_max_attempts,
+                webhook_allow: file.webhook_allow,
             },
             &env,
         )?;
@@ -311,6 +343,10 @@ impl Config {
         if let Some(v) = opt_env("GUICHET_RETRY_BASE_MS", &env)?.or(file.retry_base_ms) {
             outbox.retry_base = Duration::from_millis(at_least_one("GUICHET_RETRY_BASE_MS", v)?);
         }
+        let environment = match env("GUICHET_ENV").or(file.env) {
+            Some(text) => parse("GUICHET_ENV", &text)?,
+            None => Environment::default(),
+        };
         Ok(Config {
             database_url,
             listen,
@@ -325,6 +361,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("mobile/ui/dist")),
             notify,
             outbox,
+            environment,
         })
     }
 }
@@ -338,6 +375,7 @@ struct NotifyFile {
     mail_max_attempts: Option<i32>,
     webhook_timeout_secs: Option<u64>,
     webhook_max_attempts: Option<i32>,
+    webhook_allow: Option<String>,
 }
 
 fn notify_config(
@@ -392,6 +430,11 @@ fn notify_config(
             return Err(invalid("GUICHET_WEBHOOK_MAX_ATTEMPTS", v, "at least 1"));
         }
         notify.webhook_max_attempts = v;
+    }
+    if let Some(v) = env("GUICHET_WEBHOOK_ALLOW").or(file.webhook_allow) {
+        notify.webhook_allow = v
+            .parse()
+            .map_err(|reason: String| invalid("GUICHET_WEBHOOK_ALLOW", &v, &reason))?;
     }
     Ok(notify)
 }
@@ -523,6 +566,43 @@ mod tests {
     }
 
     #[test]
+    fn the_webhook_allow_list_is_empty_unless_set() {
+        let c = load("", &[("DATABASE_URL", "x")]).expect("config");
+        assert!(c.notify.webhook_allow.is_empty());
+        let from_file = load(
+            "webhook_allow = \"erp.mairie.local, 10.20.0.0/16\"",
+            &[("DATABASE_URL", "x")],
+        )
+        .expect("config");
+        let from_env = load(
+            "webhook_allow = \"192.0.2.1\"",
+            &[
+                ("DATABASE_URL", "x"),
+                ("GUICHET_WEBHOOK_ALLOW", "10.20.0.0/16,erp.mairie.local"),
+            ],
+        )
+        .expect("config");
+        assert_eq!(
+            from_file.notify.webhook_allow,
+            from_env.notify.webhook_allow
+        );
+        assert!(!from_env.notify.webhook_allow.is_empty());
+    }
+
+    #[test]
+    fn the_environment_is_development_unless_told() {
+        let c = load("", &[("DATABASE_URL", "x")]).expect("config");
+        assert_eq!(c.environment, Environment::Development);
+        let c = load("env = \"production\"", &[("DATABASE_URL", "x")]).expect("config");
+        assert_eq!(c.environment, Environment::Production);
+        let err = load("", &[("DATABASE_URL", "x"), ("GUICHET_ENV", "prod")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("GUICHET_ENV"), "{err}");
+    }
+
+    #[test]
     fn bad_notice_settings_are_refused_at_start() {
         for (name, value) in [
             ("GUICHET_SMTP_URL", "http://mail.example"),
@@ -530,6 +610,8 @@ mod tests {
             ("GUICHET_WEBHOOK_MAX_ATTEMPTS", "0"),
             ("GUICHET_RETRY_BASE_MS", "0"),
             ("GUICHET_FOLLOW_URL", "https://x.example/{number}"),
+            ("GUICHET_WEBHOOK_ALLOW", "10.0.0.0/33"),
+            ("GUICHET_WEBHOOK_ALLOW", "http://erp.local/"),
         ] {
             let err = load("", &[("DATABASE_URL", "x"), (name, value)])
                 .err()

@@ -1,78 +1,33 @@
-//! `guichet demo` and `guichet import-zones`: the catalogue, the communes as zones and the
-//! demo teams, loaded idempotently (running it twice changes nothing).
+//! `guichet demo`: `guichet setup` with the shipped files, plus the demo agents of
+//! `assets/demo-agents.json`, who all share a published password.
 //!
-//! The data ships in `assets/` and is embedded in the binary, so the command works anywhere.
+//! Demo accounts are created when missing and never reset: an account whose password was
+//! changed keeps it. Whether any of them still has the published password is checked against
+//! the stored hashes ([`DemoPasswordCheck`]): `serve` warns about it at every start and refuses
+//! to start in production, and `/readyz` reports it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use serde::Deserialize;
 use sqlx::PgPool;
 
 use crate::db::{self, DbError};
+use crate::setup::{self, Input, SetupError, SetupSummary, Sources};
 
-pub const CATALOGUE_JSON: &str = include_str!("../../assets/catalogue.json");
-pub const TEAMS_JSON: &str = include_str!("../../assets/demo-teams.json");
+// The demo loads the shipped files, which the test kit fingerprints under these names.
+pub use crate::setup::{CATALOGUE_JSON, COMMUNES_GEOJSON, TEAMS_JSON};
+
 pub const AGENTS_JSON: &str = include_str!("../../assets/demo-agents.json");
-pub const COMMUNES_GEOJSON: &str = include_str!("../../assets/rennes-metropole-communes.geojson");
 
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("invalid {what}: {source}")]
-    Parse {
-        what: &'static str,
-        source: serde_json::Error,
-    },
-    #[error("{0}")]
-    Inconsistent(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<sqlx::Error> for DemoError {
-    fn from(e: sqlx::Error) -> Self {
-        DemoError::Db(DbError::Sql(e))
-    }
-}
-
-#[derive(Deserialize)]
-struct CatalogueFile {
-    groups: Vec<Group>,
-    demarches: Vec<serde_json::Value>,
-    /// Shared form definitions that démarches name instead of repeating them.
-    #[serde(default)]
-    forms: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct Group {
-    code: String,
-    title: String,
-    title_en: String,
-    number_prefix: String,
-}
-
-#[derive(Deserialize)]
-struct TeamsFile {
-    teams: Vec<Team>,
-}
-
-#[derive(Deserialize)]
-struct Team {
-    code: String,
-    name: String,
-    email: Option<String>,
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct DemoSummary {
-    pub groups: usize,
-    pub demarches: usize,
-    pub teams: usize,
-    pub zones: usize,
-    pub agents: usize,
-}
+const AGENTS: Input<'static> = Input {
+    origin: "assets/demo-agents.json",
+    text: AGENTS_JSON,
+};
 
 #[derive(Deserialize)]
 struct AgentsFile {
-    /// One password for every demo account; a real deployment creates its own agents.
+    /// One password for every demo account, published in the README.
     password: String,
     agents: Vec<DemoAgent>,
 }
@@ -85,66 +40,33 @@ struct DemoAgent {
     teams: Vec<String>,
 }
 
-pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
-    let catalogue: CatalogueFile = parse("assets/catalogue.json", CATALOGUE_JSON)?;
-    let teams: TeamsFile = parse("assets/demo-teams.json", TEAMS_JSON)?;
-    let agents: AgentsFile = parse("assets/demo-agents.json", AGENTS_JSON)?;
-    // Hashing is slow on purpose; do it before taking the lock.
-    let password_hash = crate::auth::hash_password(&agents.password)
-        .map_err(|e| DemoError::Inconsistent(e.to_string()))?;
-    let mut summary = DemoSummary::default();
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub setup: SetupSummary,
+    /// Demo agents created by this run.
+    pub agents_created: usize,
+    /// Demo agents that existed already and were left as they are.
+    pub agents_kept: usize,
+}
+
+/// Sets up the shipped catalogue, teams and communes, and adds the missing demo agents, in one
+/// transaction.
+pub async fn load(pool: &PgPool) -> Result<DemoSummary, SetupError> {
+    let agents: AgentsFile = setup::parse(AGENTS, "demo agents")?;
+    // Hashing is slow on purpose: once for every account, before taking the loaders' lock.
+    let password = agents.password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(|e| SetupError::Inconsistent(e.to_string()))?
+        .map_err(|e| SetupError::Inconsistent(e.to_string()))?;
 
     let mut tx = pool.begin().await?;
-    // One loader at a time: two `guichet demo` started together must not race on revisions.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('guichet-demo', 0))")
-        .execute(&mut *tx)
-        .await?;
-    let mut team_ids = std::collections::HashMap::new();
-    for team in &teams.teams {
-        let id = db::catalogue::upsert_team(&mut tx, &team.code, &team.name, team.email.as_deref())
-            .await?;
-        team_ids.insert(team.code.clone(), id);
-        summary.teams += 1;
-    }
-    for (position, g) in catalogue.groups.iter().enumerate() {
-        db::catalogue::upsert_group(
-            &mut tx,
-            &db::catalogue::GroupInput {
-                code: &g.code,
-                title: &g.title,
-                title_en: &g.title_en,
-                number_prefix: &g.number_prefix,
-                position: position as i32,
-            },
-        )
-        .await?;
-        summary.groups += 1;
-    }
-    for (position, definition) in catalogue.demarches.iter().enumerate() {
-        let (entry, definition) =
-            crate::catalogue::prepare(&catalogue.forms, definition).map_err(|errors| {
-                let code = definition
-                    .get("code")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("?");
-                let text: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                DemoError::Inconsistent(format!("démarche {code}: {}", text.join("; ")))
-            })?;
-        let team_id = *team_ids.get(&entry.team).ok_or_else(|| {
-            DemoError::Inconsistent(format!(
-                "démarche {} names unknown team {}",
-                entry.code, entry.team
-            ))
-        })?;
-        crate::catalogue::store(&mut tx, &entry, &definition, position as i32, team_id).await?;
-        summary.demarches += 1;
-    }
-    summary.zones = import_communes(&mut tx, COMMUNES_GEOJSON).await?;
+    let mut summary = DemoSummary {
+        setup: setup::load(&mut tx, &Sources::shipped()).await?,
+        ..DemoSummary::default()
+    };
     for a in &agents.agents {
-        db::accounts::upsert_agent(
+        let created = db::accounts::insert_agent_if_missing(
             &mut tx,
             &db::accounts::NewAgent {
                 email: &a.email,
@@ -155,75 +77,77 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, DemoError> {
             },
         )
         .await?;
-        summary.agents += 1;
+        match created {
+            Some(_) => summary.agents_created += 1,
+            None => summary.agents_kept += 1,
+        }
     }
     tx.commit().await?;
     Ok(summary)
 }
 
-#[derive(Deserialize)]
-struct FeatureCollection {
-    features: Vec<Feature>,
+/// Tells which demo accounts can still be opened with the published password.
+///
+/// It verifies that password against the stored hashes rather than trusting a flag, so any
+/// way a password changes (the admin API, `guichet agent`, a restored backup) is seen, and
+/// setting the published password again is caught too. Verifying is slow on purpose, so each
+/// hash is verified once, off the async threads, and the answer kept: a new password makes a
+/// new hash, verified on the next call.
+#[derive(Debug, Default)]
+pub struct DemoPasswordCheck {
+    /// Stored hash → whether the published password opens it.
+    verified: Mutex<HashMap<String, bool>>,
 }
 
-#[derive(Deserialize)]
-struct Feature {
-    properties: serde_json::Map<String, serde_json::Value>,
-    geometry: serde_json::Value,
-}
-
-/// Imports a GeoJSON FeatureCollection of polygons as zones of kind `commune`. Each feature
-/// needs a code (`insee` or `code`) and a `name`; `population` and `town_hall` ([lon, lat])
-/// are optional.
-pub async fn import_communes(
-    tx: &mut sqlx::PgConnection,
-    geojson: &str,
-) -> Result<usize, DemoError> {
-    let collection: FeatureCollection = parse("GeoJSON FeatureCollection", geojson)?;
-    let mut n = 0;
-    for (i, f) in collection.features.iter().enumerate() {
-        let text = |k: &str| f.properties.get(k).and_then(|v| v.as_str());
-        let code = text("insee").or_else(|| text("code")).ok_or_else(|| {
-            DemoError::Inconsistent(format!("feature {i} has no `insee` or `code`"))
-        })?;
-        let name = text("name")
-            .or_else(|| text("nom"))
-            .ok_or_else(|| DemoError::Inconsistent(format!("feature {i} has no `name`")))?;
-        let kind = f
-            .geometry
-            .get("type")
-            .and_then(|t| t.as_str())
-            .unwrap_or("");
-        if kind != "Polygon" && kind != "MultiPolygon" {
-            return Err(DemoError::Inconsistent(format!(
-                "feature {i} ({name}) is a {kind:?}, not a Polygon or MultiPolygon"
-            )));
+impl DemoPasswordCheck {
+    /// The e-mails of the active demo agents whose password is still the published one.
+    pub async fn accounts(&self, pool: &PgPool) -> Result<Vec<String>, SetupError> {
+        let agents: AgentsFile = setup::parse(AGENTS, "demo agents")?;
+        let emails: Vec<String> = agents
+            .agents
+            .iter()
+            .map(|a| a.email.to_lowercase())
+            .collect();
+        let stored = db::accounts::active_password_hashes(pool, &emails).await?;
+        let mut unknown: Vec<String> = {
+            let verified = self.lock();
+            stored
+                .iter()
+                .filter(|(_, hash)| !verified.contains_key(hash))
+                .map(|(_, hash)| hash.clone())
+                .collect()
+        };
+        unknown.sort();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            let password = agents.password;
+            let results = tokio::task::spawn_blocking(move || {
+                unknown
+                    .into_iter()
+                    .map(|hash| (crate::auth::verify_password(&password, &hash), hash))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| DbError::Data(e.to_string()))?;
+            let mut verified = self.lock();
+            for (opens, hash) in results {
+                verified.insert(hash, opens);
+            }
         }
-        let town_hall = f
-            .properties
-            .get("town_hall")
-            .and_then(|v| serde_json::from_value::<[f64; 2]>(v.clone()).ok());
-        db::zones::upsert(
-            tx,
-            &db::zones::ZoneInput {
-                code: &format!("commune:{code}"),
-                kind: "commune",
-                name,
-                population: f
-                    .properties
-                    .get("population")
-                    .and_then(|p| p.as_i64())
-                    .and_then(|p| i32::try_from(p).ok()),
-                town_hall,
-                geometry_geojson: &f.geometry.to_string(),
-            },
-        )
-        .await?;
-        n += 1;
+        let mut verified = self.lock();
+        // Forget the hashes no demo account has any more.
+        verified.retain(|hash, _| stored.iter().any(|(_, h)| h == hash));
+        Ok(stored
+            .into_iter()
+            .filter(|(_, hash)| verified.get(hash).copied().unwrap_or(false))
+            .map(|(email, _)| email)
+            .collect())
     }
-    Ok(n)
-}
 
-fn parse<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Result<T, DemoError> {
-    serde_json::from_str(text).map_err(|source| DemoError::Parse { what, source })
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, bool>> {
+        // The map holds finished verifications only: still sound after a panic elsewhere.
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }

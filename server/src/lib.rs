@@ -22,6 +22,7 @@ pub mod notify;
 pub mod outbox;
 pub mod photos;
 pub mod pipeline;
+pub mod setup;
 pub mod state;
 
 use tokio::net::TcpListener;

@@ -1,9 +1,11 @@
-//! The `guichet` command: serve, migrate, demo, import-zones, agent.
+//! The `guichet` command: serve, migrate, setup, demo, import-zones, agent.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use guichet_server::config::Environment;
+use guichet_server::setup::{self, Input, Sources};
 use guichet_server::{AppState, Config, db, demo};
 use tracing_subscriber::EnvFilter;
 
@@ -23,7 +25,21 @@ enum Command {
     Serve,
     /// Apply pending database migrations.
     Migrate,
-    /// Load the catalogue, the zones, the demo teams and agents (idempotent).
+    /// Load the catalogue, the teams and the zones, and create no account (idempotent). Adds
+    /// what is missing and never overwrites a démarche an admin has edited.
+    Setup {
+        /// Catalogue file (default: the shipped catalogue).
+        #[arg(long)]
+        catalogue: Option<PathBuf>,
+        /// Teams file (default: the shipped example teams).
+        #[arg(long)]
+        teams: Option<PathBuf>,
+        /// Zones, a GeoJSON FeatureCollection of polygons (default: the shipped communes).
+        #[arg(long)]
+        zones: Option<PathBuf>,
+    },
+    /// `setup` with the shipped files, plus demo agents who share a published password.
+    /// Never for production: `serve` refuses to start there while they keep that password.
     Demo,
     /// Import communes (or other zones) from a GeoJSON FeatureCollection of polygons.
     ImportZones { file: PathBuf },
@@ -61,22 +77,53 @@ async fn main() -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             tracing::info!("database schema is up to date");
         }
+        Command::Setup {
+            catalogue,
+            teams,
+            zones,
+        } => {
+            let shipped = Sources::shipped();
+            let catalogue = read_optional(catalogue.as_deref())?;
+            let teams = read_optional(teams.as_deref())?;
+            let zones = read_optional(zones.as_deref())?;
+            let sources = Sources {
+                catalogue: catalogue.as_ref().map_or(shipped.catalogue, File::input),
+                teams: teams.as_ref().map_or(shipped.teams, File::input),
+                zones: zones.as_ref().map_or(shipped.zones, File::input),
+            };
+            let s = setup::run(&pool, &sources).await?;
+            log_setup(&s, "set up");
+        }
         Command::Demo => {
+            if config.environment == Environment::Production {
+                anyhow::bail!(
+                    "`guichet demo` creates accounts with a published password, which \
+                     GUICHET_ENV=production forbids: use `guichet setup`, then \
+                     `guichet agent EMAIL --name NAME --role admin` for the first admin"
+                );
+            }
             let s = demo::load(&pool).await?;
+            log_setup(&s.setup, "demo data loaded");
             tracing::info!(
-                groups = s.groups,
-                demarches = s.demarches,
-                teams = s.teams,
-                zones = s.zones,
-                agents = s.agents,
-                "demo data loaded"
+                created = s.agents_created,
+                kept = s.agents_kept,
+                "demo agents: created when missing, with the password of assets/demo-agents.json; \
+                 existing ones keep theirs"
             );
         }
         Command::ImportZones { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
+            let origin = file.display().to_string();
             let mut tx = pool.begin().await?;
-            let n = demo::import_communes(&mut tx, &text).await?;
+            let n = setup::import_communes(
+                &mut tx,
+                Input {
+                    origin: &origin,
+                    text: &text,
+                },
+            )
+            .await?;
             tx.commit().await?;
             tracing::info!(zones = n, "zones imported");
         }
@@ -112,17 +159,81 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A file given on the command line: its name (for messages) and its text.
+struct File {
+    origin: String,
+    text: String,
+}
+
+impl File {
+    fn input(&self) -> Input<'_> {
+        Input {
+            origin: &self.origin,
+            text: &self.text,
+        }
+    }
+}
+
+fn read_optional(path: Option<&std::path::Path>) -> anyhow::Result<Option<File>> {
+    path.map(|p| {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        Ok(File {
+            origin: p.display().to_string(),
+            text,
+        })
+    })
+    .transpose()
+}
+
+fn log_setup(s: &setup::SetupSummary, what: &str) {
+    tracing::info!(
+        groups = s.groups,
+        teams = s.teams,
+        zones = s.zones,
+        demarches = s.demarches(),
+        added = s.added,
+        updated = s.updated,
+        unchanged = s.unchanged,
+        kept = s.kept.len(),
+        "{what}"
+    );
+}
+
 async fn serve(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
     db::check_postgis(&pool, false).await?;
     db::check_schema(&pool).await?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
-    tracing::info!(%address, public_url = %config.public_url, "Guichet is listening");
+    let listen = config.listen;
+    let environment = config.environment;
     let state = AppState::new(config, pool);
+    let demo_accounts = state
+        .demo_passwords
+        .accounts(&state.db)
+        .await
+        .context("cannot check the demo accounts")?;
+    if !demo_accounts.is_empty() {
+        let accounts = demo_accounts.join(", ");
+        if environment == Environment::Production {
+            anyhow::bail!(
+                "refusing to start with GUICHET_ENV=production: these accounts still have the \
+                 published demo password: {accounts}. Give each a password of its own with \
+                 `guichet agent EMAIL --name NAME --role ROLE [--team CODE]...` and \
+                 GUICHET_AGENT_PASSWORD"
+            );
+        }
+        tracing::warn!(
+            %accounts,
+            "these accounts still have the published demo password: fine for a demo, \
+             refused with GUICHET_ENV=production"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, public_url = %state.config.public_url, "Guichet is listening");
     guichet_server::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

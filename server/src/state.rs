@@ -1,11 +1,12 @@
 //! What every handler shares: configuration, the database pool, the photo store and gate,
-//! and the metrics registry.
+//! the metrics registry, and what the service keeps in memory.
 
 use std::sync::Arc;
 
 use sqlx::PgPool;
 
 use crate::config::Config;
+use crate::demo::DemoPasswordCheck;
 use crate::incidents::IncidentCache;
 use crate::inflight::InFlight;
 use crate::metrics::Metrics;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub in_flight: Arc<InFlight>,
     pub incidents: Arc<IncidentCache>,
+    /// Which demo accounts still have the published password (reported by `/readyz`).
+    pub demo_passwords: Arc<DemoPasswordCheck>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             in_flight: Arc::new(InFlight::default()),
             incidents: Arc::new(IncidentCache::default()),
+            demo_passwords: Arc::new(DemoPasswordCheck::default()),
         }
     }
 

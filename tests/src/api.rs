@@ -1,5 +1,6 @@
 //! Small JSON helpers for the pipeline's API: log in as a demo agent or a citizen, call a
-//! route with a bearer token and get the status and the body back.
+//! route with a bearer token and get the status and the body back (a shorthand over
+//! [`crate::call`]).
 
 use serde_json::{Value, json};
 
@@ -8,6 +9,7 @@ use crate::TestServer;
 /// The password of every demo agent (assets/demo-agents.json).
 pub const DEMO_PASSWORD: &str = "guichet-demo";
 
+/// The status and the body (JSON, else the text as a JSON string, `null` when empty).
 pub async fn call(
     server: &TestServer,
     method: reqwest::Method,
@@ -15,22 +17,15 @@ pub async fn call(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let mut req = server.client.request(method, server.url(path));
+    let mut call = server.call(method, path);
     if let Some(t) = token {
-        req = req.bearer_auth(t);
+        call = call.bearer(t);
     }
     if let Some(b) = body {
-        req = req.json(b);
+        call = call.json(b);
     }
-    let response = req.send().await.expect("request sent");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    (status, value)
+    let answer = call.send().await;
+    (answer.status(), answer.value())
 }
 
 pub async fn get(server: &TestServer, path: &str, token: Option<&str>) -> (u16, Value) {

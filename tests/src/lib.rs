@@ -9,6 +9,7 @@
 //! PostGIS available; `scripts/test` provides one.
 
 pub mod api;
+pub mod call;
 pub mod fixtures;
 pub mod smtp;
 pub mod webhook_receiver;
@@ -16,6 +17,7 @@ pub mod webhook_receiver;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use call::{Answer, Call};
 use guichet_server::{AppState, Config, config::PhotoLimits};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -215,6 +217,7 @@ impl TestServer {
             ui_dir: std::path::PathBuf::from("../mobile/ui/dist"),
             notify: guichet_server::config::NotifyConfig::new(&format!("http://{addr}")),
             outbox: Default::default(),
+            environment: Default::default(),
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)
@@ -359,26 +362,10 @@ pub async fn expect_problem(
     status: u16,
     code: &str,
 ) -> serde_json::Value {
-    let got = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body: serde_json::Value = response.json().await.expect("problem body is JSON");
-    assert_eq!(got, status, "status of {body}");
-    assert_eq!(
-        content_type, "application/problem+json",
-        "content type of {body}"
-    );
-    assert_eq!(body["code"], code, "code of {body}");
-    assert_eq!(body["status"], status, "status member of {body}");
-    assert!(
-        body["title"].is_string() && body["detail"].is_string(),
-        "{body}"
-    );
-    body
+    let what = response.url().path().to_owned();
+    Answer::read(what, response)
+        .await
+        .expect_problem(status, code)
 }
 
 /// A `guichet serve` process of the built binary on a free port, stopped when dropped.

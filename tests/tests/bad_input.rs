@@ -3,16 +3,15 @@
 //! field, for validation), never a 500, and leaves no record behind.
 
 use guichet_shared::validation::MAX_DESCRIPTION_CHARS;
-use guichet_tests::{RENNES, TestServer, expect_problem, multipart, multipart_raw, report_at};
+use guichet_tests::{Answer, RENNES, TestServer, multipart, multipart_raw, report_at};
 
-async fn post_json(server: &TestServer, json: &str) -> reqwest::Response {
+/// Posts `json` as the report part of a multipart body.
+async fn post_json(server: &TestServer, json: &str) -> Answer {
     server
-        .client
-        .post(server.url("/api/v1/reports"))
+        .post("/api/v1/reports")
         .multipart(multipart_raw(json, &[]))
         .send()
         .await
-        .unwrap()
 }
 
 async fn assert_nothing_stored(server: &TestServer) {
@@ -36,7 +35,9 @@ async fn refused(
     } else {
         report[key] = value;
     }
-    let body = expect_problem(post_json(server, &report.to_string()).await, status, code).await;
+    let body = post_json(server, &report.to_string())
+        .await
+        .expect_problem(status, code);
     assert_eq!(body["field"], field, "{body}");
     assert!(
         body["errors"].as_array().is_some_and(|e| !e.is_empty()),
@@ -47,15 +48,14 @@ async fn refused(
 #[tokio::test]
 async fn malformed_json_is_400() {
     let server = TestServer::start().await;
-    let body = expect_problem(
-        post_json(&server, "{\"client_id\": ").await,
-        400,
-        "malformed-json",
-    )
-    .await;
+    let body = post_json(&server, "{\"client_id\": ")
+        .await
+        .expect_problem(400, "malformed-json");
     assert!(body["detail"].as_str().unwrap().contains("line 1"));
     let trailing = format!("{} extra", report_at("voirie", RENNES.0, RENNES.1));
-    expect_problem(post_json(&server, &trailing).await, 400, "malformed-json").await;
+    post_json(&server, &trailing)
+        .await
+        .expect_problem(400, "malformed-json");
     assert_nothing_stored(&server).await;
 }
 
@@ -66,7 +66,9 @@ async fn nan_and_string_coordinates_name_the_field() {
         r#"{{"client_id": "{}", "category": "voirie", "lat": NaN, "lon": -1.68}}"#,
         uuid::Uuid::new_v4()
     );
-    let body = expect_problem(post_json(&server, &nan).await, 400, "malformed-json").await;
+    let body = post_json(&server, &nan)
+        .await
+        .expect_problem(400, "malformed-json");
     assert_eq!(body["field"], "lat");
     refused(
         &server,
@@ -157,15 +159,12 @@ async fn missing_or_unknown_category_is_422() {
     let body = {
         let mut report = report_at("voirie", RENNES.0, RENNES.1);
         report["category"] = "demande-de-contact".into();
-        let catalogue: serde_json::Value = server
-            .client
-            .get(server.url("/api/v1/catalogue"))
+        let catalogue = server
+            .get("/api/v1/catalogue")
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .expect(200)
+            .json();
         let code = catalogue["demarches"]
             .as_array()
             .unwrap()
@@ -174,12 +173,9 @@ async fn missing_or_unknown_category_is_422() {
             .unwrap()["code"]
             .clone();
         report["category"] = code;
-        expect_problem(
-            post_json(&server, &report.to_string()).await,
-            422,
-            "validation-failed",
-        )
-        .await
+        post_json(&server, &report.to_string())
+            .await
+            .expect_problem(422, "validation-failed")
     };
     assert_eq!(body["errors"][0]["code"], "not-a-report-category");
     assert_nothing_stored(&server).await;
@@ -242,7 +238,9 @@ async fn missing_fields_and_wrong_types_are_named() {
         "contact.email",
     )
     .await;
-    let body = expect_problem(post_json(&server, "[1, 2]").await, 422, "validation-failed").await;
+    let body = post_json(&server, "[1, 2]")
+        .await
+        .expect_problem(422, "validation-failed");
     assert_eq!(body["field"], "report");
     assert_nothing_stored(&server).await;
 }
@@ -252,12 +250,9 @@ async fn a_point_outside_the_service_area_is_explained() {
     let server = TestServer::start().await;
     let mut report = report_at("voirie", 48.8566, 2.3522); // Paris
     report["client_id"] = uuid::Uuid::new_v4().to_string().into();
-    let body = expect_problem(
-        post_json(&server, &report.to_string()).await,
-        422,
-        "outside-service-area",
-    )
-    .await;
+    let body = post_json(&server, &report.to_string())
+        .await
+        .expect_problem(422, "outside-service-area");
     assert_eq!(body["field"], "lat");
     assert!(
         body["detail"].as_str().unwrap().contains("outside"),
@@ -265,12 +260,9 @@ async fn a_point_outside_the_service_area_is_explained() {
     );
     // Just outside Rennes Métropole (Saint-Malo).
     let report = report_at("voirie", 48.6493, -2.0257);
-    expect_problem(
-        post_json(&server, &report.to_string()).await,
-        422,
-        "outside-service-area",
-    )
-    .await;
+    post_json(&server, &report.to_string())
+        .await
+        .expect_problem(422, "outside-service-area");
     assert_nothing_stored(&server).await;
 }
 
@@ -293,58 +285,48 @@ async fn a_description_too_long_is_422() {
 async fn wrong_content_types_and_shapes_of_body() {
     let server = TestServer::start().await;
     let report = report_at("voirie", RENNES.0, RENNES.1);
-    let as_json = server
-        .client
-        .post(server.url("/api/v1/reports"))
+    server
+        .post("/api/v1/reports")
         .json(&report)
         .send()
         .await
-        .unwrap();
-    expect_problem(as_json, 415, "unsupported-media-type").await;
+        .expect_problem(415, "unsupported-media-type");
 
     let no_report = reqwest::multipart::Form::new().text("note", "hello");
-    let r = server
-        .client
-        .post(server.url("/api/v1/reports"))
+    let body = server
+        .post("/api/v1/reports")
         .multipart(no_report)
         .send()
         .await
-        .unwrap();
-    let body = expect_problem(r, 422, "unknown-part").await;
+        .expect_problem(422, "unknown-part");
     assert_eq!(body["field"], "note");
 
     let photo_only = reqwest::multipart::Form::new().part(
         "photo",
         reqwest::multipart::Part::bytes(vec![0xFF, 0xD8, 0xFF]).file_name("a.jpg"),
     );
-    let r = server
-        .client
-        .post(server.url("/api/v1/reports"))
+    let body = server
+        .post("/api/v1/reports")
         .multipart(photo_only)
         .send()
         .await
-        .unwrap();
-    let body = expect_problem(r, 422, "validation-failed").await;
+        .expect_problem(422, "validation-failed");
     assert_eq!(body["field"], "report");
 
     let twice = multipart(&report, &[]).text("report", report.to_string());
-    let r = server
-        .client
-        .post(server.url("/api/v1/reports"))
+    server
+        .post("/api/v1/reports")
         .multipart(twice)
         .send()
         .await
-        .unwrap();
-    expect_problem(r, 422, "duplicate-part").await;
+        .expect_problem(422, "duplicate-part");
 
-    let garbage = server
-        .client
-        .post(server.url("/api/v1/reports"))
+    server
+        .post("/api/v1/reports")
         .header("content-type", "multipart/form-data; boundary=XYZ")
         .body("--XYZ\r\nthis is not a part header\r\n")
         .send()
         .await
-        .unwrap();
-    expect_problem(garbage, 400, "malformed-multipart").await;
+        .expect_problem(400, "malformed-multipart");
     assert_nothing_stored(&server).await;
 }

@@ -8,20 +8,9 @@ use guichet_tests::TestServer;
 #[tokio::test]
 async fn catalogue_lists_incident_categories_and_every_other_demarche() {
     let server = TestServer::start().await;
-    let response = server
-        .client
-        .get(server.url("/api/v1/catalogue"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("max-age")
-    );
-    let body: serde_json::Value = response.json().await.unwrap();
+    let answer = server.get("/api/v1/catalogue").send().await.expect(200);
+    assert!(answer.header("cache-control").unwrap().contains("max-age"));
+    let body = answer.json();
     let demarches = body["demarches"].as_array().unwrap();
 
     let codes: HashSet<&str> = demarches

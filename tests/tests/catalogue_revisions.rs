@@ -8,16 +8,13 @@ use guichet_tests::{RENNES, TestServer, multipart, report_at};
 async fn a_request_keeps_the_revision_it_was_filed_under() {
     let server = TestServer::start().await;
     let report = report_at("mobilier-urbain", RENNES.0, RENNES.1);
-    let receipt: serde_json::Value = server
-        .client
-        .post(server.url("/api/v1/reports"))
+    let receipt = server
+        .post("/api/v1/reports")
         .multipart(multipart(&report, &[]))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect(201)
+        .json();
 
     let definition =
         serde_json::json!({ "code": "mobilier-urbain", "title": "Mobilier urbain abîmé" });
@@ -46,15 +43,12 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
     assert_eq!(upsert_demarche(&mut tx, &input).await.unwrap(), 2);
     tx.commit().await.unwrap();
 
-    let catalogue: serde_json::Value = server
-        .client
-        .get(server.url("/api/v1/catalogue"))
+    let catalogue = server
+        .get("/api/v1/catalogue")
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect(200)
+        .json();
     let entry = catalogue["demarches"]
         .as_array()
         .unwrap()
@@ -65,15 +59,12 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
     assert_eq!(entry["revision"], 2);
     assert_eq!(entry["title"], "Mobilier urbain abîmé");
 
-    let view: serde_json::Value = server
-        .client
+    let view = server
         .get(receipt["status_url"].as_str().unwrap())
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect(200)
+        .json();
     assert_ne!(
         view["demarche"]["title"], "Mobilier urbain abîmé",
         "old title kept: {view}"

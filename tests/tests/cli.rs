@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! The `guichet` binary: migrate, demo, import-zones, and serve (configuration, PostGIS
-//! check, graceful shutdown).
+//! check, graceful shutdown). `setup` and the demo accounts are in `setup.rs`.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -52,11 +52,12 @@ async fn serve_refuses_an_unmigrated_database_then_migrate_and_demo_prepare_it()
 
     let out = guichet(&db, &["demo"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let snapshot = async || -> (i64, i64, i64, i64, i64, i64) {
+    let snapshot = async || -> (i64, i64, i64, i64, i64, i64, i64) {
         sqlx::query_as(
             "SELECT (SELECT count(*) FROM demarches), (SELECT count(*) FROM demarche_revisions),
                     (SELECT count(*) FROM zones), (SELECT count(*) FROM teams),
-                    (SELECT count(*) FROM routing_rules), (SELECT count(*) FROM demarche_groups)",
+                    (SELECT count(*) FROM routing_rules), (SELECT count(*) FROM demarche_groups),
+                    (SELECT count(*) FROM agents)",
         )
         .fetch_one(&db.pool)
         .await
@@ -67,6 +68,13 @@ async fn serve_refuses_an_unmigrated_database_then_migrate_and_demo_prepare_it()
     assert_eq!(first.0, first.1, "one revision each");
     assert_eq!(first.2, 43, "the 43 communes of Rennes Métropole");
     assert_eq!(first.0, first.4, "every démarche is routed");
+    let demo_agents: serde_json::Value =
+        serde_json::from_str(guichet_server::demo::AGENTS_JSON).unwrap();
+    assert_eq!(
+        first.6,
+        demo_agents["agents"].as_array().unwrap().len() as i64,
+        "demo creates the demo agents"
+    );
 
     let out = guichet(&db, &["demo"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -300,15 +300,12 @@ async fn the_acknowledgement_is_a_public_timeline_event_even_with_nobody_to_emai
             .is_some_and(|t| t.contains('T'))
     );
 
-    let view: serde_json::Value = server
-        .client
-        .get(server.url(&format!("/api/v1/requests/{number}?tracking_code={code}")))
+    let view = server
+        .get(&format!("/api/v1/requests/{number}?tracking_code={code}"))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .expect(200)
+        .json();
     let kinds: Vec<&str> = view["timeline"]
         .as_array()
         .expect("timeline")

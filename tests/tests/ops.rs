@@ -1,43 +1,24 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 //! Operations endpoints and the router's own answers.
 
-use guichet_tests::{TestServer, expect_problem};
+use guichet_tests::TestServer;
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let server = TestServer::start().await;
-    let health = server
-        .client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+    server.get("/healthz").send().await.expect(200);
 
-    let ready = server
-        .client
-        .get(server.url("/readyz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    let body: serde_json::Value = ready.json().await.unwrap();
-    assert_eq!(body["database"], "ok");
+    let ready = server.get("/readyz").send().await.expect(200).json();
+    assert_eq!(ready["database"], "ok");
 
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(metrics.status(), 200);
+    let metrics = server.get("/metrics").send().await.expect(200);
     assert!(
-        metrics.headers()["content-type"]
-            .to_str()
+        metrics
+            .header("content-type")
             .unwrap()
             .starts_with("text/plain; version=0.0.4")
     );
-    let text = metrics.text().await.unwrap();
+    let text = metrics.text();
     // Requests are counted under their route templates.
     assert!(
         text.contains(
@@ -66,63 +47,44 @@ async fn readiness_fails_when_the_database_goes_away() {
     .execute(&admin)
     .await
     .unwrap();
-    let ready = server
-        .client
-        .get(server.url("/readyz"))
+    let body = server
+        .get("/readyz")
         .send()
         .await
-        .unwrap();
-    let body = expect_problem(ready, 503, "service-unavailable").await;
+        .expect_problem(503, "service-unavailable");
     assert!(body["detail"].as_str().unwrap().contains("database"));
     // Liveness does not depend on the database.
-    let health = server
-        .client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
+    server.get("/healthz").send().await.expect(200);
 }
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_the_callers() {
     let server = TestServer::start().await;
-    let fresh = server
-        .client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
-    let id = fresh.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let fresh = server.get("/healthz").send().await;
+    let id = fresh.header("x-request-id").unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
 
     let given = server
-        .client
-        .get(server.url("/healthz"))
+        .get("/healthz")
         .header("x-request-id", "trace-me-42")
         .send()
-        .await
-        .unwrap();
-    assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+        .await;
+    assert_eq!(given.header("x-request-id"), Some("trace-me-42"));
 }
 
 #[tokio::test]
 async fn unknown_urls_and_methods_are_problems() {
     let server = TestServer::start().await;
-    let missing = server
-        .client
-        .get(server.url("/api/v1/nope"))
+    server
+        .get("/api/v1/nope")
         .send()
         .await
-        .unwrap();
-    expect_problem(missing, 404, "not-found").await;
-    let wrong = server
-        .client
-        .delete(server.url("/api/v1/catalogue"))
+        .expect_problem(404, "not-found");
+    server
+        .delete("/api/v1/catalogue")
         .send()
         .await
-        .unwrap();
-    expect_problem(wrong, 405, "method-not-allowed").await;
+        .expect_problem(405, "method-not-allowed");
 }
 
 #[tokio::test]
@@ -138,42 +100,21 @@ async fn the_citizen_web_app_is_served_at_the_root() {
     let dir = ui.clone();
     let server = TestServer::start_with(move |c| c.ui_dir = dir).await;
 
-    let page = server.client.get(server.url("/")).send().await.unwrap();
-    assert_eq!(page.status(), 200);
+    let page = server.get("/").send().await.expect(200);
     assert!(
-        page.headers()["content-type"]
-            .to_str()
+        page.header("content-type")
             .unwrap()
             .starts_with("text/html")
     );
-    assert_eq!(page.headers()["cache-control"], "no-cache");
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("<title>Guichet</title>")
-    );
-    let script = server
-        .client
-        .get(server.url("/assets/app.js"))
+    assert_eq!(page.header("cache-control"), Some("no-cache"));
+    assert!(page.text().contains("<title>Guichet</title>"));
+    server.get("/assets/app.js").send().await.expect(200);
+    server
+        .get("/assets/nope.js")
         .send()
         .await
-        .unwrap();
-    assert_eq!(script.status(), 200);
-    let missing = server
-        .client
-        .get(server.url("/assets/nope.js"))
-        .send()
-        .await
-        .unwrap();
-    expect_problem(missing, 404, "not-found").await;
+        .expect_problem(404, "not-found");
     // The API keeps its own answers.
-    let api = server
-        .client
-        .get(server.url("/api/v1/catalogue"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(api.status(), 200);
+    server.get("/api/v1/catalogue").send().await.expect(200);
     let _ = std::fs::remove_dir_all(ui);
 }

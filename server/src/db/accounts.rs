@@ -67,6 +67,33 @@ pub async fn upsert_agent(tx: &mut PgConnection, a: &NewAgent<'_>) -> Result<i64
     .bind(a.password_hash)
     .fetch_one(&mut *tx)
     .await?;
+    set_teams(tx, id, a).await?;
+    Ok(id)
+}
+
+/// Creates the agent unless one has this e-mail already, which is left as it is (its
+/// password above all). Returns the new agent's id.
+pub async fn insert_agent_if_missing(
+    tx: &mut PgConnection,
+    a: &NewAgent<'_>,
+) -> Result<Option<i64>, DbError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO agents (email, name, role, password_hash) VALUES (lower($1), $2, $3, $4) \
+         ON CONFLICT (email) DO NOTHING RETURNING id",
+    )
+    .bind(a.email)
+    .bind(a.name)
+    .bind(a.role)
+    .bind(a.password_hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = id {
+        set_teams(tx, id, a).await?;
+    }
+    Ok(id)
+}
+
+async fn set_teams(tx: &mut PgConnection, id: i64, a: &NewAgent<'_>) -> Result<(), DbError> {
     sqlx::query("DELETE FROM agent_teams WHERE agent_id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -85,7 +112,20 @@ pub async fn upsert_agent(tx: &mut PgConnection, a: &NewAgent<'_>) -> Result<i64
             a.email, a.team_codes
         )));
     }
-    Ok(id)
+    Ok(())
+}
+
+/// The e-mail and password hash of the active agents among `emails`.
+pub async fn active_password_hashes(
+    pool: &PgPool,
+    emails: &[String],
+) -> Result<Vec<(String, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT email, password_hash FROM agents WHERE active AND email = ANY($1) ORDER BY email",
+    )
+    .bind(emails)
+    .fetch_all(pool)
+    .await?)
 }
 
 pub async fn create_agent_session(

@@ -100,7 +100,16 @@ pub async fn find_for_intake(pool: &PgPool, code: &str) -> Result<Option<IntakeD
     .await?)
 }
 
-// ---- loading the catalogue (guichet demo) ----
+// ---- loading the catalogue (guichet setup) ----
+
+/// Makes loaders wait for each other until `tx` ends: two `guichet setup` (or `demo`) started
+/// together must not race on revisions.
+pub async fn lock_for_loading(tx: &mut PgConnection) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('guichet-demo', 0))")
+        .execute(tx)
+        .await?;
+    Ok(())
+}
 
 pub struct GroupInput<'a> {
     pub code: &'a str,
@@ -249,6 +258,71 @@ pub async fn upsert_default_route(
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// A démarche's current revision as `guichet setup` sees it: its definition and who wrote it
+/// (`setup`, `admin`, or `None` when written before authors were recorded).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CurrentRevision {
+    pub revision: i32,
+    pub definition: serde_json::Value,
+    pub written_by: Option<String>,
+}
+
+/// The current revision of a démarche, locked until `tx` ends so that an admin's edit waits.
+pub async fn current_revision(
+    tx: &mut PgConnection,
+    code: &str,
+) -> Result<Option<CurrentRevision>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT r.revision, r.definition, r.written_by
+           FROM demarches d
+           JOIN demarche_revisions r
+             ON r.demarche_code = d.code AND r.revision = d.current_revision
+          WHERE d.code = $1
+          FOR UPDATE OF d",
+    )
+    .bind(code)
+    .fetch_optional(tx)
+    .await?)
+}
+
+/// Records that `guichet setup` wrote this revision (or took over an identical one), which
+/// lets a later setup update the démarche.
+pub async fn mark_written_by_setup(
+    tx: &mut PgConnection,
+    code: &str,
+    revision: i32,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE demarche_revisions SET written_by = 'setup'
+          WHERE demarche_code = $1 AND revision = $2",
+    )
+    .bind(code)
+    .bind(revision)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Moves a démarche in the catalogue's order.
+pub async fn set_position(tx: &mut PgConnection, code: &str, position: i32) -> Result<(), DbError> {
+    sqlx::query("UPDATE demarches SET position = $2 WHERE code = $1")
+        .bind(code)
+        .bind(position)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Every team's id by code.
+pub async fn team_ids(
+    tx: &mut PgConnection,
+) -> Result<std::collections::HashMap<String, i64>, DbError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT code, id FROM teams")
+        .fetch_all(tx)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The form a request was filed under (its pinned revision's).

@@ -1,4 +1,6 @@
 //! Operations endpoints: liveness, readiness (database reachable), Prometheus metrics.
+//! Readiness also says whether a demo account still has the published password: a fact for
+//! whoever watches, not a reason for a load balancer to drop the instance.
 
 use std::time::Duration;
 
@@ -25,9 +27,27 @@ pub async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, 
             "status": "ready",
             "database": "ok",
             "incidents_indexed": state.incidents.len(),
+            "demo_accounts": demo_accounts(&state).await,
         }))),
         Ok(Err(e)) => Err(ApiError::unavailable(&e)),
         Err(_) => Err(ApiError::unavailable(&"database ping timed out")),
+    }
+}
+
+/// Whether an active demo account still opens with the published password; `null` when that
+/// could not be told in time.
+async fn demo_accounts(state: &AppState) -> Option<bool> {
+    let check = state.demo_passwords.accounts(&state.db);
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
+        Ok(Ok(accounts)) => Some(!accounts.is_empty()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot check the demo accounts");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("checking the demo accounts timed out");
+            None
+        }
     }
 }
 

@@ -16,8 +16,9 @@ use super::ApiError;
 use super::auth::require_admin;
 use crate::auth::Agent;
 use super::body::parse_json;
+use crate::config::NotifyConfig;
 use crate::db::{self, webhooks::DeliveryRow, webhooks::SubscriptionRow};
-use crate::notify::webhooks::EVENT_TYPES;
+use crate::notify::webhooks::{EVENT_TYPES, TargetError, resolve_target};
 use crate::state::AppState;
 
 const MAX_URL_CHARS: usize = 2048;
@@ -78,6 +79,7 @@ pub async fn create(
     require_admin(&agent)?;
     let body: CreateBody = parse_json(&body)?;
     let url = check_url(&body.url)?;
+    check_target(&url, &state.config.notify).await?;
     let events = check_events(&body.events)?;
     let secret = match body.secret {
         Some(s) => check_secret(s)?,
@@ -96,7 +98,7 @@ pub async fn create(
     let row = db::webhooks::create(
         &state.db,
         &db::webhooks::NewSubscription {
-            url: &url,
+            url: url.as_str(),
             secret: &secret,
             events: &events,
             description: &description,
@@ -261,33 +263,72 @@ fn parse_id(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(not_found)
 }
 
-/// An absolute `http` or `https` URL with a host. Plain `http` is allowed for receivers on
-/// the city's internal network.
-fn check_url(url: &str) -> Result<String, ApiError> {
-    let invalid = |detail: &str| {
-        ApiError::field(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-url",
-            "Invalid webhook URL",
-            "url",
-            detail.to_owned(),
-        )
-    };
+/// An absolute `http` or `https` URL with a host and no user name or password (the
+/// signature is what authenticates Guichet to the receiver). Plain `http` is allowed for
+/// receivers on the city's internal network.
+fn check_url(url: &str) -> Result<reqwest::Url, ApiError> {
     let url = url.trim();
     if url.chars().count() > MAX_URL_CHARS {
-        return Err(invalid("the URL is too long"));
+        return Err(invalid_url("the URL is too long"));
     }
-    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&format!("not a URL: {e}")))?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid_url(&format!("not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid("the URL must start with https:// (or http://)"));
+        return Err(invalid_url("the URL must start with https:// (or http://)"));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("the URL has no host"));
+        return Err(invalid_url("the URL has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid_url(
+            "the URL must not carry a user name or password: the signature authenticates the sender",
+        ));
     }
     if parsed.fragment().is_some() {
-        return Err(invalid("the URL must not have a #fragment"));
+        return Err(invalid_url("the URL must not have a #fragment"));
     }
-    Ok(parsed.to_string())
+    Ok(parsed)
+}
+
+fn invalid_url(detail: &str) -> ApiError {
+    ApiError::field(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-url",
+        "Invalid webhook URL",
+        "url",
+        detail.to_owned(),
+    )
+}
+
+/// Refuses a URL whose host is, or resolves to, an address webhooks must not reach (this
+/// machine, private or link-local networks...) unless `GUICHET_WEBHOOK_ALLOW` names it. A
+/// name that does not resolve yet is accepted: every delivery checks again.
+async fn check_target(url: &reqwest::Url, notify: &NotifyConfig) -> Result<(), ApiError> {
+    let checked = tokio::time::timeout(
+        notify.webhook_timeout,
+        resolve_target(url, &notify.webhook_allow),
+    )
+    .await;
+    match checked {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(TargetError::Forbidden(ip))) => Err(ApiError::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "webhook-target-forbidden",
+            "Webhook target not allowed",
+            "url",
+            format!(
+                "the URL leads to {ip}, an address of this machine or of a private, link-local or otherwise non-public network; an internal receiver must be allowed in the server's configuration"
+            ),
+        )),
+        Ok(Err(TargetError::Invalid(why))) => Err(invalid_url(why)),
+        Ok(Err(e @ TargetError::Unresolved { .. })) => {
+            tracing::info!(error = %e, "webhook host not resolved; each delivery checks it");
+            Ok(())
+        }
+        Err(_) => {
+            tracing::info!(url = %url, "webhook host not resolved in time; each delivery checks it");
+            Ok(())
+        }
+    }
 }
 
 fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
@@ -348,14 +389,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_must_be_http_or_https_with_a_host() {
+    fn urls_must_be_http_or_https_with_a_host_and_no_credentials() {
         assert!(check_url("https://erp.example.org/hooks/guichet").is_ok());
-        assert!(check_url(" http://10.0.0.5:8080/in ").is_ok());
+        assert!(check_url(" http://erp.mairie.local:8080/in ").is_ok());
         for bad in [
             "ftp://example.org/",
+            "file:///etc/passwd",
+            "gopher://example.org:6379/_INFO",
             "example.org/hook",
             "https://",
             "javascript:alert(1)",
+            "https://user:secret@erp.example.org/in",
+            "https://token@erp.example.org/in",
+            "https://erp.example.org/in#frag",
         ] {
             let e = check_url(bad).err().map(|e| e.code);
             assert_eq!(e, Some("invalid-url"), "{bad}");

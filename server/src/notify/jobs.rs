@@ -58,7 +58,7 @@ pub async fn deliver_webhook(state: &AppState, job: &Job) -> Result<(), JobError
             .map_err(|e| JobError::Retry(e.to_string()))?;
         return Err(JobError::GiveUp(error.to_owned()));
     }
-    match webhooks::post(&target, state.config.notify.webhook_timeout).await {
+    match webhooks::post(&target, &state.config.notify).await {
         Attempt::Delivered { status } => {
             db::webhooks::record_delivered(&state.db, target.id, job.attempts, status)
                 .await
@@ -93,6 +93,13 @@ pub async fn deliver_webhook(state: &AppState, job: &Job) -> Result<(), JobError
             .await
             .map_err(|e| JobError::Retry(e.to_string()))?;
             Err(JobError::Retry(error))
+        }
+        Attempt::Refused { error } => {
+            // The target is checked the same way each time: retrying cannot help.
+            db::webhooks::record_failure(&state.db, target.id, job.attempts, None, &error, None)
+                .await
+                .map_err(|e| JobError::Retry(e.to_string()))?;
+            Err(JobError::GiveUp(error))
         }
     }
 }
