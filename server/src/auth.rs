@@ -7,8 +7,8 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::RngCore;
 use guichet_shared::workflow::Role;
+use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::db::{DbError, accounts::AgentRow, events::Actor};

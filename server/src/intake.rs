@@ -69,8 +69,23 @@ pub async fn file_report(
 ) -> Result<Submitted, PipelineError> {
     check(&report).map_err(IntakeError::Invalid)?;
     let origin = Origin::SelfService { citizen };
-    let admitted = admit(&state.db, &report.category, None, &origin, Door::QuickReport).await?;
-    Ok(store(state, &admitted, report, photo_bytes, FormParts::default(), lang).await?)
+    let admitted = admit(
+        &state.db,
+        &report.category,
+        None,
+        &origin,
+        Door::QuickReport,
+    )
+    .await?;
+    Ok(store(
+        state,
+        &admitted,
+        report,
+        photo_bytes,
+        FormParts::default(),
+        lang,
+    )
+    .await?)
 }
 
 /// A report of an admitted geolocated démarche, filed through its whole form.
@@ -88,7 +103,11 @@ pub async fn submit(
 
 fn check(report: &ReportSubmission) -> Result<(), Vec<FieldError>> {
     let errors = validate_report(report, OffsetDateTime::now_utc());
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 async fn store(
@@ -263,8 +282,14 @@ async fn store_report(
     }
     if let Some(score) = co_report {
         let data = serde_json::json!({ "report_count": request.report_count, "score": score });
-        db::events::insert(&mut *tx, request_id, EventKind::CoReport, Actor::Citizen, &data)
-            .await?;
+        db::events::insert(
+            &mut *tx,
+            request_id,
+            EventKind::CoReport,
+            Actor::Citizen,
+            &data,
+        )
+        .await?;
     }
     // After the report row: the acknowledgement goes to the contact it carries.
     let notice = if deduplicated {
@@ -349,7 +374,14 @@ pub async fn support(
     )
     .await?;
     let data = serde_json::json!({ "report_count": request.report_count, "support": true });
-    db::events::insert(&mut *tx, target.id, EventKind::CoReport, Actor::Citizen, &data).await?;
+    db::events::insert(
+        &mut *tx,
+        target.id,
+        EventKind::CoReport,
+        Actor::Citizen,
+        &data,
+    )
+    .await?;
     notify::notify(
         &mut tx,
         &state.config.notify,

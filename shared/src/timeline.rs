@@ -157,7 +157,11 @@ mod tests {
         for k in [EventKind::Note, EventKind::Assigned, EventKind::Routed] {
             assert!(!k.is_public());
         }
-        for k in [EventKind::Created, EventKind::StatusChanged, EventKind::Message] {
+        for k in [
+            EventKind::Created,
+            EventKind::StatusChanged,
+            EventKind::Message,
+        ] {
             assert!(k.is_public());
         }
     }

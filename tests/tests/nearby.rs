@@ -108,12 +108,11 @@ async fn nearby_lists_open_incidents_of_the_category_nearest_first() {
     assert_eq!(own["radius_m"], 40.0);
     assert!(own["items"].as_array().unwrap().is_empty(), "{own}");
     // A position known to 25 m widens it as the decision does: the request 60 m away is in.
-    let widened: serde_json::Value =
-        nearby(c, &server.base, &format!("{query}&accuracy_m=25"))
-            .await
-            .json()
-            .await
-            .unwrap();
+    let widened: serde_json::Value = nearby(c, &server.base, &format!("{query}&accuracy_m=25"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(widened["radius_m"], 65.0);
     let items = widened["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{widened}");

@@ -477,17 +477,19 @@ async fn a_file_claimed_again_outlives_an_earlier_cleanup() {
         async move {
             let started = std::time::Instant::now();
             loop {
-                let done: bool = sqlx::query_scalar(
-                    "SELECT done_at IS NOT NULL FROM outbox_jobs WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+                let done: bool =
+                    sqlx::query_scalar("SELECT done_at IS NOT NULL FROM outbox_jobs WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
                 if done {
                     return;
                 }
-                assert!(started.elapsed() < Duration::from_secs(30), "job {id} not run");
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "job {id} not run"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }

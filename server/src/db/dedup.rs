@@ -48,7 +48,9 @@ pub async fn candidates(
                        extract(epoch FROM now() - r.created_at)::float8 / 86400 AS age_days
                   FROM requests r, p
                  WHERE r.demarche_code = $1
-                   AND r.phase IN " , open_phases!(), "
+                   AND r.phase IN ",
+        open_phases!(),
+        "
                    AND ST_DWithin(r.location, p.g, $4)
                    AND r.created_at > now() - make_interval(days => $5)
                  ORDER BY r.location <-> p.g

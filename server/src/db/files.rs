@@ -69,7 +69,6 @@ pub async fn of_request(db: impl PgExecutor<'_>, request_id: i64) -> Result<Vec<
     .await?)
 }
 
-
 /// True when a stored photo or an attached file still refers to the bytes under `key`.
 pub async fn key_in_use(db: impl PgExecutor<'_>, key: &str) -> Result<bool, DbError> {
     Ok(sqlx::query_scalar(

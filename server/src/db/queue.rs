@@ -128,14 +128,16 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
                 .push_bind(f.limit);
         }
     }
-    q.push(
-        concat!(")
+    q.push(concat!(
+        ")
          SELECT r.id, r.number, r.demarche_code, dr.title AS demarche_title, r.workflow,
                 r.status, r.phase, r.channel, r.team_id, t.code AS team_code, r.assignee_id,
                 z.name AS zone_name, r.address,
                 ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
                 r.report_count, pd.number AS possible_duplicate_of, r.due_at,
-                (", overdue!(), ") AS overdue,
+                (",
+        overdue!(),
+        ") AS overdue,
                 r.created_at, r.updated_at
            FROM picked
            JOIN requests r ON r.id = picked.id
@@ -144,8 +146,8 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
            LEFT JOIN teams t ON t.id = r.team_id
            LEFT JOIN zones z ON z.id = r.zone_id
            LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
-          ORDER BY r.created_at DESC, r.id DESC LIMIT "),
-    )
+          ORDER BY r.created_at DESC, r.id DESC LIMIT "
+    ))
     .push_bind(f.limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
@@ -197,8 +199,8 @@ pub struct DetailRow {
 }
 
 pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, DbError> {
-    Ok(sqlx::query_as(
-        concat!("SELECT r.id, r.number, r.tracking_code, r.demarche_code, r.demarche_revision,
+    Ok(sqlx::query_as(concat!(
+        "SELECT r.id, r.number, r.tracking_code, r.demarche_code, r.demarche_revision,
                 dr.title AS demarche_title, r.workflow, r.status, r.phase, r.outcome, r.channel,
                 r.team_id, t.code AS team_code, t.name AS team_name,
                 r.assignee_id, a.name AS assignee_name, r.entered_by, e.name AS entered_by_name,
@@ -208,7 +210,9 @@ pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, Db
                 r.contact_name, r.contact_email, r.contact_phone, r.lang, r.report_count,
                 pd.number AS possible_duplicate_of, m.number AS merged_into, r.complement,
                 r.due_at, r.sla_paused_at,
-                (", overdue!(), ") AS overdue,
+                (",
+        overdue!(),
+        ") AS overdue,
                 r.created_at, r.updated_at, r.closed_at
            FROM requests r
            JOIN demarche_revisions dr
@@ -220,8 +224,8 @@ pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, Db
            LEFT JOIN zones z ON z.id = r.zone_id
            LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
            LEFT JOIN requests m ON m.id = r.merged_into
-          WHERE r.number = $1"),
-    )
+          WHERE r.number = $1"
+    ))
     .bind(number)
     .fetch_optional(pool)
     .await?)

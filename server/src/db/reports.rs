@@ -224,4 +224,3 @@ pub async fn move_report(
     .await?;
     Ok(())
 }
-

@@ -5,8 +5,8 @@ use guichet_shared::channel::Channel;
 use guichet_shared::phase::Phase;
 use guichet_shared::timeline::EventKind;
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::DbError;
 

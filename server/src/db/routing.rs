@@ -105,4 +105,3 @@ pub async fn team_for(
     .fetch_optional(tx)
     .await?)
 }
-

@@ -227,4 +227,3 @@ pub async fn close_as_merged(
     .await?;
     Ok(())
 }
-

@@ -13,10 +13,10 @@ use guichet_shared::workflow::template;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::auth::{bearer_token, forbidden};
-use super::auth::{SessionView, bad_credentials};
-use super::body::{MAX_FILES, lang_of, submitted};
 use super::agent_detail::RequestDetail;
+use super::auth::{SessionView, bad_credentials};
+use super::auth::{bearer_token, forbidden};
+use super::body::{MAX_FILES, lang_of, submitted};
 use super::{ApiError, body};
 use crate::auth::{self, AGENT_SESSION, Agent};
 use crate::db::{self, queue::QueueFilter};

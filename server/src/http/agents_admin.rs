@@ -6,9 +6,9 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 
 use super::auth::require_admin;
-use crate::auth::Agent;
 use super::{ApiError, body};
 use crate::agents::{self, AgentInput, SaveError};
+use crate::auth::Agent;
 use crate::db::{self, accounts::AgentSummary};
 use crate::state::AppState;
 

@@ -279,4 +279,3 @@ pub fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
         e.body_text(),
     )
 }
-

@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use guichet_shared::validation::FieldError;
 
 use super::auth::require_admin;
-use crate::auth::Agent;
 use super::{ApiError, body};
+use crate::auth::Agent;
 use crate::db::{self, DbError, catalogue::RevisionRow};
 use crate::state::AppState;
 

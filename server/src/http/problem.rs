@@ -161,39 +161,39 @@ impl From<DbError> for ApiError {
 
 impl From<IntakeError> for ApiError {
     fn from(e: IntakeError) -> Self {
-    match e {
-        IntakeError::Invalid(errors) => ApiError::validation(errors),
-        IntakeError::OutsideServiceArea { lat, lon } => {
-            let detail = format!(
-                "the point ({lat}, {lon}) is outside the area this service covers (the communes of the metropolitan area); check the position or report to the commune concerned"
-            );
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "outside-service-area",
-                "Outside the service area",
-                detail.clone(),
-            )
-            .with_errors(vec![
-                FieldError::new("lat", "outside-service-area", detail.clone()),
-                FieldError::new("lon", "outside-service-area", detail),
-            ])
-        }
-        IntakeError::Photo { index, source } => photo_error(index, &source),
-        IntakeError::Busy(busy) => ApiError::busy(busy.retry_after_secs),
-        IntakeError::File(e) => e.into(),
-        IntakeError::Db(e) => e.into(),
-        IntakeError::RequestNotFound => {
-            ApiError::not_found("request-not-found", "No open incident has this number.")
-        }
-        IntakeError::RequestClosed { phase } => ApiError::new(
-            StatusCode::CONFLICT,
-            "request-closed",
-            "This request is closed",
-            format!(
-                "the request is {phase} and takes no more reports; report the problem anew if it is back"
+        match e {
+            IntakeError::Invalid(errors) => ApiError::validation(errors),
+            IntakeError::OutsideServiceArea { lat, lon } => {
+                let detail = format!(
+                    "the point ({lat}, {lon}) is outside the area this service covers (the communes of the metropolitan area); check the position or report to the commune concerned"
+                );
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "outside-service-area",
+                    "Outside the service area",
+                    detail.clone(),
+                )
+                .with_errors(vec![
+                    FieldError::new("lat", "outside-service-area", detail.clone()),
+                    FieldError::new("lon", "outside-service-area", detail),
+                ])
+            }
+            IntakeError::Photo { index, source } => photo_error(index, &source),
+            IntakeError::Busy(busy) => ApiError::busy(busy.retry_after_secs),
+            IntakeError::File(e) => e.into(),
+            IntakeError::Db(e) => e.into(),
+            IntakeError::RequestNotFound => {
+                ApiError::not_found("request-not-found", "No open incident has this number.")
+            }
+            IntakeError::RequestClosed { phase } => ApiError::new(
+                StatusCode::CONFLICT,
+                "request-closed",
+                "This request is closed",
+                format!(
+                    "the request is {phase} and takes no more reports; report the problem anew if it is back"
+                ),
             ),
-        ),
-    }
+        }
     }
 }
 
@@ -229,7 +229,6 @@ fn photo_error(index: usize, e: &PhotoError) -> ApiError {
     };
     ApiError::field(status, code, title, &field, e.to_string())
 }
-
 
 impl From<FileError> for ApiError {
     fn from(e: FileError) -> Self {

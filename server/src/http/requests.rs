@@ -17,10 +17,10 @@ use super::auth::MaybeCitizen;
 use super::body::{MAX_FILES, lang_of, submitted};
 use super::{ApiError, body};
 use crate::db::{self, requests::RequestRow};
-use crate::pipeline::{actions, public_view};
 use crate::pipeline::admit::Origin;
 use crate::pipeline::open::{canonical_tracking_code, tracking_code_matches};
 use crate::pipeline::submit::{self, RequestSubmission};
+use crate::pipeline::{actions, public_view};
 use crate::state::AppState;
 
 pub async fn file(

@@ -9,8 +9,8 @@ use guichet_shared::validation::FieldError;
 use serde::Deserialize;
 
 use super::auth::require_admin;
-use crate::auth::Agent;
 use super::{ApiError, body};
+use crate::auth::Agent;
 use crate::db::{self, routing::RuleRow};
 use crate::state::AppState;
 

@@ -32,7 +32,8 @@ pub async fn support(
 ) -> Result<Response, ApiError> {
     let Json(body) = body.map_err(json_rejection)?;
     let lang = lang_of(&headers);
-    let result = intake::support(&state, &number, body.client_id, body.contact.as_ref(), lang).await?;
+    let result =
+        intake::support(&state, &number, body.client_id, body.contact.as_ref(), lang).await?;
     Ok(submitted(result))
 }
 

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::auth::require_admin;
-use crate::auth::Agent;
 use super::body::parse_json;
+use crate::auth::Agent;
 use crate::config::NotifyConfig;
 use crate::db::{self, webhooks::DeliveryRow, webhooks::SubscriptionRow};
 use crate::notify::webhooks::{EVENT_TYPES, TargetError, resolve_target};

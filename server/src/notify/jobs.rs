@@ -19,7 +19,13 @@ pub async fn send_email(state: &AppState, job: &Job) -> Result<(), JobError> {
         Ok(Sent::Smtp) => {
             if let Some(request_id) = email.request_id {
                 let data = json!({ "to": email.to, "subject": email.subject });
-                db::events::insert(&state.db, request_id, EventKind::NotificationSent, Actor::System, &data)
+                db::events::insert(
+                    &state.db,
+                    request_id,
+                    EventKind::NotificationSent,
+                    Actor::System,
+                    &data,
+                )
                 .await
                 .map_err(|e| {
                     // Sent but not recorded: retrying would send it twice.
@@ -71,7 +77,13 @@ pub async fn deliver_webhook(state: &AppState, job: &Job) -> Result<(), JobError
                 });
                 // The delivery row already says it was delivered: a missing event is no
                 // reason to deliver again.
-                if let Err(e) = db::events::insert(&state.db, request_id, EventKind::WebhookDelivered, Actor::System, &data)
+                if let Err(e) = db::events::insert(
+                    &state.db,
+                    request_id,
+                    EventKind::WebhookDelivered,
+                    Actor::System,
+                    &data,
+                )
                 .await
                 {
                     tracing::warn!(delivery = target.id, error = %e, "webhook event not recorded");

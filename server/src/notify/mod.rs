@@ -141,7 +141,14 @@ async fn created(
         "service": facts.team_name,
         "channel": facts.channel,
     });
-    db::events::insert(&mut *tx, facts.id, EventKind::Acknowledgement, Actor::System, &event).await?;
+    db::events::insert(
+        &mut *tx,
+        facts.id,
+        EventKind::Acknowledgement,
+        Actor::System,
+        &event,
+    )
+    .await?;
 
     let contacts = db::notify::contacts(tx, facts.id).await?;
     if let Some(c) = filer(&contacts) {
@@ -178,7 +185,14 @@ async fn report_added(
         "channel": report.channel,
         "report_id": report_id,
     });
-    db::events::insert(&mut *tx, facts.id, EventKind::Acknowledgement, Actor::System, &event).await?;
+    db::events::insert(
+        &mut *tx,
+        facts.id,
+        EventKind::Acknowledgement,
+        Actor::System,
+        &event,
+    )
+    .await?;
     if let Some(to) = &report.contact_email {
         let lang = lang_of(&report.lang);
         let receipt = Receipt {

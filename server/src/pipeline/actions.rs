@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use super::PipelineError;
 use super::open::{self, LocationSource, Opening, Place};
 use super::submit::UploadedFile;
-use crate::db::{self, DbError, events::Actor, workflow::WorkRow};
 use crate::auth::Agent;
+use crate::db::{self, DbError, events::Actor, workflow::WorkRow};
 use crate::notify::{self, Notice};
 use crate::state::AppState;
 
@@ -273,7 +273,13 @@ pub async fn note(
     let text = check_text("text", text)?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
-    db::events::insert(&mut *tx, row.id, EventKind::Note, agent.actor(), &json!({ "text": text }))
+    db::events::insert(
+        &mut *tx,
+        row.id,
+        EventKind::Note,
+        agent.actor(),
+        &json!({ "text": text }),
+    )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
@@ -342,7 +348,13 @@ pub async fn request_complement(
         "label_fr": target.label_fr, "label_en": target.label_en,
         "fields": fields, "message": message,
     });
-    db::events::insert(&mut *tx, row.id, EventKind::ComplementRequested, agent.actor(), &data)
+    db::events::insert(
+        &mut *tx,
+        row.id,
+        EventKind::ComplementRequested,
+        agent.actor(),
+        &data,
+    )
     .await?;
     notify::notify(
         &mut tx,
@@ -418,7 +430,10 @@ pub async fn answer_complement(
     db::workflow::set_data(&mut tx, row.id, &serde_json::Value::Object(completed.data)).await?;
     // New files replace the field's previous ones; fields the answer made irrelevant lose theirs.
     let kept_fields = |field: &str| completed.files.iter().any(|f| f.field == field);
-    let new: Vec<_> = attached.into_iter().filter(|a| kept_fields(&a.field)).collect();
+    let new: Vec<_> = attached
+        .into_iter()
+        .filter(|a| kept_fields(&a.field))
+        .collect();
     let replaced = |field: &str| new.iter().any(|a| a.field == field);
     let mut gone = Vec::new();
     for old in &kept {
@@ -446,7 +461,13 @@ pub async fn answer_complement(
     if let Some(m) = &message {
         event["message"] = json!(m);
     }
-    db::events::insert(&mut *tx, row.id, EventKind::ComplementAnswered, Actor::Citizen, &event)
+    db::events::insert(
+        &mut *tx,
+        row.id,
+        EventKind::ComplementAnswered,
+        Actor::Citizen,
+        &event,
+    )
     .await?;
     move_to(&mut tx, state, &row, target, Actor::Citizen, None).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -540,7 +561,13 @@ pub async fn merge(
     .await?;
     let count = db::reports::move_reports(&mut tx, source.id, target.id).await?;
     let data = json!({ "from_request": source.number, "report_count": count });
-    db::events::insert(&mut *tx, target.id, EventKind::MergedFrom, agent.actor(), &data)
+    db::events::insert(
+        &mut *tx,
+        target.id,
+        EventKind::MergedFrom,
+        agent.actor(),
+        &data,
+    )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())

@@ -12,11 +12,7 @@ use crate::db::{self, DbError, requests::RequestRow};
 use crate::state::AppState;
 
 /// What a citizen may see of a request: public status, place, photos and public timeline.
-pub async fn of(
-    state: &AppState,
-    row: RequestRow,
-    lang: Lang,
-) -> Result<PublicRequest, DbError> {
+pub async fn of(state: &AppState, row: RequestRow, lang: Lang) -> Result<PublicRequest, DbError> {
     let photos = db::requests::photos(&state.db, row.id).await?;
     let events = db::requests::public_events(&state.db, row.id).await?;
     let phase = row.phase;
@@ -96,4 +92,3 @@ pub async fn of(
         merged_into: row.merged_into,
     })
 }
-
