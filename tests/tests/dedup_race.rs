@@ -120,7 +120,7 @@ async fn a_candidate_closed_during_the_decision_gives_way_to_the_next() {
     // Two open requests a few metres apart: the first is set aside while the second is filed.
     let older = send(report_at("voirie", beside.lat, beside.lon)).await;
     let older_number = older["request_number"].as_str().unwrap().to_owned();
-    sqlx::query("UPDATE requests SET phase = 'closed' WHERE number = $1")
+    sqlx::query("UPDATE requests SET phase = 'closed', outcome = 'resolved' WHERE number = $1")
         .bind(&older_number)
         .execute(&db.pool)
         .await
@@ -128,7 +128,7 @@ async fn a_candidate_closed_during_the_decision_gives_way_to_the_next() {
     let nearest = send(report_at("voirie", here.lat, here.lon)).await;
     let nearest_number = nearest["request_number"].as_str().unwrap().to_owned();
     assert_ne!(nearest_number, older_number);
-    sqlx::query("UPDATE requests SET phase = 'received' WHERE number = $1")
+    sqlx::query("UPDATE requests SET phase = 'received', outcome = NULL WHERE number = $1")
         .bind(&older_number)
         .execute(&db.pool)
         .await
