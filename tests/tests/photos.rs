@@ -299,7 +299,7 @@ async fn a_body_over_the_route_limit_is_refused() {
 }
 
 #[tokio::test]
-async fn photo_files_are_removed_when_the_transaction_fails() {
+async fn photo_files_of_a_failed_transaction_are_removed_by_the_cleanup_job() {
     let server = TestServer::start().await;
     // Make the last statement of the intake transaction fail, after the files are written.
     sqlx::query(
@@ -320,6 +320,21 @@ async fn photo_files_are_removed_when_the_transaction_fails() {
     let jpeg = fixtures::encode_jpeg(&fixtures::photo_like_image(900, 700), 85);
     let r = post(&server, &[("a.jpg", jpeg)]).await;
     expect_problem(r, 500, "internal-error").await;
+    for table in ["requests", "reports", "photos", "events"] {
+        assert_eq!(server.db.count(table).await, 0, "{table}");
+    }
+    // The written files wait for the clean-up job the submission queued before writing them
+    // (another submission of the same bytes may be about to use them); once due, it removes them.
+    assert_eq!(server.stored_files().len(), 2, "display and thumbnail");
+    sqlx::query("UPDATE outbox_jobs SET run_at = now() WHERE kind = 'photos.cleanup'")
+        .execute(&server.db.pool)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !server.stored_files().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "files not removed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_nothing_stored(&server).await;
 }
 
