@@ -33,6 +33,19 @@ pub struct Config {
     pub outbox: OutboxConfig,
     /// `development` or `production` (`GUICHET_ENV`).
     pub environment: Environment,
+    /// Browser and transport settings: metrics access, map tile hosts.
+    pub http: HttpConfig,
+}
+
+/// Browser and transport settings.
+#[derive(Debug, Clone, Default)]
+pub struct HttpConfig {
+    /// Bearer token that opens `/metrics` (`GUICHET_METRICS_TOKEN`); without one, `/metrics`
+    /// answers only direct loopback callers.
+    pub metrics_token: Option<String>,
+    /// Origins the citizen app loads map tiles from (`GUICHET_MAP_TILES`), for the
+    /// Content-Security-Policy, e.g. `https://tiles.example.org`.
+    pub map_tiles: Vec<String>,
 }
 
 /// Where the service runs. In production, `serve` refuses to start while a demo account still
@@ -215,6 +228,8 @@ struct FileConfig {
     outbox_poll_ms: Option<u64>,
     retry_base_ms: Option<u64>,
     env: Option<String>,
+    metrics_token: Option<String>,
+    map_tiles: Option<String>,
 }
 
 impl Config {
@@ -347,6 +362,16 @@ impl Config {
             Some(text) => parse("GUICHET_ENV", &text)?,
             None => Environment::default(),
         };
+        let http = HttpConfig {
+            metrics_token: env("GUICHET_METRICS_TOKEN")
+                .or(file.metrics_token)
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
+            map_tiles: match env("GUICHET_MAP_TILES").or(file.map_tiles) {
+                Some(text) => tile_origins(&text)?,
+                None => Vec::new(),
+            },
+        };
         Ok(Config {
             database_url,
             listen,
@@ -362,8 +387,36 @@ impl Config {
             notify,
             outbox,
             environment,
+            http,
         })
     }
+}
+
+/// The origins (`scheme://host[:port]`) of a comma-separated list of tile hosts or tile URL
+/// templates; refuses anything that could change the meaning of the security policy.
+fn tile_origins(text: &str) -> Result<Vec<String>, ConfigError> {
+    let mut origins = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((scheme, rest)) = item.split_once("://") else {
+            return Err(invalid("GUICHET_MAP_TILES", item, "expected https://host"));
+        };
+        // Leaflet's `{s}` picks a subdomain: any of them.
+        let host = rest
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .replace("{s}", "*");
+        let well_formed = matches!(scheme, "http" | "https")
+            && !host.is_empty()
+            && host.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']')
+            });
+        if !well_formed {
+            return Err(invalid("GUICHET_MAP_TILES", item, "expected https://host"));
+        }
+        origins.push(format!("{scheme}://{host}"));
+    }
+    Ok(origins)
 }
 
 /// The file's keys of the notify section.
@@ -494,6 +547,17 @@ where
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn map_tiles_become_origins() {
+        assert_eq!(
+            tile_origins("https://{s}.tile.example.org/{z}/{x}/{y}.png, http://tiles.local:8081")
+                .unwrap(),
+            ["https://*.tile.example.org", "http://tiles.local:8081"]
+        );
+        assert!(tile_origins("https://x.org; script-src *").is_err());
+        assert!(tile_origins("data:").is_err());
+    }
 
     fn load(file: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let file: FileConfig = toml::from_str(file).map_err(|source| ConfigError::Parse {

@@ -45,6 +45,8 @@ pub async fn serve(
         stop_rx,
     ));
     let app = http::router(state);
+    // The peer address lets `/metrics` tell local callers from the rest.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

@@ -218,6 +218,7 @@ impl TestServer {
             notify: guichet_server::config::NotifyConfig::new(&format!("http://{addr}")),
             outbox: Default::default(),
             environment: Default::default(),
+            http: Default::default(),
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)

@@ -19,6 +19,7 @@ pub mod problem;
 mod reports;
 mod requests;
 mod routing;
+mod security;
 mod support;
 mod ui;
 mod webhooks;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     let report_limit = state.report_body_limit();
     let filing_limit = state.config.photos.max_bytes * body::MAX_FILES + body::MAX_JSON_BYTES;
     let ui = ui::service(&state.config.ui_dir);
+    let security = security::SecurityHeaders::new(&state.config);
     let api = Router::new()
         .route("/catalogue", get(catalogue::list))
         .route("/catalogue/{code}", get(catalogue::one))
@@ -156,5 +158,11 @@ pub fn router(state: AppState) -> Router {
                     Duration::from_secs(120),
                 )),
         )
+        .layer(axum::middleware::from_fn(security::cors))
+        // Outermost, so that the router's own answers (timeouts, panics) carry them too.
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            security::add_headers,
+        ))
         .with_state(state)
 }

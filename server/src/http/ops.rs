@@ -2,15 +2,16 @@
 //! Readiness also says whether a demo account still has the published password: a fact for
 //! whoever watches, not a reason for a load balancer to drop the instance.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use serde_json::json;
 
-use super::ApiError;
+use super::{ApiError, auth};
 use crate::db;
 use crate::state::AppState;
 
@@ -51,17 +52,46 @@ async fn demo_accounts(state: &AppState) -> Option<bool> {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics. With `GUICHET_METRICS_TOKEN` set, only callers presenting it as a
+/// bearer token get them; without, only direct callers on the loopback interface do (not a
+/// request relayed by a reverse proxy). Everyone else is told there is nothing here.
+pub async fn metrics(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let allowed = match &state.config.http.metrics_token {
+        Some(token) => auth::bearer_token(&headers)
+            .is_some_and(|given| same_secret(given.as_bytes(), token.as_bytes())),
+        None => {
+            let local = peer.is_some_and(|Extension(ConnectInfo(addr))| addr.ip().is_loopback());
+            let relayed = headers.contains_key(header::FORWARDED)
+                || headers.contains_key("x-forwarded-for")
+                || headers.contains_key("x-real-ip");
+            local && !relayed
+        }
+    };
+    if !allowed {
+        return Err(ApiError::not_found(
+            "not-found",
+            "There is nothing at this address.",
+        ));
+    }
     let p = &state.config.photos;
     let body = state.metrics.render(
         state.photo_gate.in_flight(p.workers + p.queue),
         state.db.size(),
     );
-    (
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         body,
-    )
+    ))
+}
+
+/// Compares two secrets in a time that does not depend on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
