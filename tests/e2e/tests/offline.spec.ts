@@ -115,7 +115,7 @@ test('an answer lost on the way: the automatic retry gets 200 and the same recei
   await expect(page.getByRole('img', { name: 'Photo 1' })).toBeVisible();
   await page.getByRole('button', { name: 'Envoyer le signalement' }).tap();
   await expect(page.locator('#receipt-pending')).toContainText('L’envoi a échoué');
-  // Retried by itself after the back-off (about 2 s).
+  // Retried by itself after the back-off (5 s ± 25 %, docs/sync.md).
   await expect(page.locator('#receipt-number')).toHaveText(/^\d{4}-[A-Z]+-\d{6}$/);
   expect(statuses).toEqual([201, 200]);
   const number = (await page.locator('#receipt-number').textContent())!;
