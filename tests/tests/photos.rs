@@ -332,7 +332,10 @@ async fn photo_files_of_a_failed_transaction_are_removed_by_the_cleanup_job() {
         .unwrap();
     let started = std::time::Instant::now();
     while !server.stored_files().is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(30), "files not removed");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "files not removed"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_nothing_stored(&server).await;
