@@ -14,6 +14,7 @@ pub mod phash;
 pub mod pixels;
 pub mod sniff;
 pub mod spatial;
+pub mod synthetic;
 pub mod timeline;
 pub mod validation;
 pub mod workflow;

@@ -1253,18 +1253,7 @@ fn map_bytes(capacity: usize, entry_size: usize) -> usize {
 mod tests {
     use super::*;
     use crate::geo::{destination, distance_m};
-
-    const RENNES: LatLon = LatLon {
-        lat: 48.111_339,
-        lon: -1.680_020,
-    };
-
-    const CITY: Bbox = Bbox {
-        min_lon: -1.85,
-        min_lat: 48.00,
-        max_lon: -1.50,
-        max_lat: 48.25,
-    };
+    use crate::synthetic::{CITY, RENNES, Rng, incidents as synthetic};
 
     fn incident(id: i64, at: LatLon) -> Incident {
         Incident {
@@ -1275,66 +1264,6 @@ mod tests {
             status: 0,
             created_at_unix: 1_700_000_000 + id,
         }
-    }
-
-    /// SplitMix64: deterministic data without a dev-dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-
-        fn unit(&mut self) -> f64 {
-            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        fn range(&mut self, low: f64, high: f64) -> f64 {
-            low + (high - low) * self.unit()
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next_u64() % n
-        }
-
-        fn gaussian(&mut self) -> f64 {
-            let u = self.unit().max(1e-300);
-            (-2.0 * u.ln()).sqrt() * (2.0 * PI * self.unit()).cos()
-        }
-    }
-
-    /// Rennes-like load: 30 % spread over the city box, 70 % in 25 hotspots of 100–600 m.
-    fn synthetic(n: usize, seed: u64) -> Vec<Incident> {
-        let mut rng = Rng(seed);
-        let hotspots: Vec<(LatLon, f64)> = (0..25)
-            .map(|_| {
-                let centre = LatLon::new(rng.range(48.05, 48.20), rng.range(-1.78, -1.57));
-                (centre, rng.range(100.0, 600.0))
-            })
-            .collect();
-        (0..n)
-            .map(|i| {
-                let at = if rng.unit() < 0.3 {
-                    LatLon::new(
-                        rng.range(CITY.min_lat, CITY.max_lat),
-                        rng.range(CITY.min_lon, CITY.max_lon),
-                    )
-                } else {
-                    let (centre, sigma) = hotspots[rng.below(25) as usize];
-                    let bearing = rng.range(0.0, 360.0);
-                    destination(centre, bearing, (rng.gaussian() * sigma).abs())
-                };
-                Incident {
-                    category: rng.below(30) as u16,
-                    status: rng.below(4) as u8,
-                    ..incident(i as i64 + 1, at)
-                }
-            })
-            .collect()
     }
 
     fn inside(bbox: &Bbox, i: &Incident) -> bool {
