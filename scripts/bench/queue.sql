@@ -130,13 +130,13 @@ SELECT b.i, b.created_at, b.phase, d.code, d.revision, d.workflow, d.geolocated,
                  AND b.u_st >= s.lo AND b.u_st < s.hi;
 
 INSERT INTO requests
-    (number, tracking_code, demarche_code, demarche_revision, workflow, channel, status, phase,
+    (number, tracking_code_digest, demarche_code, demarche_revision, workflow, channel, status, phase,
      outcome, team_id, zone_id, location, location_accuracy_m, location_source, address,
      description, report_count, due_at, sla_paused_at, assignee_id, lang,
      created_at, updated_at, closed_at)
 SELECT format('%s-BEN-%s', extract(year FROM x.created_at)::int,
               lpad((row_number() OVER (ORDER BY x.created_at, x.i))::text, 7, '0')),
-       substr(md5('bench' || x.i), 1, 12),
+       sha256(convert_to('bench' || x.i, 'UTF8')),
        x.code, x.revision, x.workflow, x.channel, x.status, x.phase, x.outcome, x.team_id,
        CASE WHEN x.geolocated THEN z.id END,
        CASE WHEN x.geolocated THEN ST_SetSRID(ST_MakePoint(z.lon + (x.u_dy - 0.5) * 0.06,

@@ -4,6 +4,7 @@
 #   pg_ensure_running      install what is missing, create the cluster once, start it
 #   pg_url DBNAME          the connection URL of a database of that cluster
 #   pg_ensure_db DBNAME    create the database if it does not exist
+#   pg_stop                stop the cluster (fast: open sessions are cut, as in an outage)
 #
 # Settings: GUICHET_PG_PORT (default 54329), GUICHET_PG_DIR (default <project>/.pgdata).
 
@@ -111,4 +112,11 @@ pg_stop() {
   local bin
   bin=$(_pg_bin)
   _as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null
+}
+
+pg_stop() {
+  local bin
+  bin=$(_pg_bin)
+  _pg_prepare_dir
+  _as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
 }

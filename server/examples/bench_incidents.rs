@@ -134,7 +134,7 @@ async fn seed(pool: &PgPool, n: usize) -> Result<(), Error> {
         .await?;
     let mut copy = tx
         .copy_in_raw(
-            "COPY requests (number, tracking_code, demarche_code, demarche_revision, channel,
+            "COPY requests (number, tracking_code_digest, demarche_code, demarche_revision, channel,
                             status, phase, location, report_count, created_at, updated_at)
              FROM STDIN",
         )
@@ -153,7 +153,7 @@ async fn seed(pool: &PgPool, n: usize) -> Result<(), Error> {
         let created = (now - time::Duration::seconds_f64(age_days * 86_400.0))
             .format(&time::format_description::well_known::Rfc3339)?;
         buf.push_str(&format!(
-            "2026-BEN-{:07}\tBENC-H000-{:04}\t{category}\t1\tapp\tnew\t{phase}\tSRID=4326;POINT({:.7} {:.7})\t1\t{created}\t{created}\n",
+            "2026-BEN-{:07}\t\\\\x{:064x}\t{category}\t1\tapp\tnew\t{phase}\tSRID=4326;POINT({:.7} {:.7})\t1\t{created}\t{created}\n",
             base + i as i64 + 1,
             i % 10_000,
             p.lon,

@@ -4,13 +4,14 @@
 use guichet_shared::validation::{FieldError, is_plausible_email};
 use sqlx::PgPool;
 
-use crate::auth;
+use crate::auth::{self, Hasher};
 use crate::db::{self, DbError};
 
 pub const ROLES: &[&str] = &["agent", "field", "supervisor", "admin"];
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "nouvel.agent@guichet.example", "name": "Nouvel agent", "role": "agent", "teams": ["voirie"], "password": "un mot de passe d'agent"}))]
 pub struct AgentInput {
     pub email: String,
     pub name: String,
@@ -29,7 +30,7 @@ pub enum SaveError {
 }
 
 /// Creates the agent, or updates the one with this e-mail (name, role, teams, password).
-pub async fn save(pool: &PgPool, input: &AgentInput) -> Result<i64, SaveError> {
+pub async fn save(pool: &PgPool, hasher: &Hasher, input: &AgentInput) -> Result<i64, SaveError> {
     let mut errors = Vec::new();
     let email = input.email.trim().to_lowercase();
     if !is_plausible_email(&email) {
@@ -85,10 +86,9 @@ pub async fn save(pool: &PgPool, input: &AgentInput) -> Result<i64, SaveError> {
     if !errors.is_empty() {
         return Err(SaveError::Invalid(errors));
     }
-    let password = input.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+    let hash = hasher
+        .hash(input.password.clone())
         .await
-        .map_err(|e| DbError::Data(e.to_string()))?
         .map_err(|e| DbError::Data(e.to_string()))?;
     let mut tx = pool.begin().await.map_err(DbError::from)?;
     let id = db::accounts::upsert_agent(

@@ -2,15 +2,20 @@
 //! checks rights against), passwords and bearer tokens of agents and citizens.
 //!
 //! Passwords are hashed with argon2id (PHC strings, parameters inside, so they can be raised
-//! later without breaking old hashes). Tokens are 256 random bits given once to the client;
-//! the database keeps only their SHA-256, which is enough to look them up.
+//! later without breaking old hashes). Hashing takes ~20 MiB and tens of milliseconds of one
+//! core: it runs on the blocking pool, never on the async workers, and `Hasher` bounds how
+//! many run at once. Tokens are 256 random bits given once to the client; the database keeps
+//! only their SHA-256, which is enough to look them up.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use std::sync::Arc;
+
 use argon2::{Algorithm, Argon2, Params, Version};
 use guichet_shared::workflow::Role;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::config::Environment;
 use crate::db::{DbError, accounts::AgentRow, events::Actor};
 
 /// An authenticated agent (any role), as every right is checked against.
@@ -21,6 +26,38 @@ pub struct Agent {
     pub name: String,
     pub role: Role,
     pub team_ids: Vec<i64>,
+    /// Whether the agent has a second factor enrolled.
+    pub totp_enrolled: bool,
+    /// The `Idempotency-Key` this call carries, if any: the action it asks for takes effect
+    /// once, however often the call is repeated (an offline outbox sending again).
+    pub action_key: Option<ActionKey>,
+}
+
+/// The key a client gives an action so that repeating the call does not repeat the action,
+/// with the method and path it was first used for (the same key elsewhere is a client bug).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionKey {
+    pub key: String,
+    pub method: String,
+    pub path: String,
+}
+
+impl ActionKey {
+    /// Longest key accepted, in bytes: a UUID is 36.
+    pub const MAX_LEN: usize = 100;
+
+    /// A key of visible ASCII characters (what the HTTP header can carry), 1 to 100 of them.
+    pub fn parse(key: &str, method: &str, path: &str) -> Option<ActionKey> {
+        let key = key.trim();
+        let fine = !key.is_empty()
+            && key.len() <= Self::MAX_LEN
+            && key.bytes().all(|b| b.is_ascii_graphic());
+        fine.then(|| ActionKey {
+            key: key.to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
+        })
+    }
 }
 
 impl Agent {
@@ -36,6 +73,14 @@ impl Agent {
     /// Admins see every team; everyone else only the teams they belong to.
     pub fn can_see_team(&self, team_id: Option<i64>) -> bool {
         self.is_admin() || team_id.is_some_and(|t| self.team_ids.contains(&t))
+    }
+
+    /// Whether this agent must have a second factor before doing anything else: admins and
+    /// supervisors in production.
+    pub fn needs_second_factor(&self, environment: Environment) -> bool {
+        environment == Environment::Production
+            && matches!(self.role, Role::Admin | Role::Supervisor)
+            && !self.totp_enrolled
     }
 
     /// The teams whose queue this agent reads; `None` means all of them.
@@ -71,6 +116,8 @@ impl TryFrom<AgentRow> for Agent {
             name: row.name,
             role,
             team_ids: row.team_ids,
+            totp_enrolled: row.totp_enrolled,
+            action_key: None,
         })
     }
 }
@@ -80,6 +127,8 @@ pub const AGENT_SESSION: time::Duration = time::Duration::hours(12);
 pub const CITIZEN_SESSION: time::Duration = time::Duration::days(30);
 /// E-mail verification links stay valid for two days.
 pub const VERIFICATION_VALIDITY: time::Duration = time::Duration::days(2);
+/// Password-reset links stay valid for an hour (and work once).
+pub const RESET_VALIDITY: time::Duration = time::Duration::hours(1);
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 256;
@@ -112,6 +161,53 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     }
 }
 
+/// Hashes and checks passwords off the async workers, at most `workers` at once; further
+/// calls wait their turn (logins are rate-limited upstream, so the wait stays short).
+#[derive(Debug, Clone)]
+pub struct Hasher {
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Hasher {
+    pub fn new(workers: usize) -> Hasher {
+        Hasher {
+            permits: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+        }
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free. The permit goes with the work,
+    /// so a caller that gives up does not free a slot while its hash still runs.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| HashError(e.to_string()))?;
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| HashError(e.to_string()))
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+        self.run(move || hash_password(&password)).await?
+    }
+
+    /// False for a wrong password, a malformed stored hash, or a failure to run the check.
+    pub async fn verify(&self, password: String, stored: String) -> bool {
+        self.run(move || verify_password(&password, &stored))
+            .await
+            .unwrap_or(false)
+    }
+}
+
 /// A hash to verify against when the account does not exist, so that a login attempt takes
 /// the same time whether the e-mail is known or not.
 pub fn dummy_hash() -> &'static str {
@@ -129,6 +225,66 @@ pub fn new_token() -> (String, Vec<u8>) {
 
 pub fn token_digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Agents' second factor: RFC 6238 codes of 6 digits every 30 s, HMAC-SHA1 (what every
+/// authenticator app reads), a code of the step before or after accepted for clock drift.
+pub mod totp {
+    use rand::RngCore;
+    use totp_rs::{Algorithm, TOTP};
+
+    pub const DIGITS: usize = 6;
+    pub const STEP_SECS: u64 = 30;
+    pub const ISSUER: &str = "Guichet";
+
+    /// A new secret of 160 bits, as RFC 4226 recommends.
+    pub fn new_secret() -> Vec<u8> {
+        let mut secret = vec![0u8; 20];
+        rand::rng().fill_bytes(&mut secret);
+        secret
+    }
+
+    fn totp(secret: &[u8], account: &str) -> TOTP {
+        TOTP::new_unchecked(
+            Algorithm::SHA1,
+            DIGITS,
+            0,
+            STEP_SECS,
+            secret.to_vec(),
+            Some(ISSUER.to_owned()),
+            account.replace(':', "_"),
+        )
+    }
+
+    /// The secret in base32, to type into an app.
+    pub fn secret_base32(secret: &[u8]) -> String {
+        totp(secret, "").get_secret_base32()
+    }
+
+    /// The `otpauth://` URL that apps read from a QR code.
+    pub fn otpauth_url(secret: &[u8], account: &str) -> String {
+        totp(secret, account).get_url()
+    }
+
+    /// The time step `code` belongs to (the current one, or the one before or after), if any.
+    pub fn matching_step(secret: &[u8], code: &str, now_secs: u64) -> Option<i64> {
+        let code = code.trim();
+        if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let t = totp(secret, "");
+        let step = now_secs / STEP_SECS;
+        [step.saturating_sub(1), step, step + 1]
+            .into_iter()
+            .find(|s| t.check(code, s * STEP_SECS))
+            .and_then(|s| i64::try_from(s).ok())
+    }
+
+    pub fn now_secs() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
 }
 
 #[cfg(test)]
@@ -153,5 +309,36 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_eq!(da, token_digest(&a));
         assert_ne!(da, a.as_bytes());
+    }
+
+    #[test]
+    fn a_totp_code_matches_its_step_and_its_neighbours_only() {
+        let secret = totp::new_secret();
+        let t = totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            secret.clone(),
+            None,
+            String::new(),
+        )
+        .unwrap();
+        let now = 1_800_000_000;
+        let code = t.generate(now);
+        assert_eq!(totp::matching_step(&secret, &code, now), Some(60_000_000));
+        assert_eq!(
+            totp::matching_step(&secret, &code, now + 30),
+            Some(60_000_000)
+        );
+        assert_eq!(totp::matching_step(&secret, &code, now + 90), None);
+        assert_eq!(totp::matching_step(&secret, "12345", now), None);
+        assert_eq!(totp::matching_step(&secret, "abcdef", now), None);
+        let url = totp::otpauth_url(&secret, "agent@mairie.example");
+        assert!(
+            url.starts_with("otpauth://totp/Guichet:agent%40mairie.example?"),
+            "{url}"
+        );
+        assert!(url.contains(&totp::secret_base32(&secret)), "{url}");
     }
 }

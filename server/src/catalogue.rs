@@ -23,6 +23,10 @@ pub struct Entry {
     pub title_en: String,
     pub group: String,
     pub geolocated: bool,
+    /// Its requests are incidents of the public space, shown with their place on the public
+    /// map (see the `public_incidents` view). Private unless said so.
+    #[serde(default)]
+    pub public_incident: bool,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -44,11 +48,29 @@ pub struct Dedup {
     pub group: Option<String>,
 }
 
-/// Reads an entry, resolves its form (inline, or the name of one of `shared_forms`) and
+/// The periods behind a notice's `retention` text, in days after a request is closed: its
+/// personal data (`retention_days`) and its attached files (`files_retention_days`). The
+/// retention job (`crate::retention`) applies them.
+pub const RETENTION_KEYS: [&str; 2] = ["retention_days", "files_retention_days"];
+const MAX_RETENTION_DAYS: u64 = 36_500;
+
+/// The keys of a privacy notice (the information the GDPR requires at collection), each in
+/// French and with `_en` in English. The purpose is the démarche's own description.
+pub const PRIVACY_KEYS: &[&str] = &[
+    "controller",
+    "legal_basis",
+    "retention",
+    "recipients",
+    "rights",
+];
+
+/// Reads an entry, resolves its form (inline, or the name of one of `shared_forms`) and its
+/// privacy notice (`privacy_defaults` with the keys the entry's own `privacy` replaces), and
 /// checks what the database would otherwise refuse less clearly. Returns the entry and the
-/// definition to store, with its form resolved so that a revision never changes afterwards.
+/// definition to store, resolved so that a revision never changes afterwards.
 pub fn prepare(
     shared_forms: &serde_json::Map<String, serde_json::Value>,
+    privacy_defaults: &serde_json::Map<String, serde_json::Value>,
     definition: &serde_json::Value,
 ) -> Result<(Entry, serde_json::Value), Vec<FieldError>> {
     let entry: Entry = serde_json::from_value(definition.clone())
@@ -97,6 +119,13 @@ pub fn prepare(
             "sla_days is positive",
         ));
     }
+    if entry.public_incident && !entry.geolocated {
+        errors.push(FieldError::new(
+            "public_incident",
+            "not-geolocated",
+            "only geolocated démarches are public incidents",
+        ));
+    }
     if let Some(d) = &entry.dedup {
         if !entry.geolocated {
             errors.push(FieldError::new(
@@ -142,11 +171,62 @@ pub fn prepare(
         }
         Err(e) => errors.push(FieldError::new("form", "invalid-form", e)),
     }
+    match resolve_privacy(privacy_defaults, definition.get("privacy")) {
+        Ok(Some(notice)) => definition["privacy"] = serde_json::Value::Object(notice),
+        Ok(None) => {}
+        Err(e) => errors.push(e),
+    }
     if errors.is_empty() {
         Ok((entry, definition))
     } else {
         Err(errors)
     }
+}
+
+/// The notice of one démarche: the defaults, with the keys its own notice gives replaced.
+/// None when neither says anything.
+fn resolve_privacy(
+    defaults: &serde_json::Map<String, serde_json::Value>,
+    own: Option<&serde_json::Value>,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, FieldError> {
+    let mut notice = defaults.clone();
+    match own {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Object(o)) => notice.extend(o.clone()),
+        Some(_) => {
+            return Err(FieldError::new(
+                "privacy",
+                "invalid-privacy",
+                "privacy is an object of texts",
+            ));
+        }
+    }
+    for (key, value) in &notice {
+        if RETENTION_KEYS.contains(&key.as_str()) {
+            if !value
+                .as_u64()
+                .is_some_and(|d| (1..=MAX_RETENTION_DAYS).contains(&d))
+            {
+                return Err(FieldError::new(
+                    format!("privacy.{key}"),
+                    "invalid-privacy",
+                    format!("a whole number of days, 1 to {MAX_RETENTION_DAYS}"),
+                ));
+            }
+            continue;
+        }
+        let known = PRIVACY_KEYS
+            .iter()
+            .any(|k| key == k || key.strip_suffix("_en") == Some(k));
+        if !known || !value.is_string() {
+            return Err(FieldError::new(
+                format!("privacy.{key}"),
+                "invalid-privacy",
+                format!("a notice holds texts among {PRIVACY_KEYS:?} (and their `_en`)"),
+            ));
+        }
+    }
+    Ok((!notice.is_empty()).then_some(notice))
 }
 
 /// Stores the entry: a new revision when its definition changed, nothing otherwise. Routes
@@ -172,6 +252,7 @@ pub async fn store(
             channels: &entry.channels,
             auth: &entry.auth,
             geolocated: entry.geolocated,
+            public_incident: entry.public_incident,
             dedup_radius_m: entry.dedup.as_ref().map(|x| x.radius_m),
             dedup_window_days: entry.dedup.as_ref().and_then(|x| x.window_days),
             dedup_group: entry.dedup.as_ref().and_then(|x| x.group.as_deref()),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use guichet_shared::dedup::Thresholds;
 use serde::Deserialize;
 
+use crate::codes::{self, SecretKey};
 use crate::notify::webhooks::AllowList;
 
 #[derive(Debug, Clone)]
@@ -27,6 +28,10 @@ pub struct Config {
     pub dedup: Thresholds,
     /// The built citizen web app, served at `/` (`GUICHET_UI_DIR`).
     pub ui_dir: PathBuf,
+    /// The built back office, served at `/backoffice/` (`GUICHET_BACKOFFICE_DIR`).
+    pub backoffice_dir: PathBuf,
+    /// The API's documentation page, served at `/api/docs/` (`GUICHET_API_DOCS_DIR`).
+    pub api_docs_dir: PathBuf,
     /// E-mails and webhooks.
     pub notify: NotifyConfig,
     /// The background job worker.
@@ -35,6 +40,169 @@ pub struct Config {
     pub environment: Environment,
     /// Browser and transport settings: metrics access, map tile hosts.
     pub http: HttpConfig,
+    /// How long a stored receipt keeps its clear tracking code for idempotent retries
+    /// (`GUICHET_RECEIPT_CODE_TTL_SECS`, default 24 h, at most 7 days); see `crate::codes`.
+    pub receipt_code_ttl: Duration,
+    /// Rate limits and the proxies trusted to name the client.
+    pub limits: LimitsConfig,
+    /// Sessions, password hashing and the agents' second factor.
+    pub accounts: AccountsConfig,
+    /// The Open311 `jurisdiction_id` this service answers for (`GUICHET_OPEN311_JURISDICTION`).
+    pub open311_jurisdiction: String,
+}
+
+/// How many calls one key (a client address, an account, an e-mail address) may make in a
+/// period, e.g. `20/min`, `10/15min`, `100/h`, `5/day`. The whole allowance may be used at
+/// once; it then comes back evenly over the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    pub const fn new(count: u32, per: Duration) -> Rate {
+        Rate { count, per }
+    }
+
+    pub const fn per_minute(count: u32) -> Rate {
+        Rate::new(count, Duration::from_secs(60))
+    }
+
+    pub const fn per_hour(count: u32) -> Rate {
+        Rate::new(count, Duration::from_secs(3600))
+    }
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Rate, String> {
+        let expected =
+            || format!("{text:?}: expected COUNT/PERIOD such as 20/min, 10/15min or 100/h");
+        let (count, period) = text.trim().split_once('/').ok_or_else(expected)?;
+        let count: u32 = count.trim().parse().map_err(|_| expected())?;
+        let period = period.trim();
+        let digits = period.chars().take_while(char::is_ascii_digit).count();
+        let (times, unit) = period.split_at(digits);
+        let times: u64 = if times.is_empty() {
+            1
+        } else {
+            times.parse().map_err(|_| expected())?
+        };
+        let unit_secs = match unit.trim() {
+            "s" | "sec" => 1,
+            "m" | "min" => 60,
+            "h" => 3600,
+            "d" | "day" => 86_400,
+            _ => return Err(expected()),
+        };
+        if count == 0 || times == 0 {
+            return Err(format!("{text:?}: the count and the period are at least 1"));
+        }
+        Ok(Rate::new(count, Duration::from_secs(times * unit_secs)))
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}s", self.count, self.per.as_secs())
+    }
+}
+
+/// Rate limits (`GUICHET_RATE_LIMITS`, `GUICHET_LIMIT_*`) and who may name the client
+/// (`GUICHET_TRUSTED_PROXIES`). The defaults are generous: they stop floods and guessing,
+/// not people, and many citizens may share one address (mobile networks, a city hall).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitsConfig {
+    /// `GUICHET_RATE_LIMITS=off` turns every limit off, failed-login counting included (tests,
+    /// benchmarks, load drills).
+    pub enabled: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (`GUICHET_TRUSTED_PROXIES`, addresses or
+    /// blocks, comma-separated). Empty: the client is the peer of the connection.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Agent and citizen logins, password resets by token, per client address
+    /// (`GUICHET_LIMIT_LOGIN`).
+    pub login: Rate,
+    /// Failed logins per account and client address, counted in the database so that every
+    /// instance sees them (`GUICHET_LIMIT_LOGIN_FAILURES`).
+    pub login_failures: Rate,
+    /// Registrations, verification resends and password-reset requests, per client address
+    /// (`GUICHET_LIMIT_ACCOUNT_MAIL`).
+    pub account_mail: Rate,
+    /// The same, per e-mail address written to (`GUICHET_LIMIT_MAIL_TO`).
+    pub mail_to: Rate,
+    /// Reports and requests filed, per client address and per citizen account
+    /// (`GUICHET_LIMIT_FILING`).
+    pub filing: Rate,
+    /// "Me too", per client address (`GUICHET_LIMIT_SUPPORT`).
+    pub support: Rate,
+    /// Citizens' messages, per client address and per citizen account
+    /// (`GUICHET_LIMIT_MESSAGES`).
+    pub messages: Rate,
+    /// "Already reported?" and the incidents map, per client address (`GUICHET_LIMIT_READS`).
+    pub reads: Rate,
+    /// Every call of the agents' API, per agent (`GUICHET_LIMIT_AGENT`).
+    pub agent: Rate,
+    /// Open311 filings, per API key (`GUICHET_LIMIT_API_KEY`).
+    pub api_key: Rate,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            trusted_proxies: Vec::new(),
+            login: Rate::per_minute(30),
+            login_failures: Rate::new(10, Duration::from_secs(15 * 60)),
+            account_mail: Rate::per_hour(30),
+            mail_to: Rate::per_hour(5),
+            filing: Rate::per_hour(60),
+            support: Rate::per_hour(120),
+            messages: Rate::per_hour(60),
+            reads: Rate::per_minute(600),
+            agent: Rate::per_minute(1200),
+            api_key: Rate::per_hour(1000),
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// No limit at all: what the tests and benchmarks run with unless they test a limit.
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+}
+
+/// Sessions, password hashing and the agents' second factor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountsConfig {
+    /// An agent's session ends after this long without a call (`GUICHET_AGENT_IDLE_MINUTES`);
+    /// every call starts the wait again.
+    pub agent_idle: Duration,
+    /// Password hashes computed at once (`GUICHET_HASH_WORKERS`, default: number of cores);
+    /// further logins wait their turn.
+    pub hash_workers: usize,
+    /// Pause between two purges of expired sessions, used links and old failed logins
+    /// (`GUICHET_PURGE_INTERVAL_SECS`).
+    pub purge_interval: Duration,
+    /// Days the audit trail keeps a trace (`GUICHET_AUDIT_RETENTION_DAYS`, a year by default,
+    /// as the CNIL advises for access logs).
+    pub audit_retention_days: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            agent_idle: Duration::from_secs(30 * 60),
+            hash_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            purge_interval: Duration::from_secs(300),
+            audit_retention_days: 365,
+        }
+    }
 }
 
 /// Browser and transport settings.
@@ -74,9 +242,13 @@ impl std::str::FromStr for Environment {
 pub struct NotifyConfig {
     /// The service's public URL (a copy of `Config::public_url`), for links in e-mails.
     pub public_url: String,
-    /// Where citizens follow a request, with `{number}` and `{tracking_code}` filled in
-    /// (`GUICHET_FOLLOW_URL`; default: the public view of the JSON API).
+    /// Where citizens follow a request, with `{number}` and `{token}` (the recipient's own
+    /// follow token) filled in (`GUICHET_FOLLOW_URL`; default: the status page, `/suivi/…`).
     pub follow_url: String,
+    /// The key follow tokens are signed with (`GUICHET_SECRET_KEY`, required in production).
+    /// Unset in the configuration, `serve` uses the database's own (see `crate::codes`); notices
+    /// written without any key carry no follow link.
+    pub follow_key: Option<SecretKey>,
     /// SMTP server (`GUICHET_SMTP_URL`): `smtp://host:port` in clear (local relays and tests),
     /// `smtp://user:pass@host?tls=required` for STARTTLS, `smtps://user:pass@host` for TLS.
     /// Unset: e-mails are written to the log instead of being sent.
@@ -103,9 +275,8 @@ impl NotifyConfig {
     pub fn new(public_url: &str) -> Self {
         let public_url = public_url.trim_end_matches('/').to_owned();
         Self {
-            follow_url: format!(
-                "{public_url}/api/v1/requests/{{number}}?tracking_code={{tracking_code}}"
-            ),
+            follow_url: format!("{public_url}/suivi/{{number}}?follow={{token}}"),
+            follow_key: None,
             public_url,
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
@@ -127,6 +298,9 @@ pub struct OutboxConfig {
     /// Delay before the first retry of a failed job, doubled at each further failure and
     /// capped at 6 h (`GUICHET_RETRY_BASE_MS`).
     pub retry_base: Duration,
+    /// How long a claimed job stays an instance's (`GUICHET_OUTBOX_LOCK_SECS`): when an
+    /// instance dies, the jobs it had claimed go to another one after this.
+    pub lock: Duration,
 }
 
 impl Default for OutboxConfig {
@@ -134,6 +308,7 @@ impl Default for OutboxConfig {
         Self {
             poll_interval: Duration::from_secs(2),
             retry_base: Duration::from_secs(30),
+            lock: Duration::from_secs(300),
         }
     }
 }
@@ -217,7 +392,11 @@ struct FileConfig {
     dedup_auto_merge: Option<f64>,
     dedup_review: Option<f64>,
     ui_dir: Option<PathBuf>,
+    backoffice_dir: Option<PathBuf>,
+    api_docs_dir: Option<PathBuf>,
     follow_url: Option<String>,
+    secret_key: Option<String>,
+    receipt_code_ttl_secs: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     smtp_timeout_secs: Option<u64>,
@@ -226,10 +405,28 @@ struct FileConfig {
     webhook_max_attempts: Option<i32>,
     webhook_allow: Option<String>,
     outbox_poll_ms: Option<u64>,
+    outbox_lock_secs: Option<u64>,
     retry_base_ms: Option<u64>,
     env: Option<String>,
     metrics_token: Option<String>,
     map_tiles: Option<String>,
+    rate_limits: Option<String>,
+    trusted_proxies: Option<String>,
+    limit_login: Option<String>,
+    limit_login_failures: Option<String>,
+    limit_account_mail: Option<String>,
+    limit_mail_to: Option<String>,
+    limit_filing: Option<String>,
+    limit_support: Option<String>,
+    limit_messages: Option<String>,
+    limit_reads: Option<String>,
+    limit_agent: Option<String>,
+    limit_api_key: Option<String>,
+    open311_jurisdiction: Option<String>,
+    agent_idle_minutes: Option<u64>,
+    hash_workers: Option<usize>,
+    purge_interval_secs: Option<u64>,
+    audit_retention_days: Option<u32>,
 }
 
 impl Config {
@@ -340,6 +537,7 @@ impl Config {
             &public_url,
             NotifyFile {
                 follow_url: file.follow_url,
+                secret_key: file.secret_key,
                 smtp_url: file.smtp_url,
                 mail_from: file.mail_from,
                 smtp_timeout_secs: file.smtp_timeout_secs,
@@ -358,6 +556,25 @@ impl Config {
         if let Some(v) = opt_env("GUICHET_RETRY_BASE_MS", &env)?.or(file.retry_base_ms) {
             outbox.retry_base = Duration::from_millis(at_least_one("GUICHET_RETRY_BASE_MS", v)?);
         }
+        if let Some(v) = opt_env("GUICHET_OUTBOX_LOCK_SECS", &env)?.or(file.outbox_lock_secs) {
+            outbox.lock = Duration::from_secs(at_least_one("GUICHET_OUTBOX_LOCK_SECS", v)?);
+        }
+        let receipt_code_ttl = match opt_env("GUICHET_RECEIPT_CODE_TTL_SECS", &env)?
+            .or(file.receipt_code_ttl_secs)
+        {
+            Some(v) => {
+                let ttl = Duration::from_secs(at_least_one("GUICHET_RECEIPT_CODE_TTL_SECS", v)?);
+                if ttl > codes::MAX_RECEIPT_CODE_TTL {
+                    return Err(invalid(
+                        "GUICHET_RECEIPT_CODE_TTL_SECS",
+                        v,
+                        "at most 604800 (7 days)",
+                    ));
+                }
+                ttl
+            }
+            None => codes::DEFAULT_RECEIPT_CODE_TTL,
+        };
         let environment = match env("GUICHET_ENV").or(file.env) {
             Some(text) => parse("GUICHET_ENV", &text)?,
             None => Environment::default(),
@@ -372,6 +589,47 @@ impl Config {
                 None => Vec::new(),
             },
         };
+        let limits = limits_config(
+            LimitsFile {
+                rate_limits: file.rate_limits,
+                trusted_proxies: file.trusted_proxies,
+                login: file.limit_login,
+                login_failures: file.limit_login_failures,
+                account_mail: file.limit_account_mail,
+                mail_to: file.limit_mail_to,
+                filing: file.limit_filing,
+                support: file.limit_support,
+                messages: file.limit_messages,
+                reads: file.limit_reads,
+                agent: file.limit_agent,
+                api_key: file.limit_api_key,
+            },
+            &env,
+        )?;
+        let mut accounts = AccountsConfig::default();
+        if let Some(v) = opt_env("GUICHET_AGENT_IDLE_MINUTES", &env)?.or(file.agent_idle_minutes) {
+            accounts.agent_idle =
+                Duration::from_secs(60 * at_least_one("GUICHET_AGENT_IDLE_MINUTES", v)?);
+        }
+        if let Some(v) = opt_env("GUICHET_HASH_WORKERS", &env)?.or(file.hash_workers) {
+            if v == 0 {
+                return Err(invalid("GUICHET_HASH_WORKERS", v, "at least 1"));
+            }
+            accounts.hash_workers = v;
+        }
+        if let Some(v) = opt_env("GUICHET_PURGE_INTERVAL_SECS", &env)?.or(file.purge_interval_secs)
+        {
+            accounts.purge_interval =
+                Duration::from_secs(at_least_one("GUICHET_PURGE_INTERVAL_SECS", v)?);
+        }
+        if let Some(v) =
+            opt_env("GUICHET_AUDIT_RETENTION_DAYS", &env)?.or(file.audit_retention_days)
+        {
+            if !(1..=3650).contains(&v) {
+                return Err(invalid("GUICHET_AUDIT_RETENTION_DAYS", v, "1 to 3650 days"));
+            }
+            accounts.audit_retention_days = v;
+        }
         Ok(Config {
             database_url,
             listen,
@@ -384,12 +642,116 @@ impl Config {
                 .map(PathBuf::from)
                 .or(file.ui_dir)
                 .unwrap_or_else(|| PathBuf::from("mobile/ui/dist")),
+            backoffice_dir: env("GUICHET_BACKOFFICE_DIR")
+                .map(PathBuf::from)
+                .or(file.backoffice_dir)
+                .unwrap_or_else(|| PathBuf::from("server/backoffice/dist")),
+            api_docs_dir: env("GUICHET_API_DOCS_DIR")
+                .map(PathBuf::from)
+                .or(file.api_docs_dir)
+                .unwrap_or_else(|| PathBuf::from("server/api-docs/dist")),
             notify,
             outbox,
             environment,
             http,
+            receipt_code_ttl,
+            limits,
+            accounts,
+            open311_jurisdiction: env("GUICHET_OPEN311_JURISDICTION")
+                .or(file.open311_jurisdiction)
+                .map(|j| j.trim().to_owned())
+                .filter(|j| !j.is_empty())
+                .unwrap_or_else(|| DEFAULT_JURISDICTION.to_owned()),
         })
     }
+}
+
+/// The file's keys of the limits section.
+struct LimitsFile {
+    rate_limits: Option<String>,
+    trusted_proxies: Option<String>,
+    login: Option<String>,
+    login_failures: Option<String>,
+    account_mail: Option<String>,
+    mail_to: Option<String>,
+    filing: Option<String>,
+    support: Option<String>,
+    messages: Option<String>,
+    reads: Option<String>,
+    agent: Option<String>,
+    api_key: Option<String>,
+}
+
+/// The Open311 `jurisdiction_id` unless configured.
+pub const DEFAULT_JURISDICTION: &str = "rennesmetropole.fr";
+
+fn limits_config(
+    file: LimitsFile,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<LimitsConfig, ConfigError> {
+    let mut limits = LimitsConfig::default();
+    if let Some(v) = env("GUICHET_RATE_LIMITS").or(file.rate_limits) {
+        limits.enabled = match v.trim() {
+            "on" => true,
+            "off" => false,
+            _ => return Err(invalid("GUICHET_RATE_LIMITS", v, "`on` or `off`")),
+        };
+    }
+    if let Some(v) = env("GUICHET_TRUSTED_PROXIES").or(file.trusted_proxies) {
+        limits.trusted_proxies =
+            ip_blocks(&v).map_err(|reason| invalid("GUICHET_TRUSTED_PROXIES", &v, &reason))?;
+    }
+    let rates: [(&'static str, Option<String>, &mut Rate); 10] = [
+        ("GUICHET_LIMIT_LOGIN", file.login, &mut limits.login),
+        (
+            "GUICHET_LIMIT_LOGIN_FAILURES",
+            file.login_failures,
+            &mut limits.login_failures,
+        ),
+        (
+            "GUICHET_LIMIT_ACCOUNT_MAIL",
+            file.account_mail,
+            &mut limits.account_mail,
+        ),
+        ("GUICHET_LIMIT_MAIL_TO", file.mail_to, &mut limits.mail_to),
+        ("GUICHET_LIMIT_FILING", file.filing, &mut limits.filing),
+        ("GUICHET_LIMIT_SUPPORT", file.support, &mut limits.support),
+        (
+            "GUICHET_LIMIT_MESSAGES",
+            file.messages,
+            &mut limits.messages,
+        ),
+        ("GUICHET_LIMIT_READS", file.reads, &mut limits.reads),
+        ("GUICHET_LIMIT_AGENT", file.agent, &mut limits.agent),
+        ("GUICHET_LIMIT_API_KEY", file.api_key, &mut limits.api_key),
+    ];
+    for (name, from_file, rate) in rates {
+        if let Some(v) = env(name).or(from_file) {
+            *rate = v
+                .parse()
+                .map_err(|reason: String| invalid(name, &v, &reason))?;
+        }
+    }
+    Ok(limits)
+}
+
+/// Addresses and blocks, comma-separated: `127.0.0.1, 10.0.0.0/8, fd00::/8`.
+fn ip_blocks(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            if item.contains('/') {
+                item.parse::<ipnet::IpNet>()
+                    .map(|net| net.trunc())
+                    .map_err(|_| format!("{item:?} is not an address block such as 10.0.0.0/8"))
+            } else {
+                item.parse::<std::net::IpAddr>()
+                    .map(ipnet::IpNet::from)
+                    .map_err(|_| format!("{item:?} is not an IP address"))
+            }
+        })
+        .collect()
 }
 
 /// The origins (`scheme://host[:port]`) of a comma-separated list of tile hosts or tile URL
@@ -422,6 +784,7 @@ fn tile_origins(text: &str) -> Result<Vec<String>, ConfigError> {
 /// The file's keys of the notify section.
 struct NotifyFile {
     follow_url: Option<String>,
+    secret_key: Option<String>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     smtp_timeout_secs: Option<u64>,
@@ -438,14 +801,21 @@ fn notify_config(
 ) -> Result<NotifyConfig, ConfigError> {
     let mut notify = NotifyConfig::new(public_url);
     if let Some(v) = env("GUICHET_FOLLOW_URL").or(file.follow_url) {
-        if !v.contains("{number}") || !v.contains("{tracking_code}") {
+        if !v.contains("{number}") || !v.contains("{token}") {
             return Err(invalid(
                 "GUICHET_FOLLOW_URL",
                 v,
-                "must contain {number} and {tracking_code}",
+                "must contain {number} and {token}",
             ));
         }
         notify.follow_url = v;
+    }
+    if let Some(v) = env("GUICHET_SECRET_KEY").or(file.secret_key) {
+        // The value itself never goes into a message.
+        notify.follow_key = Some(
+            SecretKey::from_setting(&v)
+                .map_err(|reason| invalid("GUICHET_SECRET_KEY", "***", &reason))?,
+        );
     }
     notify.smtp_url = env("GUICHET_SMTP_URL")
         .or(file.smtp_url)
@@ -630,6 +1000,38 @@ mod tests {
     }
 
     #[test]
+    fn codes_settings_have_safe_defaults_and_never_print_the_key() {
+        let c = load("", &[("DATABASE_URL", "x")]).expect("config");
+        assert_eq!(c.receipt_code_ttl, Duration::from_secs(24 * 3600));
+        assert!(c.notify.follow_key.is_none());
+        assert!(
+            c.notify
+                .follow_url
+                .ends_with("/suivi/{number}?follow={token}")
+        );
+        let key = "k3y-that-is-long-enough-0123456789abcdef";
+        let c = load(
+            "receipt_code_ttl_secs = 60",
+            &[("DATABASE_URL", "x"), ("GUICHET_SECRET_KEY", key)],
+        )
+        .expect("config");
+        assert_eq!(c.receipt_code_ttl, Duration::from_secs(60));
+        assert!(c.notify.follow_key.is_some());
+        assert!(!format!("{c:?}").contains(key));
+        let err = load(
+            "",
+            &[
+                ("DATABASE_URL", "x"),
+                ("GUICHET_SECRET_KEY", "short-secret"),
+            ],
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(!err.contains("short-secret"), "{err}");
+    }
+
+    #[test]
     fn the_webhook_allow_list_is_empty_unless_set() {
         let c = load("", &[("DATABASE_URL", "x")]).expect("config");
         assert!(c.notify.webhook_allow.is_empty());
@@ -667,6 +1069,48 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_on_with_generous_defaults_and_read_their_keys() {
+        let c = load("", &[("DATABASE_URL", "x")]).expect("config");
+        assert!(c.limits.enabled);
+        assert!(c.limits.trusted_proxies.is_empty());
+        assert_eq!(
+            c.limits.login_failures,
+            Rate::new(10, Duration::from_secs(900))
+        );
+        assert_eq!(c.accounts.agent_idle, Duration::from_secs(1800));
+        let c = load(
+            "rate_limits = \"off\"\nlimit_login = \"3/min\"",
+            &[
+                ("DATABASE_URL", "x"),
+                ("GUICHET_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+                ("GUICHET_LIMIT_LOGIN_FAILURES", "5/15min"),
+                ("GUICHET_LIMIT_READS", "1000/h"),
+                ("GUICHET_AGENT_IDLE_MINUTES", "10"),
+            ],
+        )
+        .expect("config");
+        assert!(!c.limits.enabled);
+        assert_eq!(c.limits.trusted_proxies.len(), 2);
+        assert!(
+            c.limits.trusted_proxies[1].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap())
+        );
+        assert_eq!(c.limits.login, Rate::per_minute(3));
+        assert_eq!(
+            c.limits.login_failures,
+            Rate::new(5, Duration::from_secs(900))
+        );
+        assert_eq!(c.limits.reads, Rate::per_hour(1000));
+        assert_eq!(c.accounts.agent_idle, Duration::from_secs(600));
+        assert_eq!(
+            "2/day".parse(),
+            Ok(Rate::new(2, Duration::from_secs(86_400)))
+        );
+        for bad in ["10", "0/min", "5/0min", "5/fortnight", "x/h"] {
+            assert!(bad.parse::<Rate>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn bad_notice_settings_are_refused_at_start() {
         for (name, value) in [
             ("GUICHET_SMTP_URL", "http://mail.example"),
@@ -674,8 +1118,19 @@ mod tests {
             ("GUICHET_WEBHOOK_MAX_ATTEMPTS", "0"),
             ("GUICHET_RETRY_BASE_MS", "0"),
             ("GUICHET_FOLLOW_URL", "https://x.example/{number}"),
+            (
+                "GUICHET_FOLLOW_URL",
+                "https://x.example/{number}?code={tracking_code}",
+            ),
+            ("GUICHET_SECRET_KEY", "too short"),
+            ("GUICHET_RECEIPT_CODE_TTL_SECS", "0"),
+            ("GUICHET_RECEIPT_CODE_TTL_SECS", "604801"),
             ("GUICHET_WEBHOOK_ALLOW", "10.0.0.0/33"),
             ("GUICHET_WEBHOOK_ALLOW", "http://erp.local/"),
+            ("GUICHET_RATE_LIMITS", "no"),
+            ("GUICHET_TRUSTED_PROXIES", "proxy.local"),
+            ("GUICHET_LIMIT_FILING", "lots"),
+            ("GUICHET_HASH_WORKERS", "0"),
         ] {
             let err = load("", &[("DATABASE_URL", "x"), (name, value)])
                 .err()

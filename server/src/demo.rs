@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use sqlx::PgPool;
 
+use crate::addresses::ImportSummary;
 use crate::db::{self, DbError};
 use crate::setup::{self, Input, SetupError, SetupSummary, Sources};
 
@@ -19,6 +20,10 @@ use crate::setup::{self, Input, SetupError, SetupSummary, Sources};
 pub use crate::setup::{CATALOGUE_JSON, COMMUNES_GEOJSON, TEAMS_JSON};
 
 pub const AGENTS_JSON: &str = include_str!("../../assets/demo-agents.json");
+
+/// A small address sample in the BAN's CSV format (streets around a few town halls, numbers
+/// and positions made up for the demo): see assets/README.md.
+pub const ADDRESSES_CSV: &str = include_str!("../../assets/addresses-sample.csv");
 
 const AGENTS: Input<'static> = Input {
     origin: "assets/demo-agents.json",
@@ -47,10 +52,11 @@ pub struct DemoSummary {
     pub agents_created: usize,
     /// Demo agents that existed already and were left as they are.
     pub agents_kept: usize,
+    pub addresses: ImportSummary,
 }
 
-/// Sets up the shipped catalogue, teams and communes, and adds the missing demo agents, in one
-/// transaction.
+/// Sets up the shipped catalogue, teams and communes, adds the missing demo agents and loads
+/// the address sample, in one transaction.
 pub async fn load(pool: &PgPool) -> Result<DemoSummary, SetupError> {
     let agents: AgentsFile = setup::parse(AGENTS, "demo agents")?;
     // Hashing is slow on purpose: once for every account, before taking the loaders' lock.
@@ -82,6 +88,12 @@ pub async fn load(pool: &PgPool) -> Result<DemoSummary, SetupError> {
             None => summary.agents_kept += 1,
         }
     }
+    summary.addresses = crate::addresses::import(
+        &mut tx,
+        "assets/addresses-sample.csv",
+        ADDRESSES_CSV.as_bytes(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -86,9 +86,14 @@ pub async fn clean_up(state: &AppState, job_id: i64, keys: &[String]) -> Result<
     for key in keys {
         let mut tx = state.db.begin().await.map_err(DbError::from)?;
         db::files::lock_key(&mut tx, key).await?;
-        if db::files::key_in_use(&mut *tx, key).await?
-            || db::files::claimed_later(&mut *tx, key, job_id, CLEANUP).await?
-        {
+        // A later claim means a writer may be at work on this key: leave it all to its job.
+        if db::files::claimed_later(&mut *tx, key, job_id, CLEANUP).await? {
+            continue;
+        }
+        // No writer is: what a write killed halfway left is junk, whether or not the key is
+        // in use.
+        state.photos.discard_partial(key).await?;
+        if db::files::key_in_use(&mut *tx, key).await? {
             continue;
         }
         // Deleted while the lock is held: no writer can claim the key in between.

@@ -31,6 +31,11 @@ pub struct IncidentCache {
     loaded: std::sync::atomic::AtomicBool,
     /// Démarche codes ↔ the compact category numbers stored in the index.
     categories: RwLock<Categories>,
+    /// Whether changes are being heard: false while the listener is down, when this
+    /// instance's map and "already reported?" may fall behind the others'.
+    listening: std::sync::atomic::AtomicBool,
+    /// Whole reloads since start (the first load, then one after each lost connection).
+    reloads: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +86,8 @@ impl IncidentCache {
 
     /// Replaces the whole index with the open requests of the database.
     pub async fn reload(&self, pool: &PgPool) -> Result<usize, DbError> {
+        self.reloads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
         let mut incidents = Vec::new();
         let mut rows = db::incidents::open_incidents(pool);
@@ -129,6 +136,19 @@ impl IncidentCache {
 
     pub fn is_loaded(&self) -> bool {
         self.loaded.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn set_listening(&self, on: bool) {
+        self.listening
+            .store(on, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn len(&self) -> usize {
@@ -229,6 +249,7 @@ pub async fn run_sync(
             tokio::time::sleep(Duration::from_secs(2)).await;
             continue;
         }
+        cache.set_listening(true);
         loop {
             tokio::select! {
                 _ = shutdown.changed() => return,
@@ -243,12 +264,15 @@ pub async fn run_sync(
                     // The connection dropped (and was re-established): notifications in
                     // between are lost, so everything is read again.
                     Ok(None) => {
+                        cache.set_listening(false);
                         tracing::warn!("incident index: listener reconnected; reloading");
-                        if let Err(e) = cache.reload(&pool).await {
-                            tracing::warn!(error = %e, "incident index: reload failed");
+                        match cache.reload(&pool).await {
+                            Ok(_) => cache.set_listening(true),
+                            Err(e) => tracing::warn!(error = %e, "incident index: reload failed"),
                         }
                     }
                     Err(e) => {
+                        cache.set_listening(false);
                         tracing::warn!(error = %e, "incident index: listener failed; reconnecting");
                         break;
                     }

@@ -7,7 +7,7 @@
 //! photo files of a submission that fails are left to the clean-up job (`crate::files`).
 
 use bytes::Bytes;
-use guichet_shared::api::{Contact, PhotoLinks, ReportReceipt, ReportSubmission};
+use guichet_shared::api::{Acknowledgement, Contact, PhotoLinks, ReportReceipt, ReportSubmission};
 use guichet_shared::channel::Channel;
 use guichet_shared::dedup::Outcome;
 use guichet_shared::phase::Lang;
@@ -15,16 +15,16 @@ use guichet_shared::timeline::EventKind;
 use guichet_shared::validation::{FieldError, validate_contact, validate_report};
 use time::OffsetDateTime;
 
-use crate::db::{self, DbError, accounts::CitizenRow, events::Actor, reports::PhotoRow};
+use crate::codes::{self, ReceiptOf};
+use crate::db::{self, DbError, events::Actor, reports::PhotoRow};
 use crate::dedup;
 use crate::files::{self, FileError};
 use crate::inflight::{self, Entry};
 use crate::notify::{self, Notice};
 use crate::photos::{self, GateBusy, PhotoError, ProcessedPhoto};
+use crate::pipeline::acknowledgement::{self, Filed};
 use crate::pipeline::admit::{Admitted, Door, Origin, admit};
-use crate::pipeline::open::{
-    self, AttachedFile, LocationSource, Opening, Place, new_tracking_code,
-};
+use crate::pipeline::open::{self, AttachedFile, LocationSource, Opening, Place};
 use crate::pipeline::{PipelineError, Receipt, Submitted};
 use crate::state::AppState;
 
@@ -59,16 +59,16 @@ pub struct FormParts {
     pub files: Vec<AttachedFile>,
 }
 
-/// The app's quick report (`POST /reports`): checked, admitted, then stored.
+/// The app's quick report (`POST /reports`), or a field agent's (`POST /agent/reports`):
+/// checked, admitted, then stored.
 pub async fn file_report(
     state: &AppState,
     report: ReportSubmission,
     photo_bytes: Vec<Bytes>,
-    citizen: Option<CitizenRow>,
+    origin: Origin,
     lang: Lang,
 ) -> Result<Submitted, PipelineError> {
     check(&report).map_err(IntakeError::Invalid)?;
-    let origin = Origin::SelfService { citizen };
     let admitted = admit(
         &state.db,
         &report.category,
@@ -134,7 +134,28 @@ async fn store(
             lon: report.lon,
         })?;
 
-    // Refuse files that are not images before they take a place in the photo queue.
+    let processed = prepare_photos(state, photo_bytes).await?;
+
+    let place = Place {
+        lat: report.lat,
+        lon: report.lon,
+        accuracy_m: report.accuracy_m,
+        source: LocationSource::of_report(report.accuracy_m),
+        zone_id: Some(zone.id),
+    };
+    Ok(store_report(state, admitted, &report, place, &processed, &form, lang).await?)
+}
+
+/// Checks, processes and stores photos (a report's, or those a field agent takes after the
+/// work): refused at the first that is not a photo, before any takes a place in the queue.
+/// The stored variants are claimed for clean-up until a row refers to them.
+pub async fn prepare_photos(
+    state: &AppState,
+    photo_bytes: Vec<Bytes>,
+) -> Result<Vec<ProcessedPhoto>, IntakeError> {
+    if photo_bytes.is_empty() {
+        return Ok(Vec::new());
+    }
     for (index, bytes) in photo_bytes.iter().enumerate() {
         photos::sniff(bytes).map_err(|source| IntakeError::Photo { index, source })?;
     }
@@ -145,15 +166,7 @@ async fn store(
         .map(|v| (v.key.clone(), Bytes::from(v.bytes.clone())))
         .collect();
     files::write(state, &variants).await?;
-
-    let place = Place {
-        lat: report.lat,
-        lon: report.lon,
-        accuracy_m: report.accuracy_m,
-        source: LocationSource::of_report(report.accuracy_m),
-        zone_id: Some(zone.id),
-    };
-    Ok(store_report(state, admitted, &report, place, &processed, &form, lang).await?)
+    Ok(processed)
 }
 
 async fn process_photos(
@@ -220,7 +233,7 @@ async fn store_report(
         Outcome::CoReport { request_id, score } => {
             open::attach_files(&mut tx, request_id, &form.files).await?;
             // A co-reporter gets a code of their own, which only follows the request.
-            (request_id, new_tracking_code(), Some(score))
+            (request_id, codes::new_code(), Some(score))
         }
         Outcome::NewRequest | Outcome::PossibleDuplicate { .. } => {
             let possible_duplicate_of = match outcome {
@@ -263,7 +276,7 @@ async fn store_report(
             contact_name: report.contact.as_ref().and_then(|c| c.name.as_deref()),
             deduplicated,
             lang: lang.as_str(),
-            tracking_code: &report_code,
+            tracking_code_digest: &codes::digest(&report_code),
             data: &form.data,
             contact_phone: form.phone.as_deref(),
         },
@@ -291,14 +304,35 @@ async fn store_report(
         )
         .await?;
     }
-    // After the report row: the acknowledgement goes to the contact it carries.
+    // After the report row: the acknowledgement goes to the contact it carries, with the
+    // reporter's own code (the request's for its filer).
     let notice = if deduplicated {
-        Notice::ReportAdded { report_id }
+        Notice::ReportAdded {
+            report_id,
+            tracking_code: Some(&report_code),
+        }
     } else {
-        Notice::Created
+        Notice::Created {
+            tracking_code: Some(&report_code),
+        }
     };
     notify::notify(&mut tx, &state.config.notify, request_id, notice).await?;
 
+    let filed = if deduplicated {
+        Filed::Joined
+    } else {
+        Filed::Opened
+    };
+    let ack = acknowledgement::of(
+        &mut tx,
+        state,
+        request_id,
+        &report_code,
+        received_at,
+        filed,
+        lang,
+    )
+    .await?;
     let receipt = report_receipt(
         state,
         request,
@@ -307,11 +341,19 @@ async fn store_report(
         links,
         received_at,
         lang,
+        ack,
     );
-    db::receipts::set_for_report(&mut tx, report_id, &receipt.to_json()?).await?;
+    let ttl = state.config.receipt_code_ttl;
+    codes::keep_receipt(
+        &mut tx,
+        ttl,
+        ReceiptOf::Report(report_id),
+        &receipt.to_json()?,
+    )
+    .await?;
     tx.commit().await?;
     state.metrics.report_stored(deduplicated);
-    Ok(Submitted::Created(receipt))
+    Ok(Submitted::Created(Box::new(receipt)))
 }
 
 /// "Me too": a co-report without photo of an open incident, by its number. Idempotent by
@@ -349,7 +391,8 @@ pub async fn support(
             phase: target.phase.as_str().to_owned(),
         });
     }
-    let report_code = new_tracking_code();
+    // The supporter's own code: it follows the request, and acts on nothing.
+    let report_code = codes::new_code();
     let request = db::requests::count_report(&mut tx, target.id).await?;
     let (report_id, received_at) = db::reports::insert(
         &mut tx,
@@ -367,7 +410,7 @@ pub async fn support(
             contact_name: contact.and_then(|c| c.name.as_deref()),
             deduplicated: true,
             lang: lang.as_str(),
-            tracking_code: &report_code,
+            tracking_code_digest: &codes::digest(&report_code),
             data: &serde_json::json!({}),
             contact_phone: None,
         },
@@ -386,7 +429,20 @@ pub async fn support(
         &mut tx,
         &state.config.notify,
         target.id,
-        Notice::ReportAdded { report_id },
+        Notice::ReportAdded {
+            report_id,
+            tracking_code: Some(&report_code),
+        },
+    )
+    .await?;
+    let ack = acknowledgement::of(
+        &mut tx,
+        state,
+        target.id,
+        &report_code,
+        received_at,
+        Filed::Joined,
+        lang,
     )
     .await?;
     let receipt = report_receipt(
@@ -397,15 +453,24 @@ pub async fn support(
         Vec::new(),
         received_at,
         lang,
+        ack,
     );
-    db::receipts::set_for_report(&mut tx, report_id, &receipt.to_json()?).await?;
+    let ttl = state.config.receipt_code_ttl;
+    codes::keep_receipt(
+        &mut tx,
+        ttl,
+        ReceiptOf::Report(report_id),
+        &receipt.to_json()?,
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     state.metrics.report_stored(true);
-    Ok(Submitted::Created(receipt))
+    Ok(Submitted::Created(Box::new(receipt)))
 }
 
 /// What a reporter is told. `tracking_code` is the reporter's own: the request's for the one
 /// who created it, a follow-only code for co-reporters and supporters.
+#[allow(clippy::too_many_arguments)] // one value per fact of the receipt
 fn report_receipt(
     state: &AppState,
     request: db::requests::AttachedRequest,
@@ -414,8 +479,10 @@ fn report_receipt(
     photos: Vec<PhotoLinks>,
     received_at: OffsetDateTime,
     lang: Lang,
+    acknowledgement: Acknowledgement,
 ) -> Receipt {
     Receipt::Report(ReportReceipt {
+        acknowledgement: Some(acknowledgement),
         status_url: format!(
             "{}/api/v1/requests/{}?tracking_code={tracking_code}",
             state.config.public_url, request.number

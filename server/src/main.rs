@@ -1,4 +1,5 @@
-//! The `guichet` command: serve, migrate, setup, demo, import-zones, agent.
+//! The `guichet` command: serve, migrate, setup, demo, import-zones, import-addresses, agent,
+//! api-key, backup, restore.
 
 use std::path::PathBuf;
 
@@ -6,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use guichet_server::config::Environment;
 use guichet_server::setup::{self, Input, Sources};
-use guichet_server::{AppState, Config, db, demo};
+use guichet_server::{AppState, Config, addresses, db, demo};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -43,6 +44,10 @@ enum Command {
     Demo,
     /// Import communes (or other zones) from a GeoJSON FeatureCollection of polygons.
     ImportZones { file: PathBuf },
+    /// Import addresses from a CSV of the Base Adresse Nationale (adresses-35.csv, or the
+    /// .csv.gz as downloaded). Idempotent: addresses are replaced by their BAN id, and those of
+    /// the file's communes that the file no longer has are removed.
+    ImportAddresses { file: PathBuf },
     /// Create or update an agent account (the first admin, typically). The password is read
     /// from GUICHET_AGENT_PASSWORD so that it never appears in the process list.
     Agent {
@@ -56,6 +61,28 @@ enum Command {
         #[arg(long = "team")]
         teams: Vec<String>,
     },
+    /// Open311 API keys of integrators: create (prints the key once), list, revoke.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Back up the database (a consistent pg_dump) and every object of the store into DIR, a
+    /// new or empty directory. Safe while the service runs.
+    Backup { dir: PathBuf },
+    /// Restore a backup made by `guichet backup` into an empty database and the store.
+    Restore { dir: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key; the key alone is printed on the last line, and is never shown again.
+    Create {
+        /// Who the key is for (letters, digits, `.`, `_`, `-`), recorded with each filing.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (names and dates, never the keys).
+    List,
+    /// Revoke the key of this name: its filings are refused from now on.
+    Revoke { name: String },
 }
 
 #[tokio::main]
@@ -104,6 +131,10 @@ async fn main() -> anyhow::Result<()> {
             }
             let s = demo::load(&pool).await?;
             log_setup(&s.setup, "demo data loaded");
+            log_addresses(
+                &s.addresses,
+                "demo addresses loaded (assets/addresses-sample.csv)",
+            );
             tracing::info!(
                 created = s.agents_created,
                 kept = s.agents_kept,
@@ -127,6 +158,14 @@ async fn main() -> anyhow::Result<()> {
             tx.commit().await?;
             tracing::info!(zones = n, "zones imported");
         }
+        Command::ImportAddresses { file } => {
+            let reader = addresses::open(&file)?;
+            let origin = file.display().to_string();
+            let mut tx = pool.begin().await?;
+            let s = addresses::import(&mut tx, &origin, reader).await?;
+            tx.commit().await?;
+            log_addresses(&s, "addresses imported");
+        }
         Command::Agent {
             email,
             name,
@@ -142,8 +181,10 @@ async fn main() -> anyhow::Result<()> {
                 teams,
                 password,
             };
-            match guichet_server::agents::save(&pool, &input).await {
-                Ok(id) => tracing::info!(id, email = %input.email, "agent saved"),
+            match guichet_server::agents::save(&pool, &guichet_server::auth::Hasher::new(1), &input)
+                .await
+            {
+                Ok(id) => tracing::info!(id, role = %input.role, "agent saved"),
                 Err(guichet_server::agents::SaveError::Invalid(errors)) => {
                     let text: Vec<String> = errors
                         .iter()
@@ -154,7 +195,77 @@ async fn main() -> anyhow::Result<()> {
                 Err(guichet_server::agents::SaveError::Db(e)) => return Err(e.into()),
             }
         }
+        Command::ApiKey(command) => api_key(&pool, command).await?,
+        Command::Backup { dir } => {
+            let store = AppState::store_of(&config);
+            let s =
+                guichet_server::backup::backup(&pool, &config.database_url, store, &dir).await?;
+            tracing::info!(objects = s.objects, bytes = s.bytes, dir = %dir.display(), "backup taken");
+        }
+        Command::Restore { dir } => {
+            let store = AppState::store_of(&config);
+            let s =
+                guichet_server::backup::restore(&pool, &config.database_url, store, &dir).await?;
+            tracing::info!(objects = s.objects, bytes = s.bytes, "backup restored");
+        }
         Command::Serve => serve(config, pool).await?,
+    }
+    Ok(())
+}
+
+// The key and the list are this command's output, for the operator or a script to read.
+#[allow(clippy::print_stdout)]
+async fn api_key(pool: &sqlx::PgPool, command: ApiKeyCommand) -> anyhow::Result<()> {
+    use guichet_server::db::open311 as keys;
+    match command {
+        ApiKeyCommand::Create { name } => {
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !valid {
+                anyhow::bail!(
+                    "a key's name has 1 to 64 letters, digits, `.`, `_` or `-`, and starts \
+                     with a letter or digit"
+                );
+            }
+            let (key, digest) = guichet_server::auth::new_token();
+            if !keys::create_key(pool, &name, &digest).await? {
+                anyhow::bail!(
+                    "a key named {name:?} exists already; revoke it or pick another name"
+                );
+            }
+            println!("API key {name:?} created; it is shown once, keep it now:");
+            println!("{key}");
+        }
+        ApiKeyCommand::List => {
+            let format = time::format_description::well_known::Rfc3339;
+            let when = |t: Option<time::OffsetDateTime>| {
+                t.and_then(|t| t.format(&format).ok())
+                    .unwrap_or_else(|| "-".to_owned())
+            };
+            println!("name\tcreated\tlast used\trevoked");
+            for k in keys::list_keys(pool).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    k.name,
+                    when(Some(k.created_at)),
+                    when(k.last_used_at),
+                    when(k.revoked_at)
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { name } => {
+            if !keys::revoke_key(pool, &name).await? {
+                anyhow::bail!("no active key is named {name:?}");
+            }
+            println!("API key {name:?} revoked");
+        }
     }
     Ok(())
 }
@@ -200,6 +311,19 @@ fn log_setup(s: &setup::SetupSummary, what: &str) {
     );
 }
 
+fn log_addresses(s: &addresses::ImportSummary, what: &str) {
+    tracing::info!(
+        lines = s.lines,
+        inserted = s.inserted,
+        updated = s.updated,
+        unchanged = s.unchanged,
+        removed = s.removed,
+        communes = s.communes,
+        streets = s.streets,
+        "{what}"
+    );
+}
+
 async fn serve(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
     db::check_postgis(&pool, false).await?;
     db::check_schema(&pool).await?;
@@ -207,6 +331,13 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let listen = config.listen;
     let environment = config.environment;
+    if environment == Environment::Production && config.notify.follow_key.is_none() {
+        anyhow::bail!(
+            "refusing to start with GUICHET_ENV=production without GUICHET_SECRET_KEY: set it to \
+             a random value of at least 32 characters (e.g. `openssl rand -hex 32`), the same \
+             for every instance, and keep it out of the database"
+        );
+    }
     let state = AppState::new(config, pool);
     let demo_accounts = state
         .demo_passwords

@@ -157,6 +157,93 @@ impl Metrics {
     }
 }
 
+/// What the metrics read from the database and the instance's own state at each scrape.
+#[derive(Debug, Default)]
+pub struct Sampled {
+    pub backlog: crate::db::outbox::Backlog,
+    pub backup_age_secs: Option<f64>,
+    pub index_size: usize,
+    pub index_listening: bool,
+    pub index_reloads: u64,
+    pub db_idle: usize,
+}
+
+/// The sampled gauges in the Prometheus text format (see docs/operations.md for alerts).
+pub fn render_sampled(s: &Sampled) -> String {
+    let b = &s.backlog;
+    let gauges: [(&str, &str, String); 10] = [
+        (
+            "guichet_outbox_jobs_due",
+            "Outbox jobs (e-mails…) due and not done.",
+            b.jobs_due.to_string(),
+        ),
+        (
+            "guichet_outbox_oldest_due_seconds",
+            "Seconds the oldest due outbox job has waited.",
+            format!("{:.0}", b.jobs_oldest_secs),
+        ),
+        (
+            "guichet_outbox_failed_last_day",
+            "Outbox jobs given up in the last 24 hours.",
+            b.jobs_failed_day.to_string(),
+        ),
+        (
+            "guichet_webhook_deliveries_pending",
+            "Webhook deliveries not yet accepted.",
+            b.deliveries_pending.to_string(),
+        ),
+        (
+            "guichet_webhook_oldest_pending_seconds",
+            "Seconds the oldest pending webhook delivery has waited.",
+            format!("{:.0}", b.deliveries_oldest_secs),
+        ),
+        (
+            "guichet_webhook_deliveries_failed_last_day",
+            "Webhook deliveries given up in the last 24 hours.",
+            b.deliveries_failed_day.to_string(),
+        ),
+        (
+            "guichet_incident_index_size",
+            "Open incidents in this instance's index.",
+            s.index_size.to_string(),
+        ),
+        (
+            "guichet_incident_index_listening",
+            "1 while this instance hears changes made by the others.",
+            u8::from(s.index_listening).to_string(),
+        ),
+        (
+            "guichet_incident_index_reloads",
+            "Whole reloads of the index since start (one per lost connection).",
+            s.index_reloads.to_string(),
+        ),
+        (
+            "guichet_db_connections_idle",
+            "Idle database connections of this instance's pool.",
+            s.db_idle.to_string(),
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, value) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    }
+    out.push_str(&render_backup_age(s.backup_age_secs));
+    out
+}
+
+/// The age of the last backup (`guichet backup`), read from the database at each scrape so that
+/// every instance tells the same; `+Inf` when none was ever taken, so that the alert fires.
+fn render_backup_age(age_secs: Option<f64>) -> String {
+    let value = age_secs.map_or_else(|| "+Inf".to_owned(), |s| format!("{s:.0}"));
+    format!(
+        "# HELP guichet_backup_age_seconds Seconds since the last backup.\n\
+         # TYPE guichet_backup_age_seconds gauge\nguichet_backup_age_seconds {value}\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,12 @@
 //! - `photos.cleanup`: removes stored files (photos, attachments) that nothing refers to any
 //!   more; every writer queues one before writing, so files left by a crash or a failed
 //!   submission go too. The rules are in `crate::files`.
+//! - `digest.daily`: the agents' morning digest, see `crate::digest`; each run plans the next.
 //! - `email.send` and `webhook.deliver`: notices, see `crate::notify`. A webhook job is one
-//!   attempt at one delivery; its `webhook_deliveries` row records each outcome.
+//!   attempt at one delivery; its `webhook_deliveries` row records each outcome. An e-mail
+//!   job keeps its address and text only until it is sent or given up.
+//! - `receipts.forget_code`: blanks the clear tracking code of a stored receipt once
+//!   idempotent retries no longer need it, see `crate::codes`.
 //!
 //! The pace (poll interval, first retry delay) is `Config::outbox`.
 
@@ -13,8 +17,10 @@ use std::time::Duration as StdDuration;
 
 use time::Duration;
 
+use crate::codes;
 use crate::config::OutboxConfig;
 use crate::db::{self, DbError, outbox::Job};
+use crate::digest;
 use crate::files;
 use crate::notify;
 use crate::state::AppState;
@@ -41,6 +47,10 @@ const PRUNE_EVERY: StdDuration = StdDuration::from_secs(3600);
 
 /// Polls for due jobs until `shutdown` fires; prunes finished jobs once an hour.
 pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    // Every instance makes sure the next morning digest is planned (once: keyed by its day).
+    if let Err(e) = digest::schedule(&state).await {
+        tracing::warn!(error = %e, "outbox: cannot plan the morning digest");
+    }
     let mut last_prune: Option<std::time::Instant> = None;
     loop {
         if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
@@ -65,7 +75,8 @@ pub async fn run_worker(state: AppState, mut shutdown: tokio::sync::watch::Recei
 
 /// Runs the jobs due now; returns how many were claimed.
 pub async fn run_due_jobs(state: &AppState) -> Result<usize, DbError> {
-    let jobs = db::outbox::claim_due(&state.db, 16, Duration::minutes(5)).await?;
+    let lock = Duration::try_from(state.config.outbox.lock).unwrap_or(Duration::minutes(5));
+    let jobs = db::outbox::claim_due(&state.db, 16, lock).await?;
     let n = jobs.len();
     for job in jobs {
         match run_job(state, &job).await {
@@ -117,6 +128,18 @@ async fn run_job(state: &AppState, job: &Job) -> Result<(), JobError> {
             Ok(())
         }
         notify::EMAIL_SEND => notify::jobs::send_email(state, job).await,
+        digest::DAILY => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let day = job.payload["day"]
+                .as_str()
+                .and_then(|d| time::Date::parse(d, format).ok());
+            let sent = digest::send_daily(state, day)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(sent, "morning digests queued");
+            Ok(())
+        }
+        codes::FORGET_RECEIPT_CODE => codes::forget_receipt_code(state, job).await,
         notify::WEBHOOK_DELIVER => notify::jobs::deliver_webhook(state, job).await,
         other => Err(JobError::Retry(format!("unknown job kind {other:?}"))),
     }

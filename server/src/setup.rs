@@ -28,6 +28,8 @@ pub enum SetupError {
     #[error("{0}")]
     Inconsistent(String),
     #[error(transparent)]
+    Addresses(#[from] crate::addresses::ImportError),
+    #[error(transparent)]
     Db(#[from] DbError),
 }
 
@@ -100,6 +102,9 @@ struct CatalogueFile {
     /// Shared form definitions that démarches name instead of repeating them.
     #[serde(default)]
     forms: serde_json::Map<String, serde_json::Value>,
+    /// The privacy notice of every démarche, whose keys a démarche's own may replace.
+    #[serde(default)]
+    privacy: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -163,18 +168,22 @@ pub async fn load(
     let team_ids = db::catalogue::team_ids(tx).await?;
     for (position, definition) in catalogue.demarches.iter().enumerate() {
         let origin = sources.catalogue.origin;
-        let (entry, definition) =
-            crate::catalogue::prepare(&catalogue.forms, definition).map_err(|errors| {
-                let code = definition
-                    .get("code")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("?");
-                let text: Vec<String> = errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                SetupError::Inconsistent(format!("{origin}: démarche {code}: {}", text.join("; ")))
-            })?;
+        let (entry, definition) = crate::catalogue::prepare(
+            &catalogue.forms,
+            &catalogue.privacy,
+            definition,
+        )
+        .map_err(|errors| {
+            let code = definition
+                .get("code")
+                .and_then(|c| c.as_str())
+                .unwrap_or("?");
+            let text: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            SetupError::Inconsistent(format!("{origin}: démarche {code}: {}", text.join("; ")))
+        })?;
         let position = position as i32;
         let current = db::catalogue::current_revision(tx, &entry.code).await?;
         let by_setup = current

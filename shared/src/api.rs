@@ -7,6 +7,11 @@ use uuid::Uuid;
 use crate::phase::{Outcome, Phase};
 
 /// The `report` part of `POST /api/v1/reports`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "client_id": "0b6a4f8e-3c1d-4e7a-9a51-2f1b2c3d4e5f", "category": "voirie",
+    "lat": 48.1113, "lon": -1.68, "accuracy_m": 6.0, "description": "Nid-de-poule profond"
+})))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReportSubmission {
     /// Chosen by the client once per report, so that retries never create a second report.
@@ -31,6 +36,7 @@ pub struct ReportSubmission {
 }
 
 /// How to reach a reporter. Personal data: never shown publicly.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Contact {
     #[serde(default)]
@@ -40,6 +46,7 @@ pub struct Contact {
 }
 
 /// The answer to a report submission; the same body is returned for a retry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ReportReceipt {
     pub request_number: String,
@@ -55,8 +62,45 @@ pub struct ReportReceipt {
     pub received_at: OffsetDateTime,
     /// Where the request can be followed (needs the tracking code).
     pub status_url: String,
+    /// What the acknowledgement tells the reporter (absent from receipts of older servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgement: Option<Acknowledgement>,
 }
 
+/// The acknowledgement of a filing, as a citizen reads it: when it was received, who handles
+/// it, what happens next, how long it usually takes, what the tracking code is for, and the
+/// page where it is followed. Texts are in the filer's language.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Acknowledgement {
+    /// Date and time of receipt in the city's time, written out ("14 mars 2026 à 09:05").
+    pub received: String,
+    /// The service in charge, when routing found one.
+    pub service: Option<String>,
+    pub next_steps: String,
+    pub expected_delay: ExpectedDelay,
+    pub code_explained: String,
+    /// The status page, where the number and the code open the request (the code is never
+    /// put in this address).
+    pub status_page_url: String,
+}
+
+/// How long requests of a démarche take: the median time to close of those closed in the
+/// last 12 months when there are enough of them, else the démarche's SLA.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExpectedDelay {
+    /// In days (tenths); none when neither history nor SLA says.
+    pub days: Option<f64>,
+    /// `history` (the median), `sla`, or `unknown`.
+    pub basis: String,
+    /// How many closed requests the median is taken over.
+    pub closed_requests: i64,
+    /// The delay in words ("environ 3 jours").
+    pub text: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PhotoLinks {
     pub url: String,
@@ -66,6 +110,7 @@ pub struct PhotoLinks {
 }
 
 /// `GET /api/v1/requests/{number}`: what anyone holding the tracking code may see.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PublicRequest {
     pub number: String,
@@ -97,18 +142,21 @@ pub struct PublicRequest {
 }
 
 /// A complement request as the citizen sees it: the fields to complete and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ComplementAsk {
     pub fields: Vec<String>,
     pub message: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DemarcheRef {
     pub code: String,
     pub title: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Position {
     pub lat: f64,
@@ -116,6 +164,7 @@ pub struct Position {
 }
 
 /// One public event of a request's history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TimelineEntry {
     #[serde(with = "time::serde::rfc3339")]
@@ -124,18 +173,32 @@ pub struct TimelineEntry {
     pub label: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Photos that came with the event: those a field team took once the work was done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<PhotoLinks>,
 }
 
 /// One entry of `GET /api/v1/catalogue`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CatalogueEntry {
     pub code: String,
     pub title: String,
+    /// The title in English, for clients that show the catalogue in English.
+    #[serde(default)]
+    pub title_en: String,
     /// The group's title, as citizens read it ("Signalement sur l'espace public").
     pub group: String,
+    /// The group's title in English.
+    #[serde(default)]
+    pub group_en: String,
     /// The group's stable code ("signalement").
     pub group_code: String,
     pub geolocated: bool,
+    /// Its requests are shown with their place on the public map; any other request stays
+    /// private, whatever its place.
+    #[serde(default)]
+    pub public_incident: bool,
     pub description: String,
     pub keywords: Vec<String>,
     pub channels: Vec<String>,
@@ -145,6 +208,7 @@ pub struct CatalogueEntry {
     pub dedup_radius_m: Option<f64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Catalogue {
     pub demarches: Vec<CatalogueEntry>,

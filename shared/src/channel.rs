@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -17,10 +18,12 @@ pub enum Channel {
     Desk,
     Mail,
     Email,
+    /// Filed by a field agent who saw the problem on site.
+    Field,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 7] = [
+    pub const ALL: [Channel; 8] = [
         Channel::App,
         Channel::Web,
         Channel::Api,
@@ -28,6 +31,7 @@ impl Channel {
         Channel::Desk,
         Channel::Mail,
         Channel::Email,
+        Channel::Field,
     ];
     /// Channels a citizen or an integrator files through themselves.
     pub const SELF_SERVICE: [Channel; 3] = [Channel::Web, Channel::App, Channel::Api];
@@ -43,6 +47,7 @@ impl Channel {
             Channel::Desk => "desk",
             Channel::Mail => "mail",
             Channel::Email => "email",
+            Channel::Field => "field",
         }
     }
 
@@ -56,8 +61,10 @@ impl Channel {
 
     /// Whether a démarche offering `offered` (as the catalogue lists them) is open through
     /// this channel. The app is the web UI in a shell: what is open on the web is open there.
+    /// A field agent reports what they see in public space whatever the démarche's channels.
     pub fn offered_by(self, offered: &[String]) -> bool {
-        offered.iter().any(|c| c == self.as_str())
+        self == Channel::Field
+            || offered.iter().any(|c| c == self.as_str())
             || (self == Channel::App && offered.iter().any(|c| c == "web"))
     }
 }
@@ -88,6 +95,11 @@ mod tests {
                 serde_json::to_value(c).unwrap(),
                 serde_json::json!(c.as_str())
             );
+            // A field report is neither: the agent files what they see themselves.
+            if c == Channel::Field {
+                assert!(!Channel::SELF_SERVICE.contains(&c) && !c.is_agent_entry());
+                continue;
+            }
             assert_ne!(
                 Channel::SELF_SERVICE.contains(&c),
                 c.is_agent_entry(),

@@ -3,7 +3,7 @@
 
 use std::f64::consts::PI;
 
-use geo::{Destination, Distance, Haversine, Point};
+use geo::{Bearing, Destination, Distance, Haversine, Point};
 
 /// Mean Earth radius (GRS80 R1) of `geo`'s [`Haversine`], the one PostGIS' spherical
 /// computations use too, in metres.
@@ -51,6 +51,11 @@ impl From<Point> for LatLon {
 }
 
 /// Great-circle distance in metres ([`Haversine`]).
+/// The initial bearing from `a` to `b` on the sphere, in degrees: 0 is north, 90 east.
+pub fn bearing_deg(a: LatLon, b: LatLon) -> f64 {
+    Haversine.bearing(a.point(), b.point()).rem_euclid(360.0)
+}
+
 pub fn distance_m(a: LatLon, b: LatLon) -> f64 {
     // Between nearly antipodal points rounding can push the haversine term past 1, where the
     // arcsine is NaN; `min` returns the other operand for NaN, i.e. the largest distance.
@@ -86,6 +91,18 @@ mod tests {
         // At Rennes (48.1° N) one degree of longitude is ~74.3 km, not 111 km.
         let d = distance_m(LatLon::new(48.11, -1.0), LatLon::new(48.11, -2.0));
         assert!((d - 74_290.0).abs() < 200.0, "{d}");
+    }
+
+    #[test]
+    fn bearing_reads_back_the_direction_walked() {
+        for bearing in [0.0, 45.0, 90.0, 200.0, 315.0] {
+            let p = destination(RENNES_TOWN_HALL, bearing, 500.0);
+            let b = bearing_deg(RENNES_TOWN_HALL, p);
+            // Angles: 359.99999 is 0.
+            let off = (b - bearing).rem_euclid(360.0);
+            assert!(off.min(360.0 - off) < 0.01, "{bearing} → {b}");
+            assert!((0.0..360.0).contains(&b), "{b}");
+        }
     }
 
     #[test]

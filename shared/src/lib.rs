@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod channel;
+pub mod city_time;
 pub mod dedup;
 pub mod forms;
 pub mod geo;
@@ -12,6 +13,7 @@ pub mod phase;
 pub mod phash;
 #[cfg(feature = "imaging")]
 pub mod pixels;
+pub mod round;
 pub mod sniff;
 pub mod spatial;
 pub mod synthetic;

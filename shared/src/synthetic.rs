@@ -1,9 +1,10 @@
-//! Deterministic synthetic incidents around Rennes, for the index's tests and benchmarks: the
-//! same data on every run and machine, without a random-number dependency.
+//! Deterministic synthetic data around Rennes, for tests and benchmarks (incidents for the
+//! index, rounds of stops for [`crate::round`]): the same data on every run and machine,
+//! without a random-number dependency.
 
 use std::f64::consts::PI;
 
-use crate::geo::{LatLon, destination};
+use crate::geo::{EARTH_RADIUS_M, LatLon, destination};
 use crate::spatial::{Bbox, Incident};
 
 /// Rennes town hall.
@@ -84,4 +85,21 @@ pub fn incidents(n: usize, seed: u64) -> Vec<Incident> {
             }
         })
         .collect()
+}
+
+/// A field agent's round for the benchmarks of [`crate::round`]: a start and `n` stops, all
+/// uniform in a square of ±10 km (north–south and east–west) around [`RENNES`].
+pub fn round(n: usize, seed: u64) -> (LatLon, Vec<LatLon>) {
+    const HALF_SIDE_M: f64 = 10_000.0;
+    let half_lat = (HALF_SIDE_M / EARTH_RADIUS_M).to_degrees();
+    let half_lon = half_lat / RENNES.lat.to_radians().cos();
+    let mut rng = Rng(seed);
+    let mut point = || {
+        LatLon::new(
+            RENNES.lat + rng.range(-half_lat, half_lat),
+            RENNES.lon + rng.range(-half_lon, half_lon),
+        )
+    };
+    let start = point();
+    (start, (0..n).map(|_| point()).collect())
 }

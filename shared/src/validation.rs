@@ -18,6 +18,7 @@ pub const MAX_ACCURACY_M: f64 = 5_000.0;
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(10);
 
 /// One broken rule on one field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     /// Path of the field in the submitted JSON, e.g. `lat` or `contact.email`.

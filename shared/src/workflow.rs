@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::phase::{Lang, Outcome, Phase};
 
 /// Who acts on a request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -178,6 +179,7 @@ use Role::{Agent, Citizen, Field, Supervisor, System};
 
 const OFFICE: &[Role] = &[Agent, Supervisor];
 const OFFICE_FIELD: &[Role] = &[Agent, Field, Supervisor];
+const FIELD: &[Role] = &[Field];
 const CITIZEN: &[Role] = &[Citizen];
 const CITIZEN_OR_OFFICE: &[Role] = &[Citizen, Agent, Supervisor];
 const SYSTEM_OR_OFFICE: &[Role] = &[System, Agent, Supervisor];
@@ -247,6 +249,9 @@ pub const REPORT: Template = Template {
         tr("new", "rejected", OFFICE),
         tr("new", "waiting_citizen", OFFICE),
         tr("new", "withdrawn", CITIZEN),
+        // A field team that finds a fresh report on its way and fixes it closes it there; the
+        // office acknowledges first.
+        tr("new", "resolved", FIELD),
         tr("acknowledged", "scheduled", OFFICE_FIELD),
         tr("acknowledged", "resolved", OFFICE_FIELD),
         tr("acknowledged", "duplicate", OFFICE),

@@ -80,3 +80,19 @@ pub fn contact_request(client_id: uuid::Uuid, email: &str) -> Value {
         "contact": { "name": "Léa Martin", "email": email },
     })
 }
+
+/// The catalogue entry of `code` as shipped, with its shared form written inline: what an
+/// admin would send to `PUT /api/v1/admin/demarches/{code}`.
+pub fn shipped_entry(code: &str) -> Value {
+    let catalogue: Value =
+        serde_json::from_str(guichet_server::demo::CATALOGUE_JSON).expect("the shipped catalogue");
+    let mut entry = catalogue["demarches"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["code"] == code))
+        .unwrap_or_else(|| panic!("no shipped démarche {code}"))
+        .clone();
+    if let Some(name) = entry["form"].as_str() {
+        entry["form"] = catalogue["forms"][name].clone();
+    }
+    entry
+}

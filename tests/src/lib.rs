@@ -11,6 +11,7 @@
 pub mod api;
 pub mod call;
 pub mod fixtures;
+pub mod routes;
 pub mod smtp;
 pub mod webhook_receiver;
 
@@ -18,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use call::{Answer, Call};
-use guichet_server::{AppState, Config, config::PhotoLimits};
+use guichet_server::config::{LimitsConfig, PhotoLimits};
+use guichet_server::{AppState, Config};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio::sync::oneshot;
@@ -46,7 +48,8 @@ async fn admin_pool() -> PgPool {
         .expect("connect to the test cluster")
 }
 
-/// A fresh database with the schema and the demo data (catalogue, 43 communes, teams).
+/// A fresh database with the schema and the demo data (catalogue, 43 communes, teams, the
+/// address sample).
 pub struct TestDb {
     pub name: String,
     pub url: String,
@@ -102,6 +105,20 @@ impl TestDb {
         }
     }
 
+    /// Another handle on the same database (for a second server instance).
+    pub async fn reopen(&self) -> TestDb {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect(&self.url)
+            .await
+            .expect("connect to the test database");
+        TestDb {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            pool,
+        }
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(&self.pool)
@@ -115,7 +132,7 @@ impl TestDb {
 async fn ensure_template() -> String {
     let fingerprint = guichet_server::photos::hex_sha256(
         format!(
-            "{}{}{}{}",
+            "{}{}{}{}{}",
             guichet_server::db::MIGRATOR
                 .iter()
                 .map(|m| m
@@ -126,7 +143,8 @@ async fn ensure_template() -> String {
                 .collect::<String>(),
             guichet_server::demo::CATALOGUE_JSON,
             guichet_server::demo::TEAMS_JSON,
-            guichet_server::demo::COMMUNES_GEOJSON.len()
+            guichet_server::demo::COMMUNES_GEOJSON.len(),
+            guichet_server::demo::ADDRESSES_CSV
         )
         .as_bytes(),
     );
@@ -197,9 +215,15 @@ impl TestServer {
         Self::start_with(|_| {}).await
     }
 
-    /// Starts with the configuration adjusted by `tune` (e.g. smaller photo limits).
+    /// Starts with the configuration adjusted by `tune` (e.g. smaller photo limits). Rate
+    /// limits are off unless `tune` turns them on (`config.limits.enabled = true`).
     pub async fn start_with(tune: impl FnOnce(&mut Config)) -> TestServer {
-        let db = TestDb::new().await;
+        Self::start_on(TestDb::new().await, tune).await
+    }
+
+    /// Starts on an existing database, e.g. a second instance beside another server
+    /// (`TestServer::start_on(first.db.reopen().await, …)`).
+    pub async fn start_on(db: TestDb, tune: impl FnOnce(&mut Config)) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a free port");
@@ -215,10 +239,18 @@ impl TestServer {
             photos: PhotoLimits::default(),
             dedup: Default::default(),
             ui_dir: std::path::PathBuf::from("../mobile/ui/dist"),
+            backoffice_dir: std::path::PathBuf::from("../server/backoffice/dist"),
+            api_docs_dir: std::path::PathBuf::from("../server/api-docs/dist"),
             notify: guichet_server::config::NotifyConfig::new(&format!("http://{addr}")),
             outbox: Default::default(),
             environment: Default::default(),
             http: Default::default(),
+            receipt_code_ttl: guichet_server::codes::DEFAULT_RECEIPT_CODE_TTL,
+            // Tests log in and file far more often than people do; the limits' own tests
+            // turn them on with small allowances.
+            limits: LimitsConfig::off(),
+            accounts: Default::default(),
+            open311_jurisdiction: guichet_server::config::DEFAULT_JURISDICTION.to_owned(),
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)
@@ -296,6 +328,20 @@ pub async fn wait_until_ready(base: &str) {
 
 /// The `guichet` binary built by `cargo build` (scripts/test builds it before the tests), or
 /// `GUICHET_BIN`.
+/// The `guichet` command on `db`, without a configuration file and with little log output.
+pub fn cli_command(db: &TestDb) -> std::process::Command {
+    let mut cmd = std::process::Command::new(binary());
+    cmd.env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .env_remove("GUICHET_CONFIG");
+    cmd
+}
+
+/// Runs `guichet ARGS` on `db` and waits for it.
+pub fn run_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
+    cli_command(db).args(args).output().expect("run guichet")
+}
+
 pub fn binary() -> PathBuf {
     if let Ok(path) = std::env::var("GUICHET_BIN") {
         return PathBuf::from(path);
@@ -374,24 +420,37 @@ pub struct ServerProcess {
     pub base: String,
     child: std::process::Child,
     data_dir: PathBuf,
+    /// Whether the data folder is this process's own, removed when it stops.
+    owns_data: bool,
 }
 
 impl ServerProcess {
     pub async fn start(db: &TestDb) -> ServerProcess {
+        let data_dir = std::env::temp_dir().join(format!("guichet-proc-{}", uuid::Uuid::new_v4()));
+        let mut server = Self::start_in(db, &data_dir, &[]).await;
+        server.owns_data = true;
+        server
+    }
+
+    /// Starts on a data folder that outlives the process (a restart after a crash), with
+    /// more settings in `env`.
+    pub async fn start_in(db: &TestDb, data_dir: &Path, env: &[(&str, String)]) -> ServerProcess {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             l.local_addr().expect("address").port()
         };
-        let data_dir = std::env::temp_dir().join(format!("guichet-proc-{}", uuid::Uuid::new_v4()));
         let child = std::process::Command::new(binary())
             .arg("serve")
             .env("DATABASE_URL", &db.url)
             .env("GUICHET_LISTEN", format!("127.0.0.1:{port}"))
-            .env("GUICHET_DATA_DIR", &data_dir)
+            .env("GUICHET_DATA_DIR", data_dir)
             .env("GUICHET_DB_POOL", "24")
+            .env("GUICHET_RATE_LIMITS", "off")
+            .env("GUICHET_OUTBOX_POLL_MS", "200")
             .env("RUST_LOG", "warn")
             .env_remove("GUICHET_CONFIG")
             .env_remove("GUICHET_PUBLIC_URL")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("start guichet serve");
@@ -400,12 +459,35 @@ impl ServerProcess {
         ServerProcess {
             base,
             child,
-            data_dir,
+            data_dir: data_dir.to_owned(),
+            owns_data: false,
         }
+    }
+
+    /// `kill -9`: the process dies at once, mid-request.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Whether the process still runs (it has not crashed).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Resident memory of the process in KiB, from `/proc/<pid>/status`.
+    pub fn resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc status of the server");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
     }
 }
 
@@ -413,6 +495,8 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if self.owns_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }

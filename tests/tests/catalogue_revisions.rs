@@ -30,6 +30,7 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
         channels: &channels,
         auth: "anonymous",
         geolocated: true,
+        public_incident: true,
         dedup_radius_m: Some(20.0),
         dedup_window_days: Some(30),
         dedup_group: None,

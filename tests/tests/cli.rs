@@ -5,17 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use guichet_tests::{TestDb, binary};
-
-fn guichet(db: &TestDb, args: &[&str]) -> std::process::Output {
-    Command::new(binary())
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .env_remove("GUICHET_CONFIG")
-        .output()
-        .expect("run guichet")
-}
+use guichet_tests::{TestDb, binary, run_cli as guichet};
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -7,12 +7,14 @@ use std::time::Duration;
 use guichet_server::notify::{self, Notice};
 use guichet_server::outbox::run_due_jobs;
 use guichet_server::{AppState, Config};
+use guichet_shared::timeline::Audience;
 use guichet_tests::smtp::{ReceivedMail, SmtpServer};
 use guichet_tests::{TestDb, TestServer};
 use sqlx::PgPool;
 
 const WAIT: Duration = Duration::from_secs(15);
 const PUBLIC_URL: &str = "https://guichet.test";
+const SECRET_KEY: &str = "notify-tests-secret-key-0123456789abcdef";
 
 /// A service state on `db` that sends through `smtp` (or logs e-mails when `None`) and
 /// retries after 100 ms.
@@ -24,6 +26,7 @@ fn state(db: &TestDb, smtp: Option<&SmtpServer>) -> AppState {
         ("GUICHET_DATA_DIR", data_dir.display().to_string()),
         ("GUICHET_RETRY_BASE_MS", "100".to_owned()),
         ("GUICHET_OUTBOX_POLL_MS", "50".to_owned()),
+        ("GUICHET_SECRET_KEY", SECRET_KEY.to_owned()),
     ];
     if let Some(smtp) = smtp {
         vars.push(("GUICHET_SMTP_URL", smtp.url()));
@@ -58,12 +61,18 @@ async fn insert_request(pool: &PgPool, f: &Filing<'_>) -> (i64, String, String) 
         None => None,
     };
     let number = format!("2026-SIG-{:06}", rand_u32() % 1_000_000);
-    let tracking = format!("T{:08X}", rand_u32());
+    let r = rand_u32();
+    let tracking = format!(
+        "{:04X}-{:04X}-{:04X}",
+        r >> 16,
+        r & 0xffff,
+        rand_u32() & 0xffff
+    );
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO requests (number, tracking_code, demarche_code, demarche_revision, channel,
-                               status, phase, team_id, workflow, contact_email, lang, citizen_id,
-                               location, description)
-         SELECT $1, $2, d.code, d.current_revision, $3, 'new', 'received', rr.team_id, 'report',
+        "INSERT INTO requests (number, tracking_code_digest, demarche_code, demarche_revision,
+                               channel, status, phase, team_id, workflow, contact_email, lang,
+                               citizen_id, location, description)
+         SELECT $1, sha256(convert_to($2, 'UTF8')), d.code, d.current_revision, $3, 'new', 'received', rr.team_id, 'report',
                 $4, $5, $6, ST_SetSRID(ST_MakePoint(-1.68, 48.11), 4326)::geography,
                 'Nid-de-poule devant le 12'
            FROM demarches d JOIN routing_rules rr ON rr.demarche_code = d.code
@@ -129,7 +138,8 @@ async fn drain(state: &AppState) {
     loop {
         run_due_jobs(state).await.unwrap();
         let open: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM outbox_jobs WHERE done_at IS NULL AND failed_at IS NULL",
+            "SELECT count(*) FROM outbox_jobs
+              WHERE done_at IS NULL AND failed_at IS NULL AND kind <> 'digest.daily'",
         )
         .fetch_one(&state.db)
         .await
@@ -203,8 +213,11 @@ async fn the_acknowledgement_gives_number_date_service_and_tracking_in_french_an
         },
     )
     .await;
-    send(&state, fr_id, Notice::Created).await;
-    send(&state, en_id, Notice::Created).await;
+    let created = |code| Notice::Created {
+        tracking_code: Some(code),
+    };
+    send(&state, fr_id, created(&fr_code)).await;
+    send(&state, en_id, created("AAAA-BBBB-CCCC")).await;
     drain(&state).await;
     let mails = smtp.wait_for_count(2, WAIT).await;
     assert_eq!(mails.len(), 2);
@@ -223,7 +236,8 @@ async fn the_acknowledgement_gives_number_date_service_and_tracking_in_french_an
         &format!("Service chargé de la demande : {team}"),
         "Chaussée, trottoir ou nid-de-poule",
         &format!("Code de suivi : {fr_code}"),
-        &format!("{PUBLIC_URL}/api/v1/requests/{fr_number}?tracking_code={fr_code}"),
+        // The filer's own follow link: the request's token, no code in it.
+        &format!("{PUBLIC_URL}/suivi/{fr_number}?follow=q{fr_id}."),
         "L. 112-11",
     ] {
         assert!(body.contains(part), "{part:?} missing from\n{body}");
@@ -253,6 +267,7 @@ async fn the_acknowledgement_gives_number_date_service_and_tracking_in_french_an
         &format!("Received on {when} (Paris time), by phone"),
         &format!("Service in charge: {team}"),
         "Road, pavement or pothole",
+        "Tracking code: AAAA-BBBB-CCCC",
     ] {
         assert!(body.contains(part), "{part:?} missing from\n{body}");
     }
@@ -274,7 +289,14 @@ async fn the_acknowledgement_is_a_public_timeline_event_even_with_nobody_to_emai
     let server = TestServer::start().await;
     let state = state(&server.db, None);
     let (id, number, code) = insert_request(&server.db.pool, &Filing::default()).await;
-    send(&state, id, Notice::Created).await;
+    send(
+        &state,
+        id,
+        Notice::Created {
+            tracking_code: Some(&code),
+        },
+    )
+    .await;
 
     let jobs: i64 =
         sqlx::query_scalar("SELECT count(*) FROM outbox_jobs WHERE kind = 'email.send'")
@@ -330,8 +352,12 @@ async fn a_co_report_is_acknowledged_to_its_own_contact_only() {
     .await;
     let report = insert_report(&db.pool, id, Some("Second@Example.org"), "en").await;
     let silent = insert_report(&db.pool, id, None, "fr").await;
-    send(&state, id, Notice::ReportAdded { report_id: report }).await;
-    send(&state, id, Notice::ReportAdded { report_id: silent }).await;
+    let added = |report_id| Notice::ReportAdded {
+        report_id,
+        tracking_code: Some("RRRR-SSSS-TTTT"),
+    };
+    send(&state, id, added(report)).await;
+    send(&state, id, added(silent)).await;
     drain(&state).await;
 
     let mails = smtp.messages();
@@ -340,6 +366,13 @@ async fn a_co_report_is_acknowledged_to_its_own_contact_only() {
     assert_eq!(
         mails[0].subject(),
         format!("Acknowledgement of your report ({number})")
+    );
+    // The co-reporter's own code and link, from their report.
+    let body = mails[0].body_text();
+    assert!(body.contains("Tracking code: RRRR-SSSS-TTTT"), "{body}");
+    assert!(
+        body.contains(&format!("?follow=r{report}.")),
+        "the link of their report: {body}"
     );
     let acks: Vec<_> = events(&db.pool, id)
         .await
@@ -396,6 +429,7 @@ async fn a_status_change_reaches_every_reporter_and_supporter_and_shows_only_pub
         Notice::StatusChanged {
             from: "new",
             to: "not_ours",
+            after_photos: &[],
         },
     )
     .await
@@ -457,7 +491,7 @@ async fn an_smtp_failure_is_retried_and_the_email_delivered_once() {
     let db = TestDb::new().await;
     let smtp = SmtpServer::start_failing(1).await;
     let state = state(&db, Some(&smtp));
-    let (id, _, _) = insert_request(
+    let (id, _, code) = insert_request(
         &db.pool,
         &Filing {
             contact_email: Some("patient@example.org"),
@@ -465,7 +499,14 @@ async fn an_smtp_failure_is_retried_and_the_email_delivered_once() {
         },
     )
     .await;
-    send(&state, id, Notice::Created).await;
+    send(
+        &state,
+        id,
+        Notice::Created {
+            tracking_code: Some(&code),
+        },
+    )
+    .await;
 
     run_due_jobs(&state).await.unwrap();
     assert_eq!(smtp.refused(), 1);
@@ -523,6 +564,16 @@ async fn replies_complements_and_merges_reach_the_right_people() {
         id,
         Notice::Reply {
             body: "Une équipe passera jeudi matin.",
+            audience: Audience::Filer,
+        },
+    )
+    .await;
+    send(
+        &state,
+        id,
+        Notice::Reply {
+            body: "Les travaux auront lieu la semaine prochaine.",
+            audience: Audience::All,
         },
     )
     .await;
@@ -541,11 +592,11 @@ async fn replies_complements_and_merges_reach_the_right_people() {
 
     let to_filer = smtp.messages_to("filer@example.org");
     let to_co = smtp.messages_to("coreporter@example.org");
-    assert_eq!(to_filer.len(), 3, "reply, complement, merge");
+    assert_eq!(to_filer.len(), 4, "reply, reply to all, complement, merge");
     assert_eq!(
         to_co.len(),
         2,
-        "reply and merge; the complement is for the filer"
+        "the reply to all and the merge; the conversation is the filer's"
     );
     assert!(
         to_filer[0]
@@ -556,7 +607,11 @@ async fn replies_complements_and_merges_reach_the_right_people() {
         to_co[0].subject(),
         format!("Reply to your request {number}")
     );
-    let complement = &to_filer[1];
+    assert!(to_co[0].body_text().contains("la semaine prochaine"));
+    for m in &to_co {
+        assert!(!m.body_text().contains("jeudi matin"), "{}", m.body_text());
+    }
+    let complement = &to_filer[2];
     assert!(
         complement
             .subject()
@@ -565,16 +620,22 @@ async fn replies_complements_and_merges_reach_the_right_people() {
     let body = complement.body_text();
     assert!(body.contains("Pouvez-vous préciser l'emplacement ?"));
     assert!(body.contains("  - photo_detail"), "{body}");
-    let merged = &to_filer[2];
+    let merged = &to_filer[3];
     assert_eq!(
         merged.subject(),
         format!("Votre demande {number} est désormais suivie sous le numéro {target_number}")
     );
+    // Never the target's filer's code: each their own link, to the target's number.
+    let body = merged.body_text();
+    assert!(!body.contains(&target_code), "{body}");
+    assert!(!body.contains("Code de suivi"), "{body}");
     assert!(
-        merged
-            .body_text()
-            .contains(&format!("Code de suivi : {target_code}"))
+        body.contains(&format!("/suivi/{target_number}?follow=q{id}.")),
+        "{body}"
     );
+    let co_merged = to_co[1].body_text();
+    assert!(!co_merged.contains(&target_code), "{co_merged}");
+    assert!(co_merged.contains(&format!("/suivi/{target_number}?follow=r")));
 }
 
 #[tokio::test]
@@ -589,7 +650,14 @@ async fn without_smtp_emails_are_logged_and_the_jobs_done() {
         },
     )
     .await;
-    send(&state, id, Notice::Created).await;
+    send(
+        &state,
+        id,
+        Notice::Created {
+            tracking_code: None,
+        },
+    )
+    .await;
     drain(&state).await;
     let done: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM outbox_jobs WHERE kind = 'email.send' AND done_at IS NOT NULL",

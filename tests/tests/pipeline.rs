@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use guichet_tests::api::{agent_token, contact_request, get, patch, post};
+use guichet_tests::api::{agent_token, contact_request, get, patch, post, shipped_entry};
 use guichet_tests::smtp::SmtpServer;
 use guichet_tests::{RENNES, TestServer};
 use serde_json::{Value, json};
@@ -594,6 +594,50 @@ async fn changing_the_demarche_or_place_routes_again_and_is_recorded() {
     assert_eq!((status, problem["field"].as_str()), (422, Some("demarche")));
 }
 
+/// Found by fuzzing: merging into a "number" with a NUL byte answered 500, the second lock
+/// running in the transaction the refused text had aborted. Now the text's own 400, and a
+/// number that does not exist stays a 422 on `into`.
+#[tokio::test]
+async fn merging_into_a_number_that_cannot_be_one_is_refused_not_a_500() {
+    let server = TestServer::start().await;
+    let (_, filed) = post(
+        &server,
+        "/api/v1/requests",
+        None,
+        &anomaly(48.1105, -1.6800, "Trou devant la poste"),
+    )
+    .await;
+    let number = filed["request_number"].as_str().unwrap();
+    let voirie = agent_token(&server, VOIRIE).await;
+    let merge = format!("/api/v1/agent/requests/{number}/merge");
+    for into in ["\u{0}", "\u{13}\u{0}x", "zz\u{0}"] {
+        server
+            .post(&merge)
+            .bearer(&voirie)
+            .json(&json!({ "into": into }))
+            .send()
+            .await
+            .expect_problem(400, "invalid-characters");
+    }
+    let body = server
+        .post(&merge)
+        .bearer(&voirie)
+        .json(&json!({ "into": "\u{13}x" }))
+        .send()
+        .await
+        .expect_problem(422, "validation-failed");
+    assert_eq!(body["field"], "into", "{body}");
+    // Nothing changed: the request is still open and still takes a note.
+    let (status, _) = post(
+        &server,
+        &format!("/api/v1/agent/requests/{number}/notes"),
+        Some(&voirie),
+        &json!({ "text": "vu" }),
+    )
+    .await;
+    assert_eq!(status, 204);
+}
+
 #[tokio::test]
 async fn merge_moves_reports_and_split_takes_one_out() {
     let server = TestServer::start().await;
@@ -885,17 +929,19 @@ async fn citizens_register_verify_and_follow_their_requests() {
         smtp.wait_for_count(2, Duration::from_secs(20)).await.len(),
         2
     );
-    let (status, _) = get(
+    let (status, _) = post(
         &server,
-        &format!("/api/v1/citizen/verify?token={token}"),
+        "/api/v1/citizen/verify",
         None,
+        &json!({ "token": token }),
     )
     .await;
     assert_eq!(status, 200);
-    let (status, _) = get(
+    let (status, _) = post(
         &server,
-        &format!("/api/v1/citizen/verify?token={token}"),
+        "/api/v1/citizen/verify",
         None,
+        &json!({ "token": token }),
     )
     .await;
     assert_eq!(status, 422, "a link works once");
@@ -914,6 +960,10 @@ async fn citizens_register_verify_and_follow_their_requests() {
     let number = receipt["request_number"].as_str().unwrap();
     let (_, mine) = get(&server, "/api/v1/citizen/requests", Some(&session)).await;
     assert_eq!(mine[0]["number"], number);
+    // The account is the key: the list hands out no code.
+    assert!(mine[0].get("tracking_code").is_none(), "{mine}");
+    let code = receipt["tracking_code"].as_str().unwrap();
+    assert!(!mine.to_string().contains(code), "{mine}");
     let (status, view) = get(
         &server,
         &format!("/api/v1/citizen/requests/{number}"),
@@ -1447,23 +1497,6 @@ async fn bad_filings_get_clear_problems_and_store_nothing() {
         (401, Some("unauthenticated"))
     );
     assert_eq!(server.db.count("requests").await, 0);
-}
-
-/// The catalogue entry of `code` as shipped, with its shared form written inline.
-fn shipped_entry(code: &str) -> Value {
-    let catalogue: Value =
-        serde_json::from_str(include_str!("../../assets/catalogue.json")).unwrap();
-    let mut entry = catalogue["demarches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["code"] == code)
-        .unwrap()
-        .clone();
-    if let Some(name) = entry["form"].as_str() {
-        entry["form"] = catalogue["forms"][name].clone();
-    }
-    entry
 }
 
 #[tokio::test]

@@ -71,7 +71,11 @@ impl Serve {
             .stdout(std::fs::File::create(log).unwrap())
             .stderr(Stdio::piped());
         if production {
-            cmd.env("GUICHET_ENV", "production");
+            // Production also needs a key for follow links (see codes.rs).
+            cmd.env("GUICHET_ENV", "production").env(
+                "GUICHET_SECRET_KEY",
+                "setup-tests-secret-key-0123456789abcdef",
+            );
         }
         Serve {
             child: cmd.spawn().expect("start guichet serve"),
@@ -196,19 +200,7 @@ async fn setup_keeps_an_admins_edit_updates_the_rest_and_takes_other_files() {
 
     // An admin edits a démarche through the API.
     let shipped: Value = serde_json::from_str(guichet_server::demo::CATALOGUE_JSON).unwrap();
-    let entry = |code: &str| -> Value {
-        let mut e = shipped["demarches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["code"] == code)
-            .unwrap()
-            .clone();
-        if let Some(name) = e["form"].as_str() {
-            e["form"] = shipped["forms"][name].clone();
-        }
-        e
-    };
+    let entry = guichet_tests::api::shipped_entry;
     let log = temp_path("log");
     let server = Serve::spawn(&db, false, &log);
     wait_until_ready(&server.base).await;

@@ -93,10 +93,10 @@ async fn insert_request(pool: &PgPool) -> (i64, String) {
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
     let id = sqlx::query_scalar(
-        "INSERT INTO requests (number, tracking_code, demarche_code, demarche_revision, channel,
+        "INSERT INTO requests (number, tracking_code_digest, demarche_code, demarche_revision, channel,
                                status, phase, team_id, workflow, contact_email, contact_name,
                                location)
-         SELECT $1, 'TRACK-SECRET-1', d.code, d.current_revision, 'app', 'new', 'received',
+         SELECT $1, sha256('TRACK-SECRET-1'), d.code, d.current_revision, 'app', 'new', 'received',
                 rr.team_id, 'report', 'private.person@example.org', 'Dominique Privé',
                 ST_SetSRID(ST_MakePoint(-1.68, 48.11), 4326)::geography
            FROM demarches d JOIN routing_rules rr ON rr.demarche_code = d.code
@@ -135,6 +135,7 @@ async fn close_as_not_ours(pool: &PgPool, cfg: &NotifyConfig, request_id: i64) {
         Notice::StatusChanged {
             from: "new",
             to: "not_ours",
+            after_photos: &[],
         },
     )
     .await
@@ -328,7 +329,11 @@ async fn events_are_signed_carry_no_personal_data_and_have_unique_ids() {
     let cfg = notify_config(&server, 3);
     let pool = &server.db.pool;
     let (id, number) = insert_request(pool).await;
-    send(pool, &cfg, id, Notice::Created).await;
+    // The filer's clear code goes with the acknowledgement, never to webhooks.
+    let created = Notice::Created {
+        tracking_code: Some("TRACK-SECRET-1"),
+    };
+    send(pool, &cfg, id, created).await;
     let a = all.wait_for_count(1, WAIT).await;
     let b = created_only.wait_for_count(1, WAIT).await;
     assert_signed(pool, &a[0], secret_all).await;
@@ -455,7 +460,15 @@ async fn failed_deliveries_are_retried_with_growing_delays_until_delivered() {
     .await;
     let cfg = notify_config(&server, 5);
     let (id, _) = insert_request(&server.db.pool).await;
-    send(&server.db.pool, &cfg, id, Notice::Created).await;
+    send(
+        &server.db.pool,
+        &cfg,
+        id,
+        Notice::Created {
+            tracking_code: None,
+        },
+    )
+    .await;
 
     let got = receiver.wait_for_count(3, WAIT).await;
     assert_eq!(
@@ -507,7 +520,15 @@ async fn a_receiver_that_always_fails_ends_failed_and_shows_in_the_admin_list() 
     .await;
     let cfg = notify_config(&server, 3);
     let (id, number) = insert_request(&server.db.pool).await;
-    send(&server.db.pool, &cfg, id, Notice::Created).await;
+    send(
+        &server.db.pool,
+        &cfg,
+        id,
+        Notice::Created {
+            tracking_code: None,
+        },
+    )
+    .await;
 
     let sub_id = sub["id"].as_i64().unwrap();
     let path = format!("/api/v1/admin/webhooks/{sub_id}/deliveries?status=failed");
@@ -626,7 +647,15 @@ async fn internal_targets_are_refused_unless_allowed() {
     .unwrap();
     let cfg = notify_config(&server, 3);
     let (id, _) = insert_request(&server.db.pool).await;
-    send(&server.db.pool, &cfg, id, Notice::Created).await;
+    send(
+        &server.db.pool,
+        &cfg,
+        id,
+        Notice::Created {
+            tracking_code: None,
+        },
+    )
+    .await;
     let path = format!("/api/v1/admin/webhooks/{sub_id}/deliveries?status=failed");
     let started = std::time::Instant::now();
     let failed = loop {

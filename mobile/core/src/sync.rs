@@ -1,5 +1,5 @@
 //! The upload client: sends what the outbox holds, one entry at a time, oldest first, following
-//! the client sync policy of `docs/sync.md` (the PWA's `mobile/ui/src/sync-policy.ts` has the
+//! the client sync policy of `docs/sync.md` (the PWA's `shared/web/src/sync-policy.ts` has the
 //! same constants and table, and its tests check the same delays).
 //!
 //! Exactly-once rests on the server: every entry carries the client id chosen when it was
@@ -144,7 +144,8 @@ pub enum SyncError {
 /// The result of one attempt, as the outbox must record it.
 #[derive(Debug)]
 enum Outcome {
-    Sent(ReportReceipt),
+    // Boxed: a receipt (with its acknowledgement) is far larger than the other outcomes.
+    Sent(Box<ReportReceipt>),
     /// Worth trying again: no network, timeout, 5xx, 408, 425, 429, or an answer that is not
     /// ours (a captive portal's 200 page).
     Retry {
@@ -199,7 +200,10 @@ impl SyncClient {
             match self.send(job).await {
                 Outcome::Sent(receipt) => {
                     outbox.mark_sent(client_id, &receipt)?;
-                    report.sent.push(Sent { client_id, receipt });
+                    report.sent.push(Sent {
+                        client_id,
+                        receipt: *receipt,
+                    });
                 }
                 Outcome::Refused { code, detail } => {
                     tracing::warn!(%client_id, %code, %detail, "outbox entry refused");
@@ -294,7 +298,7 @@ fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> O
     let verdict = Verdict::of(status);
     if verdict == Verdict::Stored {
         return match serde_json::from_slice::<ReportReceipt>(body) {
-            Ok(receipt) => Outcome::Sent(receipt),
+            Ok(receipt) => Outcome::Sent(Box::new(receipt)),
             // A hotel or station Wi-Fi answers 200 with its login page: that is not the
             // server's receipt, so the report has not arrived yet.
             Err(e) => Outcome::Retry {

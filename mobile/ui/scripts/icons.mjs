@@ -1,14 +1,17 @@
 // Draws the app icons into public/icons/: a white map pin on a blue square, as PNG (192, 512,
 // maskable 512 with a safe zone, 180 for Apple) and SVG. No image library: the pixels are
 // computed here (4x4 supersampling) and written with node:zlib.
+// `node icons.mjs DIR RRGGBB` draws them into DIR on another colour: the back office's field
+// view has its own (server/backoffice/public/field/icons/, 14532d).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-const out = fileURLToPath(new URL('../public/icons/', import.meta.url));
+const out = process.argv[2] ? process.argv[2].replace(/\/?$/, '/') : fileURLToPath(new URL('../public/icons/', import.meta.url));
 mkdirSync(out, { recursive: true });
 
-const BG = [0x1e, 0x3a, 0x8a]; // #1e3a8a
+const BG_HEX = process.argv[3] ?? '1e3a8a';
+const BG = [0, 2, 4].map((i) => parseInt(BG_HEX.slice(i, i + 2), 16));
 const FG = [0xff, 0xff, 0xff];
 
 // Pin in unit coordinates (0..1), scaled by `s` around the centre (s < 1 for maskable).
@@ -77,7 +80,7 @@ writeFileSync(out + 'icon-maskable-512.png', png(512, 0.7));
 writeFileSync(out + 'apple-touch-icon.png', png(180, 0.9));
 writeFileSync(out + 'icon.svg',
 `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">
-<rect width="100" height="100" rx="18" fill="#1e3a8a"/>
+<rect width="100" height="100" rx="18" fill="#${BG_HEX}"/>
 <path fill="#fff" fill-rule="evenodd" d="M50 16a24 24 0 0 1 22 33.6L50 84 28 49.6A24 24 0 0 1 50 16zm0 14.5a9.5 9.5 0 1 0 0 19 9.5 9.5 0 1 0 0-19z"/>
 </svg>
 `);

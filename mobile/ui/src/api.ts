@@ -1,16 +1,85 @@
-// The citizen JSON API (`/api/v1/`, docs/api.md).
-import { config } from './config';
-import { lang } from './i18n';
-import { classify, parseRetryAfter } from './sync-policy';
+// The citizen JSON API (`/api/v1/`, docs/api.md), on the client core both apps share.
+import { call as callApi, jsonBody } from '@guichet/web/api';
+import type { FormDefinition } from '@guichet/web/forms/definition';
+
+export { ApiError, apiUrl, NetworkError } from '@guichet/web/api';
 
 export interface Demarche {
   code: string;
   title: string;
+  title_en?: string;
   group: string;
+  group_en?: string;
   group_code: string;
   geolocated: boolean;
+  public_incident?: boolean;
   description: string;
+  keywords?: string[];
+  channels?: string[];
+  /** `anonymous` (a tracking code is enough) or `account`. */
+  auth?: string;
   dedup_radius_m?: number;
+}
+
+/** The information notice of the processing (GDPR art. 13), French and `_en`. */
+export interface PrivacyNotice {
+  controller?: string;
+  controller_en?: string;
+  legal_basis?: string;
+  legal_basis_en?: string;
+  retention?: string;
+  retention_en?: string;
+  recipients?: string;
+  recipients_en?: string;
+  rights?: string;
+  rights_en?: string;
+}
+
+/** `GET /catalogue/{code}`: what a client needs to explain, render and check a démarche. */
+export interface DemarcheDefinition extends Demarche {
+  sla_days?: number | null;
+  form: FormDefinition;
+  privacy?: PrivacyNotice | null;
+}
+
+export interface RequestPayload {
+  client_id: string;
+  demarche: string;
+  channel: 'app' | 'web';
+  data: Record<string, unknown>;
+}
+
+/** The acknowledgement of `POST /requests`. */
+export interface RequestReceipt {
+  request_number: string;
+  tracking_code: string;
+  demarche: string;
+  demarche_title: string;
+  status: string;
+  status_label: string;
+  phase: string;
+  service?: string | null;
+  received_at: string;
+  due_at?: string | null;
+  status_url: string;
+  acknowledgement?: Acknowledgement;
+}
+
+/** What the receipt explains (see `Acknowledgement` in the API). */
+export interface Acknowledgement {
+  received: string;
+  service?: string | null;
+  next_steps: string;
+  expected_delay: { days: number | null; basis: 'history' | 'sla' | 'unknown'; closed_requests: number; text: string };
+  code_explained: string;
+  status_page_url: string;
+}
+
+/** A file picked for a form field, as queued: the bytes and the name the server is told. */
+export interface QueuedFile {
+  field: string;
+  blob: Blob;
+  name: string;
 }
 
 export interface PhotoLinks {
@@ -30,6 +99,10 @@ export interface Receipt {
   photos: PhotoLinks[];
   received_at: string;
   status_url: string;
+  /** Démarches: the service in charge and when an answer is due. */
+  service?: string | null;
+  due_at?: string | null;
+  acknowledgement?: Acknowledgement;
 }
 
 export interface NearbyItem {
@@ -53,6 +126,11 @@ export interface TimelineEvent {
   message?: string | null;
 }
 
+export interface ComplementAsk {
+  fields: string[];
+  message: string;
+}
+
 export interface PublicView {
   number: string;
   demarche: { code: string; title: string };
@@ -68,6 +146,8 @@ export interface PublicView {
   created_at: string;
   updated_at: string;
   timeline: TimelineEvent[];
+  complement?: ComplementAsk | null;
+  merged_into?: string | null;
 }
 
 export interface ReportPayload {
@@ -82,58 +162,8 @@ export interface ReportPayload {
   contact?: { email?: string; name?: string };
 }
 
-/** An answer that is not 2xx. `permanent` errors will not get better by retrying (docs/sync.md). */
-export class ApiError extends Error {
-  constructor(
-    public status: number,
-    public code: string,
-    message: string,
-    /** The answer's `Retry-After`, as a wait in ms. */
-    public retryAfterMs: number | null = null,
-  ) {
-    super(message);
-  }
-  get permanent(): boolean {
-    return classify(this.status) === 'refused';
-  }
-}
-
-/** The network could not be reached (offline, DNS, reset, timeout). Always worth a retry. */
-export class NetworkError extends Error {}
-
-export function apiUrl(path: string): string {
-  return `${config.apiBase}/api/v1${path}`;
-}
-
-async function call<T>(path: string, init: RequestInit = {}, timeoutMs = 15000): Promise<{ status: number; body: T }> {
-  const headers = new Headers(init.headers);
-  headers.set('Accept-Language', lang() === 'en' ? 'en' : 'fr');
-  headers.set('Accept', 'application/json');
-  let res: Response;
-  try {
-    res = await fetch(apiUrl(path), { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw new NetworkError(e instanceof Error ? e.message : String(e));
-  }
-  if (!res.ok) {
-    let code = 'http-' + res.status;
-    let detail = res.statusText;
-    try {
-      const p = await res.json();
-      code = p.code ?? code;
-      detail = p.detail ?? p.title ?? detail;
-    } catch {
-      /* not a problem document */
-    }
-    throw new ApiError(res.status, code, detail, parseRetryAfter(res.headers.get('Retry-After'), Date.now()));
-  }
-  let body: T;
-  try {
-    body = (await res.json()) as T;
-  } catch (e) {
-    throw new NetworkError('truncated answer: ' + String(e));
-  }
-  return { status: res.status, body };
+function call<T>(path: string, init: RequestInit = {}, timeoutMs = 15000): Promise<{ status: number; body: T }> {
+  return callApi<T>(path, init, { timeoutMs });
 }
 
 export async function getCatalogue(): Promise<Demarche[]> {
@@ -157,6 +187,61 @@ export async function getIncidents(bbox: [number, number, number, number], zoom:
 export async function getRequest(number: string, trackingCode: string): Promise<PublicView> {
   const q = new URLSearchParams({ tracking_code: trackingCode });
   return (await call<PublicView>(`/requests/${encodeURIComponent(number)}?${q}`, {}, 10000)).body;
+}
+
+export async function getDefinition(code: string): Promise<DemarcheDefinition> {
+  return (await call<DemarcheDefinition>(`/catalogue/${encodeURIComponent(code)}`, {}, 10000)).body;
+}
+
+function bearer(token: string | null): Record<string, string> {
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/** Files a démarche: JSON, or multipart when files come with it (one part per file, named after its field). */
+export async function postRequest(payload: RequestPayload, files: QueuedFile[], token: string | null): Promise<{ status: number; body: RequestReceipt }> {
+  if (!files.length) {
+    const init = jsonBody('POST', payload);
+    return call<RequestReceipt>('/requests', { ...init, headers: { ...(init.headers as Record<string, string>), ...bearer(token) } }, 60000);
+  }
+  const fd = new FormData();
+  fd.append('request', JSON.stringify(payload));
+  for (const f of files) fd.append(f.field, f.blob, f.name);
+  return call<RequestReceipt>('/requests', { method: 'POST', body: fd, headers: bearer(token) }, 120000);
+}
+
+/** How the filer proves it: their tracking code, or their account. */
+export type FilerKey = { tracking_code: string } | { token: string };
+
+/** The filer's view: by tracking code, or the account's own request. */
+export async function getFilerView(number: string, key: FilerKey): Promise<PublicView> {
+  if ('tracking_code' in key) return getRequest(number, key.tracking_code);
+  return (await call<PublicView>(`/citizen/requests/${encodeURIComponent(number)}`, { headers: bearer(key.token) }, 10000)).body;
+}
+
+function filerCall(path: string, key: FilerKey, body: Record<string, unknown>): Promise<unknown> {
+  const init = jsonBody('POST', 'tracking_code' in key ? { ...body, tracking_code: key.tracking_code } : body);
+  const headers = { ...(init.headers as Record<string, string>), ...('token' in key ? bearer(key.token) : {}) };
+  return call(path, { ...init, headers }, 30000);
+}
+
+export function sendMessage(number: string, key: FilerKey, message: string): Promise<unknown> {
+  return filerCall(`/requests/${encodeURIComponent(number)}/messages`, key, { message });
+}
+
+export function withdraw(number: string, key: FilerKey): Promise<unknown> {
+  return filerCall(`/requests/${encodeURIComponent(number)}/withdraw`, key, {});
+}
+
+/** Answers a complement request: JSON, or multipart with the JSON in `answer` and the files. */
+export async function answerComplement(number: string, key: FilerKey, data: Record<string, unknown>, message: string, files: QueuedFile[]): Promise<unknown> {
+  const path = `/requests/${encodeURIComponent(number)}/complement`;
+  const body: Record<string, unknown> = { data, ...(message ? { message } : {}) };
+  if (!files.length) return filerCall(path, key, body);
+  if ('tracking_code' in key) body.tracking_code = key.tracking_code;
+  const fd = new FormData();
+  fd.append('answer', JSON.stringify(body));
+  for (const f of files) fd.append(f.field, f.blob, f.name);
+  return call(path, { method: 'POST', body: fd, headers: 'token' in key ? bearer(key.token) : {} }, 120000);
 }
 
 export async function postReport(report: ReportPayload, photos: Blob[]): Promise<{ status: number; body: Receipt }> {

@@ -5,11 +5,20 @@
 //   the receipt; never both lost, never shown twice.
 // - `mine`: the requests this device filed or supported, with their tracking codes and the last
 //   public view fetched (shown offline).
-import type { PublicView, Receipt, ReportPayload } from './api';
+// The database helpers, the queue and its entry's bookkeeping are shared with the back office's
+// field view (@guichet/web/outbox).
+import type { FieldError } from '@guichet/web/api';
+import type { QueuedEntry } from '@guichet/web/outbox/entry';
+import { database, done, keyedStore } from '@guichet/web/outbox/idb';
+import { indexedDbQueue } from '@guichet/web/outbox/store';
+import type { PublicView, QueuedFile, Receipt, ReportPayload, RequestPayload, RequestReceipt } from './api';
 
-export interface OutboxItem {
+/** Reports, "me too"s and démarches filed with a form. */
+export type EntryKind = 'report' | 'support' | 'request';
+
+export interface OutboxItem extends QueuedEntry {
   client_id: string;
-  kind: 'report' | 'support';
+  kind: EntryKind;
   created_at: string;
   category: string;
   category_title: string;
@@ -18,16 +27,16 @@ export interface OutboxItem {
   photos?: Blob[];
   request_number?: string;
   email?: string;
-  attempts: number;
-  next_attempt_at: number;
-  last_error?: string;
-  /** Set when the server refused it for good (4xx); it is then kept for the user to see. */
-  failed?: { code: string; message: string };
+  /** A démarche: the filing and its files (sent with the account's token of the moment). */
+  request?: RequestPayload;
+  files?: QueuedFile[];
+  /** The fields the server refused, when it did. */
+  field_errors?: FieldError[];
 }
 
 export interface MyRequest {
   client_id: string;
-  kind: 'report' | 'support';
+  kind: EntryKind;
   request_number: string;
   tracking_code: string;
   category: string;
@@ -42,83 +51,20 @@ export interface MyRequest {
 
 const DB_NAME = 'guichet';
 const DB_VERSION = 1;
-let dbPromise: Promise<IDBDatabase> | null = null;
 
-function open(): Promise<IDBDatabase> {
-  if (dbPromise) return dbPromise;
-  dbPromise = new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'client_id' });
-      if (!db.objectStoreNames.contains('mine')) db.createObjectStore('mine', { keyPath: 'client_id' });
-    };
-    req.onsuccess = () => {
-      const db = req.result;
-      db.onversionchange = () => {
-        db.close();
-        dbPromise = null;
-      };
-      resolve(db);
-    };
-    req.onerror = () => {
-      dbPromise = null;
-      reject(req.error);
-    };
-    req.onblocked = () => reject(new Error('database blocked by another tab'));
-  });
-  return dbPromise;
-}
+const open = database(DB_NAME, DB_VERSION, (db) => {
+  if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'client_id' });
+  if (!db.objectStoreNames.contains('mine')) db.createObjectStore('mine', { keyPath: 'client_id' });
+});
 
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-}
-
-function result<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function all<T>(store: 'outbox' | 'mine'): Promise<T[]> {
-  const db = await open();
-  const tx = db.transaction(store, 'readonly');
-  return result(tx.objectStore(store).getAll() as IDBRequest<T[]>);
-}
-
-async function get<T>(store: 'outbox' | 'mine', key: string): Promise<T | undefined> {
-  const db = await open();
-  const tx = db.transaction(store, 'readonly');
-  return result(tx.objectStore(store).get(key) as IDBRequest<T | undefined>);
-}
-
-async function put(store: 'outbox' | 'mine', value: unknown): Promise<void> {
-  const db = await open();
-  const tx = db.transaction(store, 'readwrite');
-  tx.objectStore(store).put(value);
-  await done(tx);
-}
-
-const byCreated = (a: OutboxItem, b: OutboxItem) => a.created_at.localeCompare(b.created_at);
+const queue = indexedDbQueue<OutboxItem>(open, 'outbox', (item) => item.client_id);
+const mineStore = keyedStore<MyRequest>(open, 'mine');
 
 export const outbox = {
-  all: async () => (await all<OutboxItem>('outbox')).sort(byCreated),
-  get: (id: string) => get<OutboxItem>('outbox', id),
-  /** Resolves once the item is durably committed. */
-  put: (item: OutboxItem) => put('outbox', item),
-  async remove(id: string): Promise<void> {
-    const db = await open();
-    const tx = db.transaction('outbox', 'readwrite');
-    tx.objectStore('outbox').delete(id);
-    await done(tx);
-  },
+  ...queue,
   /** Moves an item from the outbox to `mine`, atomically. */
-  async markSent(item: OutboxItem, receipt: Receipt): Promise<MyRequest> {
+  async markSent(item: OutboxItem, answer: Receipt | RequestReceipt): Promise<MyRequest> {
+    const receipt = 'report_count' in answer ? answer : requestReceipt(answer);
     const mine: MyRequest = {
       client_id: item.client_id,
       kind: item.kind,
@@ -140,10 +86,28 @@ export const outbox = {
   },
 };
 
+/** A démarche's acknowledgement in the shape "my requests" shows for every kind. */
+function requestReceipt(r: RequestReceipt): Receipt {
+  return {
+    request_number: r.request_number,
+    tracking_code: r.tracking_code,
+    status: r.status_label,
+    phase: r.phase,
+    deduplicated: false,
+    report_count: 1,
+    photos: [],
+    received_at: r.received_at,
+    status_url: r.status_url,
+    service: r.service ?? null,
+    due_at: r.due_at ?? null,
+  };
+}
+
 export const mine = {
-  all: async () => (await all<MyRequest>('mine')).sort((a, b) => b.filed_at.localeCompare(a.filed_at)),
-  get: (id: string) => get<MyRequest>('mine', id),
-  put: (r: MyRequest) => put('mine', r),
+  all: async () => (await mineStore.all()).sort((a, b) => b.filed_at.localeCompare(a.filed_at)),
+  get: (id: string) => mineStore.get(id),
+  byNumber: async (number: string) => (await mineStore.all()).find((r) => r.request_number === number && r.kind !== 'support'),
+  put: (r: MyRequest) => mineStore.put(r),
 };
 
 /** Asks the browser not to evict our storage under pressure (best effort). */

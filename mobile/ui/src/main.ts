@@ -1,9 +1,11 @@
 import './style.css';
-import { announce, h, replace } from './dom';
+import { config } from '@guichet/web/config';
+import { announce, h, replace } from '@guichet/web/dom';
 import { lang, setLang, t } from './i18n';
 import { choosePlatform, insideTauri } from './platform';
 import { categoryScreen, detailsScreen, mineScreen, nearbyScreen, placeScreen, receiptScreen, type Screen } from './screens';
 import { draft, stopGps } from './state';
+import { menuOf, portalScreen } from './demarches/routes';
 
 // Inside the Tauri app, the native core; in a browser, the IndexedDB outbox (see platform.ts).
 // Chosen before anything reads the outbox or the position.
@@ -21,8 +23,11 @@ skip.addEventListener('click', (e) => {
 });
 const brand = h('a', { class: 'brand', href: '#/' });
 const navReport = h('a', { href: '#/', id: 'nav-report' });
+const navDemarches = h('a', { href: '#/demarches', id: 'nav-demarches' });
 const navMine = h('a', { href: '#/mine', id: 'nav-mine' });
-const nav = h('nav', null, h('ul', null, h('li', null, navReport), h('li', null, navMine)));
+const navAccount = h('a', { href: '#/account', id: 'nav-account' });
+const nav = h('nav', null, h('ul', null,
+  h('li', null, navReport), h('li', null, navDemarches), h('li', null, navMine), h('li', null, navAccount)));
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang-toggle' });
 const banner = h('p', { class: 'offline-banner', id: 'offline-banner', hidden: true });
 const main = h('main', { id: 'main', tabindex: '-1' });
@@ -44,6 +49,8 @@ async function renderChrome(): Promise<void> {
   replace(brand, h('span', { class: 'brand-name' }, t('app.name')), h('span', { class: 'brand-tag' }, t('app.tagline')));
   nav.setAttribute('aria-label', t('nav.label'));
   navReport.textContent = t('nav.report');
+  navDemarches.textContent = t('nav.demarches');
+  navAccount.textContent = t('nav.account');
   const pending = (await platform.pendingEntries()).filter((i) => !i.failed).length;
   replace(navMine, t('nav.mine'), pending ? h('span', { class: 'badge', id: 'pending-badge' }, t('nav.pending', { n: pending })) : null);
   const other = lang() === 'fr' ? 'en' : 'fr';
@@ -52,7 +59,9 @@ async function renderChrome(): Promise<void> {
   langBtn.setAttribute('aria-label', t('lang.switch.label'));
   banner.textContent = t('net.offline');
   banner.hidden = navigator.onLine !== false;
-  replace(footer, h('p', null, t('footer')));
+  replace(footer,
+    h('p', null, t('footer')),
+    h('p', null, h('a', { href: `${config.apiBase}/accessibilite?lang=${lang()}`, id: 'accessibility-link' }, t('footer.accessibility'))));
 }
 
 langBtn.addEventListener('click', () => {
@@ -72,7 +81,13 @@ function go(hash: string): void {
 }
 
 function screenFor(hash: string): Screen {
-  const path = hash.replace(/^#/, '') || '/';
+  const [rawPath, rawQuery = ''] = hash.replace(/^#/, '').split('?');
+  const path = rawPath || '/';
+  const portal = portalScreen(path, new URLSearchParams(rawQuery), go);
+  if (portal) {
+    stopGps();
+    return portal;
+  }
   const flow = ['/place', '/nearby', '/details'];
   if (flow.includes(path) && !draft.category) return redirect('#/');
   if ((path === '/nearby' || path === '/details') && !draft.place) return redirect('#/place');
@@ -102,12 +117,12 @@ function render(moveFocus: boolean): void {
   current = screenFor(location.hash);
   replace(main, current.el);
   document.title = `${current.title} — ${t('app.name')}`;
-  const path = location.hash.replace(/^#/, '') || '/';
-  const inFlow = path !== '/mine' && !path.startsWith('/receipt');
-  if (path === '/mine') navMine.setAttribute('aria-current', 'page');
-  else navMine.removeAttribute('aria-current');
-  if (inFlow) navReport.setAttribute('aria-current', 'page');
-  else navReport.removeAttribute('aria-current');
+  const menu = menuOf(location.hash.replace(/^#/, '').split('?')[0] || '/');
+  const items = { report: navReport, demarches: navDemarches, mine: navMine, account: navAccount };
+  for (const [name, a] of Object.entries(items)) {
+    if (name === menu) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   if (moveFocus) {
     const title = main.querySelector<HTMLElement>('#screen-title');
     (title ?? main).focus();

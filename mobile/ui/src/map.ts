@@ -1,17 +1,10 @@
-// The place map: Leaflet, with a tile layer only when one is configured. Without tiles it still
-// shows the communes' outlines (bundled), the open incidents of the viewport from
+// The place map: the shared base map (tiles when configured, else the communes' outlines), with
+// the open incidents of the viewport from
 // `/api/v1/incidents` (server clusters and single points) and the draggable pin.
-import L from 'leaflet';
-import 'leaflet/dist/leaflet.css';
+import { baseMap, L, pinMarker } from '@guichet/web/map';
+import { RENNES } from '@guichet/web/geo';
 import { getIncidents } from './api';
-import { config } from './config';
-import { communesGeoJSON, RENNES, serviceBounds } from './geo';
 import { formatNumber, t } from './i18n';
-
-const PIN_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 44" width="32" height="44" aria-hidden="true" focusable="false">' +
-  '<path d="M16 1C7.7 1 1 7.7 1 16c0 11 15 27 15 27s15-16 15-27C31 7.7 24.3 1 16 1z" fill="#b91c1c" stroke="#fff" stroke-width="2"/>' +
-  '<circle cx="16" cy="16" r="5.5" fill="#fff"/></svg>';
 
 export interface PlaceMapOptions {
   category: string;
@@ -27,40 +20,10 @@ export class PlaceMap {
   private fetchTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(el: HTMLElement, private opts: PlaceMapOptions, start: [number, number] | null) {
-    const bounds = L.latLngBounds(serviceBounds());
-    this.map = L.map(el, {
-      center: start ?? RENNES,
-      zoom: start ? 17 : 13,
-      minZoom: 10,
-      maxZoom: 19,
-      maxBounds: bounds.pad(0.3),
-      zoomSnap: 1,
-      tapTolerance: 20,
-    });
-    const container = this.map.getContainer();
-    container.setAttribute('role', 'region');
-    container.setAttribute('aria-label', t('place.map.label'));
-
-    if (config.tileUrl) {
-      L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.tileAttribution }).addTo(this.map);
-    } else {
-      container.classList.add('no-tiles');
-      L.geoJSON(communesGeoJSON(), {
-        interactive: false,
-        style: { color: '#475569', weight: 1.5, opacity: 0.9, fillColor: '#f1f5f9', fillOpacity: 0.85 },
-      }).addTo(this.map);
-    }
+    this.map = baseMap(el, { center: start, label: t('place.map.label') });
     this.incidents.addTo(this.map);
 
-    this.pin = L.marker(start ?? RENNES, {
-      draggable: true,
-      autoPan: true,
-      keyboard: true,
-      title: t('place.map.pin'),
-      alt: t('place.map.pin'),
-      icon: L.divIcon({ html: PIN_SVG, className: 'pin-icon', iconSize: [32, 44], iconAnchor: [16, 43] }),
-      zIndexOffset: 1000,
-    });
+    this.pin = pinMarker(start ?? RENNES, t('place.map.pin'), true);
     if (start) this.pin.addTo(this.map);
     this.pin.on('dragend', () => {
       const p = this.pin.getLatLng();

@@ -2,7 +2,7 @@
 // fetch sender (sync.ts), photos shrunk with a canvas (photos.ts) and navigator.geolocation.
 // A thin wrapper: the behaviour is theirs, unchanged.
 import { mine, outbox, persistStorage, type OutboxItem } from './db';
-import { preparePhoto } from './photos';
+import { preparePhoto } from '@guichet/web/photos';
 import type { PendingEntry, Platform } from './platform';
 import { enqueue, onSync, sendingId, startSync, syncNow } from './sync';
 
@@ -15,11 +15,12 @@ function pending(item: OutboxItem): PendingEntry {
     category_title: item.category_title,
     place_label: item.place_label,
     request_number: item.request_number,
-    photo_count: item.photos?.length ?? 0,
+    photo_count: item.photos?.length ?? item.files?.length ?? 0,
     attempts: item.attempts,
     next_attempt_at: item.next_attempt_at,
     last_error: item.last_error,
     failed: item.failed,
+    field_errors: item.field_errors,
   };
 }
 
@@ -63,6 +64,21 @@ export const browserPlatform: Platform = {
     });
   },
 
+  enqueueRequest({ request, files, title }) {
+    return enqueue({
+      client_id: request.client_id,
+      kind: 'request',
+      created_at: new Date().toISOString(),
+      category: request.demarche,
+      category_title: title,
+      place_label: '',
+      request,
+      files,
+      attempts: 0,
+      next_attempt_at: Date.now(),
+    });
+  },
+
   async pendingEntries() {
     return (await outbox.all()).map(pending);
   },
@@ -77,7 +93,7 @@ export const browserPlatform: Platform = {
   sentRequest: (clientId) => mine.get(clientId),
   saveView: (request) => mine.put(request),
   syncNow: (force = false) => syncNow(force),
-  sendingId: () => sendingId,
+  sendingId,
   onOutbox: (listener) => onSync(listener),
 
   watchPosition(onFix, onFailure) {

@@ -303,6 +303,10 @@ export function tauriPlatform(browser: Platform): Platform {
     name: 'tauri',
 
     start() {
+      // Démarches filed with a form wait in the webview's IndexedDB outbox (the core's queue
+      // holds reports and "me too"s): its sender runs beside the core's.
+      browser.start();
+      browser.onOutbox((e) => listeners.forEach((l) => l(e)));
       void listen<CoreSyncReport>('outbox-changed', (ev) => {
         afterRound(ev.payload).catch((e) => console.error('outbox', e));
       });
@@ -345,34 +349,36 @@ export function tauriPlatform(browser: Platform): Platform {
       void syncNow(true);
     },
 
+    enqueueRequest: (item) => browser.enqueueRequest(item),
+
     async pendingEntries() {
-      return (await entries()).filter((e) => e.state !== 'sent').map(toPending);
+      return [...(await entries()).filter((e) => e.state !== 'sent').map(toPending), ...(await browser.pendingEntries())];
     },
 
     async pendingEntry(clientId) {
       const e = (await entries()).find((x) => x.client_id === clientId);
-      return e && e.state !== 'sent' ? toPending(e) : undefined;
+      return e && e.state !== 'sent' ? toPending(e) : browser.pendingEntry(clientId);
     },
 
     async discard(clientId) {
+      if (await browser.pendingEntry(clientId)) return browser.discard(clientId);
       await invoke('discard_entry', { clientId });
       dropNote(clientId);
       emit({ type: 'changed' });
     },
 
     async sentRequests() {
-      return (await entries())
-        .filter(isSent)
-        .map(toMine)
+      return [...(await entries()).filter(isSent).map(toMine), ...(await browser.sentRequests())]
         .sort((a, b) => Date.parse(b.filed_at) - Date.parse(a.filed_at));
     },
 
     async sentRequest(clientId) {
       const e = (await entries()).find((x) => x.client_id === clientId);
-      return e && isSent(e) ? toMine(e) : undefined;
+      return e && isSent(e) ? toMine(e) : browser.sentRequest(clientId);
     },
 
     async saveView(r) {
+      if (r.kind === 'request') return browser.saveView(r);
       writeNote(r.client_id, {
         category: r.category,
         category_title: r.category_title,

@@ -5,14 +5,15 @@
 //   the position from the geolocation plugin (platform-tauri.ts).
 // The choice is made once at start-up. The Tauri side is a dynamic import, so that a browser
 // never runs (nor precaches) native-only code.
-import type { ReportPayload } from './api';
-import type { MyRequest } from './db';
+import type { FieldError } from '@guichet/web/api';
+import type { QueuedFile, ReportPayload, RequestPayload } from './api';
+import type { EntryKind, MyRequest } from './db';
 import { browserPlatform } from './platform-browser';
 
 /** A report or "me too" that has not reached the server yet, or that it refused. */
 export interface PendingEntry {
   client_id: string;
-  kind: 'report' | 'support';
+  kind: EntryKind;
   /** ISO 8601. */
   created_at: string;
   category: string;
@@ -27,6 +28,8 @@ export interface PendingEntry {
   last_error?: string;
   /** Set when the server refused it for good; it is then kept for the user to see. */
   failed?: { code: string; message: string };
+  /** A refused démarche: the fields the server named. */
+  field_errors?: FieldError[];
 }
 
 export interface NewReport {
@@ -35,6 +38,13 @@ export interface NewReport {
   photos: Blob[];
   category_title: string;
   place_label: string;
+}
+
+/** A démarche filed with its form, waiting for the network like a report. */
+export interface NewRequest {
+  request: RequestPayload;
+  files: QueuedFile[];
+  title: string;
 }
 
 export interface NewSupport {
@@ -71,6 +81,8 @@ export interface Platform {
   /** Resolves once the report is durably stored on the device; sending follows. */
   enqueueReport(item: NewReport): Promise<void>;
   enqueueSupport(item: NewSupport): Promise<void>;
+  /** A démarche: stored on the device, then sent with the account's token of the moment. */
+  enqueueRequest(item: NewRequest): Promise<void>;
   /** Waiting and refused entries, oldest first. */
   pendingEntries(): Promise<PendingEntry[]>;
   pendingEntry(clientId: string): Promise<PendingEntry | undefined>;

@@ -2,13 +2,16 @@
 // is near) → 4 photos and description → receipt. Plus "My reports".
 import { ApiError, getCatalogue, getNearby, getRequest, type Demarche, type NearbyItem } from './api';
 import type { MyRequest } from './db';
-import { announce, h, replace } from './dom';
-import { communeAt, communes, uuid } from './geo';
+import { accountRequests, dropSession, session, type AccountRequest } from './account';
+import { t as dt } from './demarches/i18n';
+import { announce, h, replace } from '@guichet/web/dom';
+import { communeAt, communes, uuid } from '@guichet/web/geo';
 import {
   categoryTitle, FALLBACK_CATEGORIES, formatAge, formatDateTime, formatDistance, formatNumber, formatTime, t,
 } from './i18n';
-import { PlaceMap } from './map';
+import type { PlaceMap } from './map';
 import { platform, type PendingEntry } from './platform';
+import { acknowledgementSection } from './acknowledgement';
 import { draft, gps, onGps, resetDraft, startGps, type Place } from './state';
 
 export interface Screen {
@@ -29,8 +32,12 @@ function heading(text: string): HTMLHeadingElement {
   return h('h1', { id: 'screen-title', tabindex: '-1' }, text);
 }
 
-function step(n: number): HTMLElement {
-  return h('p', { class: 'step' }, t('step', { n }));
+/**
+ * The step a screen is in the report flow: what, where, details. "Already reported?" is part
+ * of "where" (it shows only when something is near), so the numbers never skip.
+ */
+function step(n: 1 | 2 | 3): HTMLElement {
+  return h('p', { class: 'step' }, t('step', { n, total: 3 }));
 }
 
 function link(href: string, text: string, cls = 'button secondary'): HTMLAnchorElement {
@@ -67,7 +74,7 @@ function incidentCategories(all: Demarche[]): Pick<Demarche, 'code' | 'title'>[]
 }
 
 export function categoryScreen(go: Navigate): Screen {
-  startGps();
+  // The position is asked for at the place step, where the citizen sees why, not on arrival.
   const list = h('ul', { class: 'choices', role: 'list' });
   const note = h('p', { class: 'muted', id: 'cat-note' });
   let alive = true;
@@ -117,6 +124,8 @@ export function categoryScreen(go: Navigate): Screen {
     h('p', null, t('cat.intro')),
     list,
     note,
+    // Reporting comes first; every other démarche is one tap away.
+    h('p', { class: 'more' }, h('a', { href: '#/demarches', id: 'all-demarches' }, t('cat.more'))),
   );
   return { title: t('cat.title'), el, cleanup: () => { alive = false; } };
 }
@@ -217,6 +226,7 @@ export function placeScreen(go: Navigate): Screen {
     : gps.status === 'fix' ? [gps.lat!, gps.lon!] : null;
 
   let map: PlaceMap | null = null;
+  let destroyed = false;
 
   const onGpsUpdate = () => {
     showGps();
@@ -275,9 +285,10 @@ export function placeScreen(go: Navigate): Screen {
     h('div', { class: 'actions sticky' }, link('#/', t('back')), continueBtn),
   );
 
-  // Leaflet needs the element in the document to measure it.
-  queueMicrotask(() => {
-    if (!mapEl.isConnected) return;
+  // Leaflet needs the element in the document to measure it; the map library is loaded only
+  // here, where a map is shown.
+  void import('./map').then(({ PlaceMap }) => {
+    if (!mapEl.isConnected || destroyed) return;
     map = new PlaceMap(mapEl, {
       category: draft.category!.code,
       onPinMoved: (lat, lon) => {
@@ -301,6 +312,7 @@ export function placeScreen(go: Navigate): Screen {
     title: t('place.title'),
     el,
     cleanup: () => {
+      destroyed = true;
       offGps();
       map?.destroy();
     },
@@ -359,7 +371,7 @@ export function nearbyScreen(go: Navigate): Screen {
   );
 
   const el = h('section', { class: 'screen', 'aria-labelledby': 'screen-title' },
-    step(3),
+    step(2),
     heading(t('nearby.title')),
     h('p', null, t('nearby.intro')),
     list,
@@ -376,8 +388,14 @@ export function nearbyScreen(go: Navigate): Screen {
 export function detailsScreen(go: Navigate): Screen {
   const previews = h('ul', { class: 'photos', 'aria-label': t('details.photo.list') });
   const photoMsg = h('p', { class: 'hint', id: 'photo-hint' }, t('details.photo.hint'));
+  // Two doors: the camera, and the phone's photos (a picture taken before reaching the form).
+  const camera = h('input', {
+    id: 'photo-camera', type: 'file', accept: 'image/*', capture: 'environment',
+    class: 'file-input', 'aria-describedby': 'photo-hint',
+  });
+  const cameraLabel = h('label', { for: 'photo-camera', class: 'button secondary file-label' }, t('details.photo.take'));
   const input = h('input', {
-    id: 'photo-input', type: 'file', accept: 'image/*', capture: 'environment', multiple: true,
+    id: 'photo-input', type: 'file', accept: 'image/*', multiple: true,
     class: 'file-input', 'aria-describedby': 'photo-hint',
   });
   const addLabel = h('label', { for: 'photo-input', class: 'button secondary file-label' }, t('details.photo.add'));
@@ -400,12 +418,14 @@ export function detailsScreen(go: Navigate): Screen {
     ));
     previews.hidden = draft.photos.length === 0;
     input.disabled = draft.photos.length >= MAX_PHOTOS;
+    camera.disabled = input.disabled;
     addLabel.classList.toggle('disabled', input.disabled);
+    cameraLabel.classList.toggle('disabled', input.disabled);
   };
 
-  input.addEventListener('change', async () => {
-    const files = [...(input.files ?? [])];
-    input.value = '';
+  const addPhotos = async (from: HTMLInputElement) => {
+    const files = [...(from.files ?? [])];
+    from.value = '';
     for (const f of files) {
       if (draft.photos.length >= MAX_PHOTOS) {
         announce(t('details.photo.max'));
@@ -416,7 +436,9 @@ export function detailsScreen(go: Navigate): Screen {
       renderPhotos();
       announce(t('details.photo.added', { n: draft.photos.length }));
     }
-  });
+  };
+  input.addEventListener('change', () => void addPhotos(input));
+  camera.addEventListener('change', () => void addPhotos(camera));
 
   const counter = h('p', { class: 'hint', id: 'desc-count' });
   const description = h('textarea', {
@@ -493,8 +515,7 @@ export function detailsScreen(go: Navigate): Screen {
     },
   },
     h('div', { class: 'field' },
-      addLabel,
-      input,
+      h('div', { class: 'photo-doors' }, cameraLabel, camera, addLabel, input),
       photoMsg,
       previews,
     ),
@@ -518,7 +539,7 @@ export function detailsScreen(go: Navigate): Screen {
 
   renderPhotos();
   const el = h('section', { class: 'screen', 'aria-labelledby': 'screen-title' },
-    step(4),
+    step(3),
     heading(t('details.title')),
     h('p', { class: 'muted' }, t('details.summary', {
       category: categoryTitle(draft.category!.code, draft.category!.title),
@@ -554,8 +575,10 @@ export function receiptScreen(clientId: string): Screen {
       state = 'sent';
       title.textContent = sent.kind === 'support' ? t('receipt.title.metoo') : t('receipt.title.sent');
       replace(body,
-        sent.receipt.deduplicated && sent.kind === 'report' ? h('p', null, t('receipt.dedup')) : null,
+        sent.receipt.deduplicated && sent.kind === 'report' ? h('p', { id: 'receipt-joined' }, t('receipt.dedup')) : null,
+        sent.kind === 'support' ? h('p', { id: 'receipt-joined' }, t('receipt.metoo.joined', { number: sent.request_number })) : null,
         receiptDetails(sent),
+        acknowledgementSection(sent.receipt.acknowledgement, sent.receipt.photos),
       );
       if (lastState !== 'sent') {
         announce(t('receipt.announce.sent', { number: sent.request_number }));
@@ -620,7 +643,7 @@ function pendingItem(it: PendingEntry, rerender: () => void): HTMLElement {
   else state = navigator.onLine === false ? t('net.offline') : t('status.sending');
   return h('li', { class: 'card pending' + (it.failed ? ' failed' : ''), 'data-client-id': it.client_id },
     h('h3', null, title),
-    h('p', { class: 'meta' }, it.place_label),
+    it.place_label ? h('p', { class: 'meta' }, it.place_label) : null,
     h('p', { class: 'meta' }, t('mine.saved', { date }), it.photo_count ? ` · ${t('mine.photos')} : ${it.photo_count}` : ''),
     h('p', { class: it.failed ? 'error' : 'pending-note' }, state),
     h('div', { class: 'actions compact' },
@@ -640,11 +663,14 @@ function sentItem(r: MyRequest): HTMLElement {
   const timeline = v?.timeline ?? [];
   const photos = v?.photos ?? r.receipt.photos;
   return h('li', { class: 'card sent', 'data-number': r.request_number, 'data-client-id': r.client_id },
-    h('h3', null, h('span', { class: 'number' }, r.request_number), ' — ', categoryTitle(r.category, r.category_title)),
+    h('h3', null,
+      h('a', { href: `#/request/${encodeURIComponent(r.request_number)}`, 'aria-label': dt('mine.open', { number: r.request_number }) },
+        h('span', { class: 'number' }, r.request_number)),
+      ' — ', categoryTitle(r.category, r.category_title)),
     r.kind === 'support' ? h('p', { class: 'meta' }, t('mine.metoo.note')) : null,
     h('dl', { class: 'facts' },
       h('dt', null, t('receipt.status')), h('dd', { class: 'status' }, status),
-      h('dt', null, t('receipt.count')), h('dd', { class: 'count' }, formatNumber(count)),
+      r.kind !== 'request' ? [h('dt', null, t('receipt.count')), h('dd', { class: 'count' }, formatNumber(count))] : null,
       h('dt', null, t('receipt.tracking')), h('dd', { class: 'tracking' }, r.tracking_code),
       h('dt', null, t('mine.filed', { date: '' }).replace(/\s*$/, '')), h('dd', null, formatDateTime(r.filed_at)),
     ),
@@ -668,9 +694,27 @@ function sentItem(r: MyRequest): HTMLElement {
   );
 }
 
+/** The requests of the account that this device did not file (or whose receipt it lost). */
+function accountItem(r: AccountRequest): HTMLElement {
+  return h('li', { class: 'card sent', 'data-number': r.number },
+    h('h3', null,
+      h('a', { href: `#/request/${encodeURIComponent(r.number)}`, 'aria-label': dt('mine.open', { number: r.number }) },
+        h('span', { class: 'number' }, r.number)),
+      ' — ', r.demarche_title),
+    h('dl', { class: 'facts' },
+      h('dt', null, t('receipt.status')), h('dd', { class: 'status' }, r.status_label),
+      h('dt', null, t('mine.filed', { date: '' }).replace(/\s*$/, '')), h('dd', null, formatDateTime(r.created_at))),
+  );
+}
+
 export function mineScreen(): Screen {
   const pendingList = h('ul', { class: 'list', role: 'list', id: 'pending-list' });
   const sentList = h('ul', { class: 'list', role: 'list', id: 'sent-list' });
+  const accountList = h('ul', { class: 'list', role: 'list', id: 'account-list' });
+  const accountSection = h('section', { 'aria-labelledby': 'account-title', hidden: true },
+    h('h2', { id: 'account-title' }, dt('mine.account')), accountList);
+  const loginNote = h('p', { class: 'muted', hidden: true }, h('a', { href: '#/account' }, dt('mine.login')));
+  let onAccount: AccountRequest[] = [];
   const pendingSection = h('section', { 'aria-labelledby': 'pending-title' },
     h('h2', { id: 'pending-title' }, t('mine.pending')), pendingList);
   const sentSection = h('section', { 'aria-labelledby': 'sent-title' },
@@ -683,14 +727,25 @@ export function mineScreen(): Screen {
     if (!alive) return;
     replace(pendingList, pend.map((it) => pendingItem(it, () => void render())));
     replace(sentList, sent.map(sentItem));
+    const here = new Set(sent.map((r) => r.request_number));
+    const elsewhere = onAccount.filter((r) => !here.has(r.number));
+    replace(accountList, elsewhere.map(accountItem));
     pendingSection.hidden = pend.length === 0;
     sentSection.hidden = sent.length === 0;
-    empty.hidden = pend.length + sent.length > 0;
+    accountSection.hidden = elsewhere.length === 0;
+    loginNote.hidden = session() !== null;
+    empty.hidden = pend.length + sent.length + elsewhere.length > 0;
   };
 
   const refresh = async (say: boolean) => {
     const sent = await platform().sentRequests();
     let ok = true;
+    try {
+      onAccount = await accountRequests();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) dropSession();
+      else ok = false;
+    }
     for (const r of sent) {
       try {
         r.view = await getRequest(r.request_number, r.tracking_code);
@@ -736,6 +791,8 @@ export function mineScreen(): Screen {
     empty,
     pendingSection,
     sentSection,
+    accountSection,
+    loginNote,
   );
   return {
     title: t('mine.title'),

@@ -13,6 +13,7 @@ pub struct IntakeDemarche {
     pub title: String,
     pub title_en: String,
     pub geolocated: bool,
+    pub public_incident: bool,
     pub dedup_radius_m: Option<f64>,
     pub dedup_window_days: Option<i32>,
     pub dedup_group: Option<String>,
@@ -25,10 +26,14 @@ pub struct IntakeDemarche {
     pub channels: Vec<String>,
     /// The form definition as stored in the revision (resolved when the catalogue is loaded).
     pub form: Option<serde_json::Value>,
+    /// The privacy notice as stored in the revision (resolved the same way).
+    pub privacy: Option<serde_json::Value>,
 }
 
 /// Active démarches at their current revision, as the catalogue lists them.
-const ENTRIES: &str = "SELECT d.code, r.title, d.group_code, g.title AS group_title, r.geolocated,
+const ENTRIES: &str = "SELECT d.code, r.title, r.title_en, d.group_code, g.title AS group_title,
+        g.title_en AS group_title_en, r.geolocated,
+        r.public_incident,
         r.description, r.keywords, r.channels, r.auth, r.revision, r.dedup_radius_m
    FROM demarches d
    JOIN demarche_revisions r
@@ -53,9 +58,12 @@ pub async fn entry(pool: &PgPool, code: &str) -> Result<Option<CatalogueEntry>, 
 struct CatalogueRow {
     code: String,
     title: String,
+    title_en: String,
     group_code: String,
     group_title: String,
+    group_title_en: String,
     geolocated: bool,
+    public_incident: bool,
     description: String,
     keywords: Vec<String>,
     channels: Vec<String>,
@@ -69,9 +77,12 @@ impl CatalogueRow {
         CatalogueEntry {
             code: self.code,
             title: self.title,
+            title_en: self.title_en,
             group: self.group_title,
+            group_en: self.group_title_en,
             group_code: self.group_code,
             geolocated: self.geolocated,
+            public_incident: self.public_incident,
             description: self.description,
             keywords: self.keywords,
             channels: self.channels,
@@ -84,11 +95,13 @@ impl CatalogueRow {
 
 pub async fn find_for_intake(pool: &PgPool, code: &str) -> Result<Option<IntakeDemarche>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT d.code, r.revision, r.title, r.title_en, r.geolocated, r.dedup_radius_m,
+        "SELECT d.code, r.revision, r.title, r.title_en, r.geolocated, r.public_incident,
+                r.dedup_radius_m,
                 r.dedup_window_days, r.dedup_group, r.sla_days, g.number_prefix,
                 coalesce(r.definition->>'workflow',
                          CASE WHEN r.geolocated THEN 'report' ELSE 'answer' END) AS workflow,
-                r.auth, r.channels, r.definition->'form' AS form
+                r.auth, r.channels, r.definition->'form' AS form,
+                r.definition->'privacy' AS privacy
            FROM demarches d
            JOIN demarche_revisions r
              ON r.demarche_code = d.code AND r.revision = d.current_revision
@@ -166,6 +179,7 @@ pub struct DemarcheInput<'a> {
     pub channels: &'a [String],
     pub auth: &'a str,
     pub geolocated: bool,
+    pub public_incident: bool,
     pub dedup_radius_m: Option<f64>,
     pub dedup_window_days: Option<i32>,
     pub dedup_group: Option<&'a str>,
@@ -220,8 +234,9 @@ pub async fn upsert_demarche(
     sqlx::query(
         "INSERT INTO demarche_revisions
             (demarche_code, revision, title, title_en, description, keywords, channels, auth,
-             geolocated, dedup_radius_m, dedup_window_days, sla_days, definition, dedup_group)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             geolocated, dedup_radius_m, dedup_window_days, sla_days, definition, dedup_group,
+             public_incident)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(d.code)
     .bind(revision)
@@ -237,6 +252,7 @@ pub async fn upsert_demarche(
     .bind(d.sla_days)
     .bind(d.definition)
     .bind(d.dedup_group)
+    .bind(d.public_incident)
     .execute(&mut **tx)
     .await?;
     Ok(revision)
@@ -378,7 +394,7 @@ pub async fn edit_target(
     })
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct RevisionRow {
     pub revision: i32,
     pub title: String,

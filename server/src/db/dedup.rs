@@ -92,3 +92,51 @@ pub async fn family(db: impl PgExecutor<'_>, code: &str) -> Result<Vec<String>, 
     .fetch_all(db)
     .await?)
 }
+
+/// An open request an agent may merge the one they read into.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MergeCandidate {
+    pub number: String,
+    pub demarche_code: String,
+    pub status: String,
+    pub workflow: String,
+    pub report_count: i32,
+    pub description: Option<String>,
+    pub distance_m: f64,
+    pub created_at: time::OffsetDateTime,
+    pub thumb_key: Option<String>,
+}
+
+/// Open requests of the same dedup family within `radius_m` of request `id`, among `teams`
+/// (`None`: all), nearest first (at most `limit`), the request itself left out.
+pub async fn merge_candidates(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    family: &[String],
+    radius_m: f64,
+    teams: Option<&[i64]>,
+    limit: i64,
+) -> Result<Vec<MergeCandidate>, DbError> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT c.number, c.demarche_code, c.status, c.workflow, c.report_count, c.description,
+                ST_Distance(c.location, me.location) AS distance_m, c.created_at,
+                (SELECT p.thumb_key FROM reports rp JOIN photos p ON p.report_id = rp.id
+                  WHERE rp.request_id = c.id ORDER BY rp.id, p.position LIMIT 1) AS thumb_key
+           FROM requests me
+           JOIN requests c
+             ON c.id <> me.id AND c.demarche_code = ANY($2)
+            AND ST_DWithin(c.location, me.location, $3)
+          WHERE me.id = $1 AND c.phase IN ",
+        open_phases!(),
+        " AND ($4::bigint[] IS NULL OR c.team_id = ANY($4))
+          ORDER BY c.location <-> me.location
+          LIMIT $5"
+    ))
+    .bind(id)
+    .bind(family)
+    .bind(radius_m)
+    .bind(teams)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

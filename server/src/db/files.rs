@@ -69,10 +69,12 @@ pub async fn of_request(db: impl PgExecutor<'_>, request_id: i64) -> Result<Vec<
     .await?)
 }
 
-/// True when a stored photo or an attached file still refers to the bytes under `key`.
+/// True when a stored photo (a report's or an event's) or an attached file still refers
+/// to the bytes under `key`.
 pub async fn key_in_use(db: impl PgExecutor<'_>, key: &str) -> Result<bool, DbError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM photos WHERE display_key = $1 OR thumb_key = $1)
+             OR EXISTS (SELECT 1 FROM event_photos WHERE display_key = $1 OR thumb_key = $1)
              OR EXISTS (SELECT 1 FROM request_files WHERE storage_key = $1)",
     )
     .bind(key)

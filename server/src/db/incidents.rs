@@ -1,5 +1,10 @@
 //! Reads for the in-memory index of open incidents and for the public read paths
 //! ("already reported?", the map) that complete what the index holds.
+//!
+//! Every query here reads the `public_incidents` view, the one rule for which requests may
+//! show their place in public: those of a démarche flagged as a public incident. A contact
+//! request filed with a home address never gets into the index, so no public output can
+//! show it.
 
 use guichet_shared::phase::Phase;
 use sqlx::PgPool;
@@ -21,7 +26,7 @@ pub struct IncidentRow {
 const SELECT_INCIDENT: &str =
     "SELECT id, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon,
         demarche_code, phase, extract(epoch FROM created_at)::int8 AS created_at_unix
-   FROM requests";
+   FROM public_incidents";
 
 /// Every open geolocated request (start-up load and reload after a lost connection), as a
 /// stream: a million rows are turned into index entries one by one, never held all at once.
@@ -34,15 +39,15 @@ pub fn open_incidents(
 const OPEN_INCIDENTS: &str = concat!(
     "SELECT id, ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon,
         demarche_code, phase, extract(epoch FROM created_at)::int8 AS created_at_unix
-   FROM requests
-  WHERE location IS NOT NULL AND phase IN ",
+   FROM public_incidents
+  WHERE phase IN ",
     open_phases!()
 );
 
 /// The request if it is open and geolocated (`None`: drop it from the index).
 pub async fn open_incident(pool: &PgPool, id: i64) -> Result<Option<IncidentRow>, DbError> {
     Ok(sqlx::query_as(&format!(
-        "{SELECT_INCIDENT} WHERE id = $1 AND location IS NOT NULL AND phase IN {}",
+        "{SELECT_INCIDENT} WHERE id = $1 AND phase IN {}",
         open_phases!()
     ))
     .bind(id)
@@ -71,7 +76,7 @@ pub async fn details(pool: &PgPool, ids: &[i64]) -> Result<Vec<IncidentDetail>, 
                 r.report_count, r.created_at,
                 (SELECT p.thumb_key FROM reports rp JOIN photos p ON p.report_id = rp.id
                   WHERE rp.request_id = r.id ORDER BY rp.id, p.position LIMIT 1) AS thumb_key
-           FROM requests r
+           FROM public_incidents r
            JOIN demarche_revisions dr
              ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
           WHERE r.id = ANY($1)",
@@ -91,7 +96,7 @@ pub struct MapPointInfo {
 
 pub async fn map_points(pool: &PgPool, ids: &[i64]) -> Result<Vec<MapPointInfo>, DbError> {
     Ok(
-        sqlx::query_as("SELECT id, number, report_count FROM requests WHERE id = ANY($1)")
+        sqlx::query_as("SELECT id, number, report_count FROM public_incidents WHERE id = ANY($1)")
             .bind(ids)
             .fetch_all(pool)
             .await?,

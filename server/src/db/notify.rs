@@ -16,7 +16,8 @@ const CITY_TIME_ZONE: &str = "Europe/Paris";
 pub struct RequestFacts {
     pub id: i64,
     pub number: String,
-    pub tracking_code: String,
+    /// SHA-256 of the filer's tracking code (follow links are derived from it).
+    pub tracking_code_digest: Vec<u8>,
     pub demarche_code: String,
     pub demarche_title: String,
     pub demarche_title_en: String,
@@ -30,8 +31,10 @@ pub struct RequestFacts {
     #[sqlx(try_from = "String")]
     pub channel: Channel,
     pub team_name: Option<String>,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
+    /// The place, when it may be shown in public (a public incident): webhook payloads
+    /// follow the map's rule.
+    pub public_lat: Option<f64>,
+    pub public_lon: Option<f64>,
     pub report_count: i32,
     pub created_at: OffsetDateTime,
     /// `created_at` in the city's time zone.
@@ -43,16 +46,18 @@ pub async fn request_facts(
     request_id: i64,
 ) -> Result<Option<RequestFacts>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT r.id, r.number, r.tracking_code, r.demarche_code,
+        "SELECT r.id, r.number, r.tracking_code_digest, r.demarche_code,
                 dr.title AS demarche_title, dr.title_en AS demarche_title_en, dr.definition,
                 r.workflow, r.status, r.phase, r.outcome, r.channel, t.name AS team_name,
-                ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
+                ST_Y(p.location::geometry) AS public_lat,
+                ST_X(p.location::geometry) AS public_lon,
                 r.report_count, r.created_at,
                 r.created_at AT TIME ZONE $2 AS received_local
            FROM requests r
            JOIN demarche_revisions dr
              ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
            LEFT JOIN teams t ON t.id = r.team_id
+           LEFT JOIN public_incidents p ON p.id = r.id
           WHERE r.id = $1",
     )
     .bind(request_id)
@@ -68,8 +73,10 @@ pub enum ContactSource {
     Request,
     /// The e-mail of the citizen account that filed it.
     Account,
-    /// `reports.contact_email` of one report (first report or co-report).
-    Report { report_id: i64, first: bool },
+    /// `reports.contact_email` of one report. `filer`: the report holds the request's own
+    /// code (the report that opened it), as opposed to a co-report, a "me too", or a report
+    /// that came with a merge.
+    Report { report_id: i64, filer: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +86,10 @@ pub struct Contact {
     /// `fr` or `en`.
     pub lang: String,
     pub source: ContactSource,
+    /// The digest of the code this contact holds: the request's for its own contact and its
+    /// account, the report's for a reporter (none for reports from before reporters had
+    /// codes). Their follow link is derived from it.
+    pub code_digest: Option<Vec<u8>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -87,24 +98,33 @@ struct ContactRow {
     lang: String,
     source: i32,
     report_id: i64,
-    first_report: bool,
+    filer_report: bool,
+    code_digest: Option<Vec<u8>>,
 }
 
-/// Every contact of a request, in this order: the request's own contact, the account, then
-/// the reports from the first one on. Duplicates are kept here (see `distinct_contacts`).
+/// Every contact of a request that has not stopped its notices, in this order: the request's own contact, the account, the
+/// filer's report, then the other reports in the order they came. Duplicates are kept here
+/// (see `distinct_contacts`).
 pub async fn contacts(tx: &mut PgConnection, request_id: i64) -> Result<Vec<Contact>, DbError> {
     let rows: Vec<ContactRow> = sqlx::query_as(
-        "SELECT lower(btrim(r.contact_email)) AS email, r.lang, 0 AS source,
-                0::bigint AS report_id, false AS first_report
+        "SELECT * FROM (
+         SELECT lower(btrim(r.contact_email)) AS email, r.lang, 0 AS source,
+                0::bigint AS report_id, false AS filer_report,
+                r.tracking_code_digest AS code_digest
            FROM requests r WHERE r.id = $1
          UNION ALL
-         SELECT c.email, c.lang, 1, 0::bigint, false
+         SELECT c.email, c.lang, 1, 0::bigint, false, r.tracking_code_digest
            FROM requests r JOIN citizens c ON c.id = r.citizen_id WHERE r.id = $1
          UNION ALL
          SELECT lower(btrim(rp.contact_email)), rp.lang, 2, rp.id,
-                rp.id = min(rp.id) OVER ()
-           FROM reports rp WHERE rp.request_id = $1
-         ORDER BY source, report_id",
+                coalesce(rp.tracking_code_digest = r.tracking_code_digest, false),
+                rp.tracking_code_digest
+           FROM reports rp JOIN requests r ON r.id = rp.request_id WHERE rp.request_id = $1
+         ) c
+         -- Addresses that stopped the notices of this request hear no more of it.
+         WHERE NOT EXISTS (SELECT 1 FROM notice_stops s
+                            WHERE s.request_id = $1 AND s.email = lower(btrim(c.email)))
+         ORDER BY source, filer_report DESC, report_id",
     )
     .bind(request_id)
     .fetch_all(tx)
@@ -118,13 +138,14 @@ pub async fn contacts(tx: &mut PgConnection, request_id: i64) -> Result<Vec<Cont
                 1 => ContactSource::Account,
                 _ => ContactSource::Report {
                     report_id: row.report_id,
-                    first: row.first_report,
+                    filer: row.filer_report,
                 },
             };
             Some(Contact {
                 email,
                 lang: row.lang,
                 source,
+                code_digest: row.code_digest,
             })
         })
         .collect())
@@ -139,22 +160,27 @@ pub fn distinct_contacts(contacts: &[Contact]) -> Vec<&Contact> {
         .collect()
 }
 
-/// The person who filed the request: its own contact, else the account, else the first
-/// report's contact. Co-reporters are not the filer.
+/// The person who filed the request: its own contact, else the account, else the contact of
+/// the report that holds the request's code. Co-reporters and supporters are not the filer.
 pub fn filer(contacts: &[Contact]) -> Option<&Contact> {
-    contacts.iter().find(|c| {
+    contacts.iter().find(|c| c.is_filer())
+}
+
+impl Contact {
+    pub fn is_filer(&self) -> bool {
         matches!(
-            c.source,
+            self.source,
             ContactSource::Request
                 | ContactSource::Account
-                | ContactSource::Report { first: true, .. }
+                | ContactSource::Report { filer: true, .. }
         )
-    })
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReportFacts {
     pub contact_email: Option<String>,
+    pub tracking_code_digest: Option<Vec<u8>>,
     pub lang: String,
     pub channel: String,
     pub created_at: OffsetDateTime,
@@ -168,7 +194,8 @@ pub async fn report_facts(
     report_id: i64,
 ) -> Result<Option<ReportFacts>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT NULLIF(lower(btrim(contact_email)), '') AS contact_email, lang, channel,
+        "SELECT NULLIF(lower(btrim(contact_email)), '') AS contact_email, tracking_code_digest,
+                lang, channel,
                 created_at, created_at AT TIME ZONE $3 AS received_local
            FROM reports WHERE id = $2 AND request_id = $1",
     )
@@ -177,4 +204,35 @@ pub async fn report_facts(
     .bind(CITY_TIME_ZONE)
     .fetch_optional(tx)
     .await?)
+}
+
+/// Stops the notices of request `request_id` to the addresses of `holder`'s contact: the
+/// request's own contact and its account (`None`), or one report's contact (`Some(id)`).
+/// Returns how many addresses were added.
+pub async fn stop_notices(
+    pool: &sqlx::PgPool,
+    request_id: i64,
+    holder_request: i64,
+    holder_report: Option<i64>,
+) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "INSERT INTO notice_stops (request_id, email)
+         SELECT $1, e FROM (
+             SELECT lower(btrim(r.contact_email)) AS e FROM requests r
+              WHERE $3::bigint IS NULL AND r.id = $2
+             UNION
+             SELECT lower(btrim(c.email)) FROM requests r JOIN citizens c ON c.id = r.citizen_id
+              WHERE $3::bigint IS NULL AND r.id = $2
+             UNION
+             SELECT lower(btrim(rp.contact_email)) FROM reports rp WHERE rp.id = $3
+         ) a
+         WHERE e IS NOT NULL AND e <> ''
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(request_id)
+    .bind(holder_request)
+    .bind(holder_report)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
 }

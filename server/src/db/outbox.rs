@@ -110,6 +110,15 @@ pub async fn prune(pool: &PgPool, keep: Duration) -> Result<u64, DbError> {
     .rows_affected())
 }
 
+/// An e-mail job's payload once it will never be sent: its text (which may hold a tracking
+/// code or a follow link) goes; the address and the request stay for operators to see who was
+/// not reached.
+macro_rules! unsent_email_payload {
+    () => {
+        "CASE WHEN kind = 'email.send' THEN payload - 'body' ELSE payload END"
+    };
+}
+
 /// Records a failure: retried after `retry_in`, or failed for good (visible to operators) once
 /// the attempts are used up.
 pub async fn mark_failed(
@@ -118,13 +127,16 @@ pub async fn mark_failed(
     error: &str,
     retry_in: Duration,
 ) -> Result<(), DbError> {
-    sqlx::query(
+    sqlx::query(concat!(
         "UPDATE outbox_jobs
             SET last_error = $2, locked_until = NULL,
                 run_at = now() + make_interval(secs => $3),
-                failed_at = CASE WHEN attempts >= max_attempts THEN now() END
-          WHERE id = $1",
-    )
+                failed_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                payload = CASE WHEN attempts >= max_attempts THEN ",
+        unsent_email_payload!(),
+        " ELSE payload END
+          WHERE id = $1"
+    ))
     .bind(job.id)
     .bind(error)
     .bind(retry_in.as_seconds_f64())
@@ -134,15 +146,52 @@ pub async fn mark_failed(
 }
 
 /// Fails a job for good at once: retrying cannot help (e.g. the mail server refused the
-/// address). It stays visible with its error like a job whose attempts ran out.
+/// address). It stays visible with its error like a job whose attempts ran out (an e-mail
+/// without its text).
 pub async fn mark_given_up(pool: &PgPool, id: i64, error: &str) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE outbox_jobs SET last_error = $2, locked_until = NULL, failed_at = now()
-          WHERE id = $1",
-    )
+    sqlx::query(concat!(
+        "UPDATE outbox_jobs SET last_error = $2, locked_until = NULL, failed_at = now(),
+                payload = ",
+        unsent_email_payload!(),
+        " WHERE id = $1"
+    ))
     .bind(id)
     .bind(error)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// How far behind the background work is, for the metrics: e-mail and other outbox jobs, and
+/// webhook deliveries.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Backlog {
+    /// Jobs due and not done.
+    pub jobs_due: i64,
+    /// Seconds the oldest due job has waited; 0 when none waits.
+    pub jobs_oldest_secs: f64,
+    /// Jobs given up after their last attempt, in the last 24 hours.
+    pub jobs_failed_day: i64,
+    pub deliveries_pending: i64,
+    pub deliveries_oldest_secs: f64,
+    pub deliveries_failed_day: i64,
+}
+
+pub async fn backlog(pool: &PgPool) -> Result<Backlog, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT
+           (SELECT count(*) FROM outbox_jobs
+             WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= now()) AS jobs_due,
+           (SELECT coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8 FROM outbox_jobs
+             WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= now()) AS jobs_oldest_secs,
+           (SELECT count(*) FROM outbox_jobs
+             WHERE failed_at > now() - interval '1 day') AS jobs_failed_day,
+           (SELECT count(*) FROM webhook_deliveries WHERE status = 'pending') AS deliveries_pending,
+           (SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+              FROM webhook_deliveries WHERE status = 'pending') AS deliveries_oldest_secs,
+           (SELECT count(*) FROM webhook_deliveries
+             WHERE status = 'failed' AND failed_at > now() - interval '1 day') AS deliveries_failed_day",
+    )
+    .fetch_one(pool)
+    .await?)
 }

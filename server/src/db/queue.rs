@@ -23,10 +23,57 @@ pub struct QueueFilter {
     pub channel: Option<Channel>,
     pub assignee_id: Option<i64>,
     pub unassigned: bool,
-    /// Keyset: rows strictly after this (created_at, id), newest first.
+    /// Open again after it was closed (a pothole that is back).
+    pub reopened: bool,
+    /// Filed on or after this day, and on or before that one (days in the city's time zone).
+    pub filed_from: Option<time::Date>,
+    pub filed_to: Option<time::Date>,
+    pub sort: Sort,
+    /// Keyset: rows strictly after this (sort key, id) in the sort's order.
     pub after: Option<(OffsetDateTime, i64)>,
     pub limit: i64,
 }
+
+/// The order of a queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest filed first.
+    #[default]
+    Newest,
+    /// Oldest filed first: who has waited longest.
+    Oldest,
+    /// Soonest due first; requests without a due date last.
+    Due,
+}
+
+impl Sort {
+    /// The key of a row in this order, as its cursor carries it.
+    pub fn key_of(self, r: &QueueRow) -> OffsetDateTime {
+        match self {
+            Sort::Newest | Sort::Oldest => r.created_at,
+            Sort::Due => r.due_at.unwrap_or(NO_DUE_DATE),
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Sort::Newest | Sort::Oldest => "r.created_at",
+            Sort::Due => "coalesce(r.due_at, '2999-12-31T00:00:00Z'::timestamptz)",
+        }
+    }
+
+    fn descending(self) -> bool {
+        self == Sort::Newest
+    }
+
+    fn push_order(self, q: &mut QueryBuilder<'_, Postgres>) {
+        let dir = if self.descending() { "DESC" } else { "ASC" };
+        q.push(format!(" ORDER BY {} {dir}, r.id {dir}", self.key()));
+    }
+}
+
+/// Where requests without a due date sort (and what their cursor says).
+const NO_DUE_DATE: OffsetDateTime = time::macros::datetime!(2999-12-31 0:00 UTC);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueueRow {
@@ -58,7 +105,7 @@ const OPEN: &str = concat!("r.phase IN ", open_phases!());
 const OVERDUE: &str = overdue!();
 
 /// The filters of `f` on `requests r`, after a first condition.
-fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
+pub(super) fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
     if f.phases.is_empty() {
         q.push(" AND ").push(OPEN);
     } else {
@@ -90,8 +137,25 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, f: &QueueFilter) {
     if f.unassigned {
         q.push(" AND r.assignee_id IS NULL");
     }
+    if let Some(day) = f.filed_from {
+        q.push(" AND r.created_at >= (")
+            .push_bind(day)
+            .push("::timestamp AT TIME ZONE 'Europe/Paris')");
+    }
+    if let Some(day) = f.filed_to {
+        q.push(" AND r.created_at < ((")
+            .push_bind(day)
+            .push(" + 1)::timestamp AT TIME ZONE 'Europe/Paris')");
+    }
+    if f.reopened {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM events e WHERE e.request_id = r.id
+                 AND e.kind = 'status_changed' AND e.data->>'from_phase' = 'closed')",
+        );
+    }
     if let Some((at, id)) = f.after {
-        q.push(" AND (r.created_at, r.id) < (")
+        let cmp = if f.sort.descending() { "<" } else { ">" };
+        q.push(format!(" AND ({}, r.id) {cmp} (", f.sort.key()))
             .push_bind(at)
             .push(", ")
             .push_bind(id)
@@ -117,19 +181,59 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
                      (SELECT r.id FROM requests r WHERE r.team_id = tm.id",
                 );
             push_filters(&mut q, f);
-            q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
-                .push_bind(f.limit)
-                .push(") p");
+            f.sort.push_order(&mut q);
+            q.push(" LIMIT ").push_bind(f.limit).push(") p");
         }
         None => {
             q.push("SELECT r.id FROM requests r WHERE TRUE");
             push_filters(&mut q, f);
-            q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
-                .push_bind(f.limit);
+            f.sort.push_order(&mut q);
+            q.push(" LIMIT ").push_bind(f.limit);
         }
     }
+    q.push(")");
+    push_rows_in_order(&mut q, f.sort, f.limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+/// How many requests of a queue are in each phase (every phase, whatever the filter's own),
+/// and how many of them are overdue.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PhaseCount {
+    pub phase: String,
+    pub count: i64,
+    pub overdue: i64,
+}
+
+pub async fn counts(pool: &PgPool, f: &QueueFilter) -> Result<Vec<PhaseCount>, DbError> {
+    let every_phase = QueueFilter {
+        phases: Phase::ALL.to_vec(),
+        after: None,
+        ..f.clone()
+    };
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(concat!(
+        "SELECT r.phase, count(*) AS count, count(*) FILTER (WHERE ",
+        overdue!(),
+        ") AS overdue FROM requests r WHERE TRUE"
+    ));
+    if let Some(teams) = &f.teams {
+        q.push(" AND r.team_id = ANY(")
+            .push_bind(teams.clone())
+            .push(")");
+    }
+    push_filters(&mut q, &every_phase);
+    q.push(" GROUP BY r.phase");
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+/// The queue rows of the ids in the CTE `picked`, newest first, at most `limit`.
+pub(super) fn push_rows_of_picked(q: &mut QueryBuilder<'_, Postgres>, limit: i64) {
+    push_rows_in_order(q, Sort::Newest, limit);
+}
+
+fn push_rows_in_order(q: &mut QueryBuilder<'_, Postgres>, sort: Sort, limit: i64) {
     q.push(concat!(
-        ")
+        "
          SELECT r.id, r.number, r.demarche_code, dr.title AS demarche_title, r.workflow,
                 r.status, r.phase, r.channel, r.team_id, t.code AS team_code, r.assignee_id,
                 z.name AS zone_name, r.address,
@@ -145,18 +249,16 @@ pub async fn queue(pool: &PgPool, f: &QueueFilter) -> Result<Vec<QueueRow>, DbEr
              ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
            LEFT JOIN teams t ON t.id = r.team_id
            LEFT JOIN zones z ON z.id = r.zone_id
-           LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of
-          ORDER BY r.created_at DESC, r.id DESC LIMIT "
-    ))
-    .push_bind(f.limit);
-    Ok(q.build_query_as().fetch_all(pool).await?)
+           LEFT JOIN requests pd ON pd.id = r.possible_duplicate_of"
+    ));
+    sort.push_order(q);
+    q.push(" LIMIT ").push_bind(limit);
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DetailRow {
     pub id: i64,
     pub number: String,
-    pub tracking_code: String,
     pub demarche_code: String,
     pub demarche_revision: i32,
     pub demarche_title: String,
@@ -200,7 +302,7 @@ pub struct DetailRow {
 
 pub async fn detail(pool: &PgPool, number: &str) -> Result<Option<DetailRow>, DbError> {
     Ok(sqlx::query_as(concat!(
-        "SELECT r.id, r.number, r.tracking_code, r.demarche_code, r.demarche_revision,
+        "SELECT r.id, r.number, r.demarche_code, r.demarche_revision,
                 dr.title AS demarche_title, r.workflow, r.status, r.phase, r.outcome, r.channel,
                 r.team_id, t.code AS team_code, t.name AS team_name,
                 r.assignee_id, a.name AS assignee_name, r.entered_by, e.name AS entered_by_name,
@@ -255,7 +357,6 @@ pub async fn all_events(pool: &PgPool, request_id: i64) -> Result<Vec<EventRow>,
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReportSummary {
     pub id: i64,
-    pub client_id: uuid::Uuid,
     #[sqlx(try_from = "String")]
     pub channel: Channel,
     pub lat: f64,
@@ -270,10 +371,32 @@ pub struct ReportSummary {
 
 pub async fn reports(pool: &PgPool, request_id: i64) -> Result<Vec<ReportSummary>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, client_id, channel, ST_Y(location::geometry) AS lat,
+        "SELECT id, channel, ST_Y(location::geometry) AS lat,
                 ST_X(location::geometry) AS lon, accuracy_m, description, contact_name,
                 contact_email, deduplicated, created_at
            FROM reports WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(request_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A photo of one of a request's reports.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportPhoto {
+    pub report_id: i64,
+    pub display_key: String,
+    pub display_width: i32,
+    pub display_height: i32,
+    pub thumb_key: String,
+}
+
+pub async fn photos(pool: &PgPool, request_id: i64) -> Result<Vec<ReportPhoto>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT p.report_id, p.display_key, p.display_width, p.display_height, p.thumb_key
+           FROM photos p JOIN reports rp ON rp.id = p.report_id
+          WHERE rp.request_id = $1
+          ORDER BY rp.id, p.position",
     )
     .bind(request_id)
     .fetch_all(pool)

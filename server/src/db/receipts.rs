@@ -1,5 +1,6 @@
 //! Receipts of submissions, kept for idempotent retries: a client id seen again gets the
-//! first answer back, whichever route (report, "me too", any démarche) it comes through.
+//! first answer back, whichever route (report, "me too", any démarche) it comes through. The
+//! clear tracking code in it is blanked once retries no longer need it (`crate::codes`).
 
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -55,5 +56,31 @@ pub async fn set_for_request(
         .bind(receipt)
         .execute(tx)
         .await?;
+    Ok(())
+}
+
+/// Blanks the clear code of a report's receipt.
+pub async fn forget_report_code(db: impl PgExecutor<'_>, report_id: i64) -> Result<(), DbError> {
+    sqlx::query(concat!(
+        "UPDATE reports SET receipt = ",
+        receipt_without_code!(),
+        " WHERE id = $1"
+    ))
+    .bind(report_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Blanks the clear code of a request's receipt.
+pub async fn forget_request_code(db: impl PgExecutor<'_>, request_id: i64) -> Result<(), DbError> {
+    sqlx::query(concat!(
+        "UPDATE requests SET receipt = ",
+        receipt_without_code!(),
+        " WHERE id = $1"
+    ))
+    .bind(request_id)
+    .execute(db)
+    .await?;
     Ok(())
 }

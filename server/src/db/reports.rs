@@ -24,8 +24,8 @@ pub struct NewReport<'a> {
     pub contact_name: Option<&'a str>,
     pub deduplicated: bool,
     pub lang: &'a str,
-    /// The reporter's own tracking code (the request's for the first report).
-    pub tracking_code: &'a str,
+    /// SHA-256 of the reporter's own tracking code (the request's for the first report).
+    pub tracking_code_digest: &'a [u8],
     /// The form data the reporter gave.
     pub data: &'a serde_json::Value,
     pub contact_phone: Option<&'a str>,
@@ -39,7 +39,7 @@ pub async fn insert(
         "INSERT INTO reports
             (client_id, request_id, channel, location, accuracy_m, description, address,
              observed_at, contact_email, contact_name, deduplicated, receipt, lang,
-             tracking_code, data, contact_phone)
+             tracking_code_digest, data, contact_phone)
          VALUES ($1, $2, $3, ST_SetSRID(ST_MakePoint($5, $4), 4326)::geography, $6, $7, $8,
                  $9, lower($10), $11, $12, '{}', $13, $14, $15, $16)
          RETURNING id, created_at",
@@ -57,7 +57,7 @@ pub async fn insert(
     .bind(r.contact_name)
     .bind(r.deduplicated)
     .bind(r.lang)
-    .bind(r.tracking_code)
+    .bind(r.tracking_code_digest)
     .bind(r.data)
     .bind(r.contact_phone)
     .fetch_one(tx)
@@ -118,7 +118,8 @@ pub async fn insert_photo(
     Ok(())
 }
 
-/// A request that a "me too" may support, locked for the rest of the transaction.
+/// A request that a "me too" may support (a public incident: nobody can join a private
+/// request by its number), locked for the rest of the transaction.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SupportTarget {
     pub id: i64,
@@ -135,9 +136,8 @@ pub async fn support_target(
     Ok(sqlx::query_as(
         "SELECT r.id, r.phase, ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon
            FROM requests r
-           JOIN demarche_revisions d
-             ON d.demarche_code = r.demarche_code AND d.revision = r.demarche_revision
-          WHERE r.number = $1 AND d.geolocated
+           JOIN public_incidents p ON p.id = r.id
+          WHERE r.number = $1
             FOR UPDATE OF r",
     )
     .bind(number)
@@ -181,6 +181,8 @@ pub struct ReportRow {
     pub description: String,
     pub address: Option<String>,
     pub lang: String,
+    /// SHA-256 of its reporter's code (none for reports from before reporters had codes).
+    pub tracking_code_digest: Option<Vec<u8>>,
 }
 
 pub async fn report_of(
@@ -190,7 +192,8 @@ pub async fn report_of(
 ) -> Result<Option<ReportRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, request_id, channel, ST_Y(location::geometry) AS lat,
-                ST_X(location::geometry) AS lon, accuracy_m, description, address, lang
+                ST_X(location::geometry) AS lon, accuracy_m, description, address, lang,
+                tracking_code_digest
            FROM reports WHERE id = $2 AND request_id = $1 FOR UPDATE",
     )
     .bind(request_id)

@@ -14,9 +14,12 @@ use super::DbError;
 pub struct RequestRow {
     pub id: i64,
     pub number: String,
-    pub tracking_code: String,
+    /// SHA-256 of the filer's tracking code.
+    pub tracking_code_digest: Vec<u8>,
     pub demarche_code: String,
     pub demarche_title: String,
+    /// Whether its place is public (a public incident: see the `public_incidents` view).
+    pub public_incident: bool,
     pub status: String,
     #[sqlx(try_from = "String")]
     pub phase: Phase,
@@ -37,8 +40,8 @@ pub struct RequestRow {
 
 pub async fn by_number(pool: &PgPool, number: &str) -> Result<Option<RequestRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT r.id, r.number, r.tracking_code, r.demarche_code, dr.title AS demarche_title,
-                r.status, r.phase, r.outcome,
+        "SELECT r.id, r.number, r.tracking_code_digest, r.demarche_code,
+                dr.title AS demarche_title, dr.public_incident, r.status, r.phase, r.outcome,
                 ST_Y(r.location::geometry) AS lat, ST_X(r.location::geometry) AS lon,
                 r.address, z.name AS zone_name, r.description, r.report_count,
                 r.created_at, r.updated_at, r.workflow, r.citizen_id, r.complement,
@@ -72,7 +75,8 @@ pub async fn next_number(tx: &mut PgConnection, prefix: &str) -> Result<String, 
 
 pub struct NewRequest<'a> {
     pub number: &'a str,
-    pub tracking_code: &'a str,
+    /// SHA-256 of the filer's tracking code.
+    pub tracking_code_digest: &'a [u8],
     pub demarche: &'a str,
     pub revision: i32,
     pub workflow: &'a str,
@@ -104,7 +108,7 @@ pub struct NewRequest<'a> {
 pub async fn insert(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result<i64, DbError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO requests
-            (number, tracking_code, demarche_code, demarche_revision, channel, status, phase,
+            (number, tracking_code_digest, demarche_code, demarche_revision, channel, status, phase,
              team_id, zone_id, location, location_accuracy_m, location_source, address,
              description, report_count, due_at, possible_duplicate_of, dedup_score,
              workflow, data, client_id, citizen_id, entered_by, contact_name, contact_email,
@@ -118,7 +122,7 @@ pub async fn insert(tx: &mut PgConnection, r: &NewRequest<'_>) -> Result<i64, Db
          RETURNING id",
     )
     .bind(r.number)
-    .bind(r.tracking_code)
+    .bind(r.tracking_code_digest)
     .bind(r.demarche)
     .bind(r.revision)
     .bind(r.channel.as_str())
@@ -238,27 +242,10 @@ pub async fn public_events(pool: &PgPool, request_id: i64) -> Result<Vec<EventRo
     .await?)
 }
 
-/// Whether one of the request's reports holds this tracking code (co-reporters and
-/// supporters follow the request with their own).
-pub async fn report_code_exists(
-    pool: &PgPool,
-    request_id: i64,
-    code: &str,
-) -> Result<bool, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM reports WHERE request_id = $1 AND tracking_code = $2)",
-    )
-    .bind(request_id)
-    .bind(code)
-    .fetch_one(pool)
-    .await?)
-}
-
 /// Public requests of a citizen account, newest first.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CitizenRequestRow {
     pub number: String,
-    pub tracking_code: String,
     pub demarche_code: String,
     pub demarche_title: String,
     pub workflow: String,
@@ -271,8 +258,7 @@ pub struct CitizenRequestRow {
 
 pub async fn of_citizen(pool: &PgPool, citizen_id: i64) -> Result<Vec<CitizenRequestRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT r.number, r.tracking_code, r.demarche_code, dr.title AS demarche_title,
-                r.workflow, r.status, r.phase, r.created_at, r.updated_at
+        "SELECT r.number, r.demarche_code, dr.title AS demarche_title, r.workflow, r.status, r.phase, r.created_at, r.updated_at
            FROM requests r
            JOIN demarche_revisions dr
              ON dr.demarche_code = r.demarche_code AND dr.revision = r.demarche_revision
@@ -283,4 +269,21 @@ pub async fn of_citizen(pool: &PgPool, citizen_id: i64) -> Result<Vec<CitizenReq
     .bind(citizen_id)
     .fetch_all(pool)
     .await?)
+}
+
+/// Who a request belongs to: enough to decide whether an agent may read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Scope {
+    pub id: i64,
+    pub team_id: Option<i64>,
+    pub demarche_code: String,
+}
+
+pub async fn scope(pool: &PgPool, number: &str) -> Result<Option<Scope>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, team_id, demarche_code FROM requests WHERE number = $1")
+            .bind(number)
+            .fetch_optional(pool)
+            .await?,
+    )
 }

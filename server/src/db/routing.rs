@@ -4,7 +4,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::DbError;
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct RuleRow {
     pub id: i64,
     pub demarche: Option<String>,

@@ -32,7 +32,6 @@ pub async fn team_by_code(pool: &PgPool, code: &str) -> Result<Option<i64>, DbEr
 pub struct WorkRow {
     pub id: i64,
     pub number: String,
-    pub tracking_code: String,
     pub demarche_code: String,
     pub demarche_revision: i32,
     pub workflow: String,
@@ -51,7 +50,7 @@ pub struct WorkRow {
     pub merged_into: Option<i64>,
 }
 
-const WORK_COLUMNS: &str = "id, number, tracking_code, demarche_code, demarche_revision, workflow, \
+const WORK_COLUMNS: &str = "id, number, demarche_code, demarche_revision, workflow, \
      status, phase, team_id, assignee_id, zone_id, citizen_id, \
      ST_Y(location::geometry) AS lat, ST_X(location::geometry) AS lon, data, complement, \
      report_count, merged_into";
@@ -202,6 +201,35 @@ pub async fn recategorise(tx: &mut PgConnection, r: &Recategorise<'_>) -> Result
     .bind(r.team_id)
     .bind(r.sla_days)
     .bind(r.workflow)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// When the request was closed as resolved, if that is what it is now.
+pub async fn resolved_at(
+    tx: &mut PgConnection,
+    id: i64,
+) -> Result<Option<time::OffsetDateTime>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT closed_at FROM requests
+          WHERE id = $1 AND phase = 'closed' AND outcome = 'resolved'",
+    )
+    .bind(id)
+    .fetch_optional(tx)
+    .await?
+    .flatten())
+}
+
+/// Starts the SLA clock again from now, with the SLA of the revision the request is filed
+/// under (none: no due date).
+pub async fn restart_sla(tx: &mut PgConnection, id: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE requests r SET due_at = now() + make_interval(days => d.sla_days), sla_paused_at = NULL
+           FROM demarche_revisions d
+          WHERE r.id = $1 AND d.demarche_code = r.demarche_code AND d.revision = r.demarche_revision",
+    )
+    .bind(id)
     .execute(tx)
     .await?;
     Ok(())

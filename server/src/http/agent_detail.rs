@@ -1,21 +1,28 @@
 //! The agent's view of one request (`GET /api/v1/agent/requests/{number}`): everything the
-//! back office shows, contacts and internal events included.
+//! back office shows, contacts and internal events included. Never a tracking code, nor the
+//! client ids that would replay a receipt holding one: an agent issues a new code instead
+//! (`POST …/tracking-code`).
+//!
+//! Need to know: field agents work on site and get what the work needs (the place, the
+//! description, the photos, the form's other answers, the timeline), not how to reach the
+//! people who filed or supported it. `RequestDetail::for_field` takes out their contacts, the
+//! form's personal answers and documents, and the recipients of notices.
+//! docs/security.md has the role × data table.
 
 use guichet_shared::channel::Channel;
+use guichet_shared::forms::{FormDefinition, strip_personal};
 use guichet_shared::phase::{Lang, Phase};
 use guichet_shared::timeline::EventKind;
 use guichet_shared::workflow::template;
 use serde::Serialize;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::auth::Agent;
-use crate::db::{files::FileRow, queue};
+use crate::db::{event_photos::EventPhoto, files::FileRow, queue};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RequestDetail {
     number: String,
-    tracking_code: String,
     demarche: DemarcheAt,
     workflow: String,
     status: String,
@@ -23,6 +30,8 @@ pub struct RequestDetail {
     phase: Phase,
     outcome: Option<String>,
     next_statuses: Vec<Transition>,
+    /// Whether I may ask the citizen for a complement from the current status.
+    can_request_complement: bool,
     channel: Channel,
     team: Option<TeamRef>,
     assignee: Option<AgentRef>,
@@ -36,6 +45,8 @@ pub struct RequestDetail {
     files: Vec<FileView>,
     report_count: i32,
     reports: Vec<ReportView>,
+    /// Photos taken by field teams once the work was done.
+    after_photos: Vec<PhotoView>,
     possible_duplicate_of: Option<String>,
     merged_into: Option<String>,
     complement: Option<serde_json::Value>,
@@ -53,37 +64,39 @@ pub struct RequestDetail {
     timeline: Vec<TimelineItem>,
 }
 
-/// The démarche at the revision the request was filed under.
-#[derive(Serialize)]
+/// The démarche at the revision the request was filed under, with that revision's form (the
+/// labels the citizen read).
+#[derive(Serialize, utoipa::ToSchema)]
 struct DemarcheAt {
     code: String,
     revision: i32,
     title: String,
+    form: Option<serde_json::Value>,
 }
 
 /// A status the agent may move the request to.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Transition {
     status: &'static str,
     label: &'static str,
     phase: Phase,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TeamRef {
     id: Option<i64>,
     code: String,
     name: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AgentRef {
     id: i64,
     name: Option<String>,
 }
 
 /// Who filed: the contact given with the filing and, for accounts, their address.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Requester {
     name: Option<String>,
     email: Option<String>,
@@ -92,14 +105,15 @@ struct Requester {
     lang: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = RequestLocation)]
 struct Location {
     lat: f64,
     lon: f64,
     accuracy_m: Option<f64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct FileView {
     id: i64,
     field: String,
@@ -109,26 +123,34 @@ struct FileView {
     url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ReportView {
     id: i64,
-    client_id: Uuid,
     channel: Channel,
     location: Location,
     description: String,
     contact: ReportContact,
+    photos: Vec<PhotoView>,
     deduplicated: bool,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PhotoView {
+    url: String,
+    thumbnail_url: String,
+    width: i32,
+    height: i32,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 struct ReportContact {
     name: Option<String>,
     email: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct TimelineItem {
     id: i64,
     kind: EventKind,
@@ -139,15 +161,32 @@ struct TimelineItem {
     at: OffsetDateTime,
 }
 
+/// What the detail gathers besides the request's own row.
+pub struct Parts {
+    pub events: Vec<queue::EventRow>,
+    pub reports: Vec<queue::ReportSummary>,
+    pub files: Vec<FileRow>,
+    pub photos: Vec<queue::ReportPhoto>,
+    pub after_photos: Vec<EventPhoto>,
+    pub form: Option<serde_json::Value>,
+}
+
 impl RequestDetail {
     pub fn new(
         row: queue::DetailRow,
         agent: &Agent,
         lang: Lang,
-        events: Vec<queue::EventRow>,
-        reports: Vec<queue::ReportSummary>,
-        files: Vec<FileRow>,
+        parts: Parts,
+        media_url: impl Fn(&str) -> String,
     ) -> Self {
+        let Parts {
+            events,
+            reports,
+            files,
+            photos,
+            after_photos,
+            form,
+        } = parts;
         let t = template(&row.workflow);
         let status_label = t
             .and_then(|t| t.status(&row.status))
@@ -165,6 +204,10 @@ impl RequestDetail {
                     .collect()
             })
             .unwrap_or_default();
+        let can_request_complement = t.is_some_and(|t| {
+            t.waiting_status()
+                .is_some_and(|w| t.check(&row.status, w.name, agent.role).is_ok())
+        });
         let number = row.number;
         Self {
             files: files
@@ -179,11 +222,11 @@ impl RequestDetail {
                 })
                 .collect(),
             number,
-            tracking_code: row.tracking_code,
             demarche: DemarcheAt {
                 code: row.demarche_code,
                 revision: row.demarche_revision,
                 title: row.demarche_title,
+                form,
             },
             workflow: row.workflow,
             status: row.status,
@@ -191,6 +234,7 @@ impl RequestDetail {
             phase: row.phase,
             outcome: row.outcome,
             next_statuses,
+            can_request_complement,
             channel: row.channel,
             team: row.team_code.map(|code| TeamRef {
                 id: row.team_id,
@@ -226,7 +270,6 @@ impl RequestDetail {
                 .into_iter()
                 .map(|r| ReportView {
                     id: r.id,
-                    client_id: r.client_id,
                     channel: r.channel,
                     location: Location {
                         lat: r.lat,
@@ -238,8 +281,27 @@ impl RequestDetail {
                         name: r.contact_name,
                         email: r.contact_email,
                     },
+                    photos: photos
+                        .iter()
+                        .filter(|p| p.report_id == r.id)
+                        .map(|p| PhotoView {
+                            url: media_url(&p.display_key),
+                            thumbnail_url: media_url(&p.thumb_key),
+                            width: p.display_width,
+                            height: p.display_height,
+                        })
+                        .collect(),
                     deduplicated: r.deduplicated,
                     created_at: r.created_at,
+                })
+                .collect(),
+            after_photos: after_photos
+                .iter()
+                .map(|p| PhotoView {
+                    url: media_url(&p.display_key),
+                    thumbnail_url: media_url(&p.thumb_key),
+                    width: p.display_width,
+                    height: p.display_height,
                 })
                 .collect(),
             possible_duplicate_of: row.possible_duplicate_of,
@@ -263,5 +325,54 @@ impl RequestDetail {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Keys of event data that name a person or an address (recipients of notices…).
+const CONTACT_KEYS: [&str; 6] = [
+    "to",
+    "email",
+    "phone",
+    "contact",
+    "contact_email",
+    "contact_phone",
+];
+
+/// Whether a file of this form field is a personal document (a proof of address, a CV…).
+pub fn is_personal_field(form: &FormDefinition, field_id: &str) -> bool {
+    form.fields
+        .iter()
+        .find(|f| f.id == field_id)
+        .is_none_or(|f| f.personal)
+}
+
+impl RequestDetail {
+    /// What a field agent sees: no contact of the requester or of any reporter, no personal
+    /// answer or document of the form (`form`: the revision the request was filed under), no
+    /// recipient of a notice. (No agent sees a tracking code: they issue a new one.)
+    pub fn for_field(mut self, form: &FormDefinition) -> Self {
+        self.requester = Requester {
+            name: None,
+            email: None,
+            phone: None,
+            account_email: None,
+            lang: self.requester.lang,
+        };
+        for r in &mut self.reports {
+            r.contact = ReportContact {
+                name: None,
+                email: None,
+            };
+        }
+        if let serde_json::Value::Object(data) = &self.data {
+            self.data = serde_json::Value::Object(strip_personal(form, data));
+        }
+        self.files.retain(|f| !is_personal_field(form, &f.field));
+        for item in &mut self.timeline {
+            if let serde_json::Value::Object(data) = &mut item.data {
+                data.retain(|k, _| !CONTACT_KEYS.contains(&k.as_str()));
+            }
+        }
+        self
     }
 }

@@ -9,8 +9,10 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
+use futures::StreamExt;
 use guichet_shared::phase::Lang;
 use guichet_shared::validation::FieldError;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
@@ -68,20 +70,71 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
-/// A JSON body (`application/json`) parsed into `T`.
-pub async fn json<T: DeserializeOwned>(req: Request, state: &AppState) -> Result<T, ApiError> {
+/// An HTML form's body (`application/x-www-form-urlencoded`), parsed into `T`; a body that
+/// does not read as one is a `malformed-form` problem.
+pub async fn form<T: DeserializeOwned>(req: Request, state: &AppState) -> Result<T, ApiError> {
+    let axum::Form(value) = axum::Form::<T>::from_request(req, state)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                e.status(),
+                "malformed-form",
+                "Malformed form",
+                e.body_text(),
+            )
+        })?;
+    Ok(value)
+}
+
+/// A JSON body (`application/json`) of at most [`MAX_JSON_BYTES`], parsed into `T`.
+pub async fn json<T: DeserializeOwned>(req: Request) -> Result<T, ApiError> {
+    json_within(req, MAX_JSON_BYTES).await
+}
+
+/// A JSON body of at most `cap` bytes, parsed into `T`. A larger body is refused with 413
+/// before anything is parsed: from its declared length without reading a byte, or as soon as
+/// the bytes read pass the cap, so one request never holds more than `cap` in memory (what
+/// the client still sends is thrown away by [`super::linger`]).
+pub async fn json_within<T: DeserializeOwned>(req: Request, cap: usize) -> Result<T, ApiError> {
     if !is_content_type(&req, "application/json") {
         return Err(unsupported("send the body as application/json"));
     }
-    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-        ApiError::new(
-            e.status(),
-            "body-unreadable",
-            "Body unreadable",
-            e.body_text(),
-        )
-    })?;
-    parse_json(&bytes)
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > cap as u64) {
+        return Err(json_too_large("body", cap));
+    }
+    let mut stream = req.into_body().into_data_stream();
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "body-unreadable",
+                "Body unreadable",
+                e.to_string(),
+            )
+        })?;
+        if buf.len() + chunk.len() > cap {
+            return Err(json_too_large("body", cap));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    parse_json(&buf)
+}
+
+/// 413 for a JSON document (a body, or a multipart part named `field`) over its cap.
+fn json_too_large(field: &str, cap: usize) -> ApiError {
+    ApiError::field(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "json-too-large",
+        "JSON document too large",
+        field,
+        format!("the `{field}` JSON is limited to {cap} bytes"),
+    )
 }
 
 fn is_content_type(req: &Request, expected: &str) -> bool {
@@ -111,7 +164,7 @@ pub async fn json_with_files<T: DeserializeOwned>(
     max_files: usize,
 ) -> Result<(T, Vec<UploadedFile>), ApiError> {
     if is_content_type(&req, "application/json") {
-        return Ok((json(req, state).await?, Vec::new()));
+        return Ok((json(req).await?, Vec::new()));
     }
     if !is_content_type(&req, "multipart/form-data") {
         return Err(unsupported(&format!(
@@ -140,6 +193,30 @@ pub async fn json_with_files<T: DeserializeOwned>(
     }
 }
 
+/// JSON, or multipart with the JSON in `json_part` and photos in `photo` parts (at most the
+/// configured count and size): an agent's after-photos, a reporter's "not fixed" ones.
+pub async fn json_with_photos<T: DeserializeOwned>(
+    req: Request,
+    state: &AppState,
+    json_part: &'static str,
+) -> Result<(T, Vec<Bytes>), ApiError> {
+    let limits = &state.config.photos;
+    let (json, files) =
+        json_with_files(req, state, json_part, limits.max_bytes, limits.max_count).await?;
+    let mut photos = Vec::with_capacity(files.len());
+    for f in files {
+        if f.field != "photo" {
+            return Err(ApiError::validation(vec![FieldError::new(
+                &f.field,
+                "unknown-part",
+                format!("only a `{json_part}` part and `photo` parts are accepted"),
+            )]));
+        }
+        photos.push(f.bytes);
+    }
+    Ok((json, photos))
+}
+
 async fn read_parts(
     multipart: &mut Multipart,
     json_part: &'static str,
@@ -158,15 +235,7 @@ async fn read_parts(
         if name == json_part {
             let bytes = read_field(field, MAX_JSON_BYTES, limit)
                 .await?
-                .ok_or_else(|| {
-                    ApiError::field(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "json-too-large",
-                        "JSON part too large",
-                        json_part,
-                        format!("the `{json_part}` part is limited to {MAX_JSON_BYTES} bytes"),
-                    )
-                })?;
+                .ok_or_else(|| json_too_large(json_part, MAX_JSON_BYTES))?;
             json = Some(bytes);
             continue;
         }
@@ -221,6 +290,18 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
         .and_then(|v| v.to_str().ok())
         .map_or(Lang::Fr, Lang::from_accept_language)
 }
+
+/// The id of what a call created or saved.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// A file part of a multipart body (a photo, a document), as the OpenAPI document names it.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // describes a part for the document; parts are read from the stream
+pub struct Upload(Vec<u8>);
 
 /// 201 with a `Location` for a new request, 200 with the same receipt for a retry.
 pub fn submitted(result: Submitted) -> Response {

@@ -3,25 +3,49 @@
 //! filed under, so their form and labels never change behind them.
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use guichet_shared::validation::FieldError;
+use serde::Serialize;
 
 use super::auth::require_admin;
+use super::extract::Path;
 use super::{ApiError, body};
 use crate::auth::Agent;
 use crate::db::{self, DbError, catalogue::RevisionRow};
 use crate::state::AppState;
 
 /// Takes the whole entry, as in `assets/catalogue.json` (its `form` inline).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DemarcheSaved {
+    code: String,
+    revision: i32,
+    /// False when the entry was the same as its current revision.
+    changed: bool,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/demarches/{code}",
+    tag = "administration",
+    summary = "Créer ou modifier une démarche (nouvelle révision)",
+    params(("code" = String, Path, description = "The démarche's code")),
+    request_body(content = Object, description = "The whole entry, as in `assets/catalogue.json`"),
+    responses(
+        (status = 201, description = "A new démarche", body = DemarcheSaved),
+        (status = 200, description = "A new revision, or nothing changed", body = DemarcheSaved),
+        (status = 422, description = "`unknown-workflow`, `invalid-form`, `unknown-channel`, `unknown-group`, `unknown-team`, `code-mismatch`…"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [], "csrf_header" = [])),
+)]
 pub async fn put(
     State(state): State<AppState>,
     agent: Agent,
     Path(code): Path<String>,
     req: Request,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<DemarcheSaved>), ApiError> {
     require_admin(&agent)?;
-    let mut definition: serde_json::Value = body::json(req, &state).await?;
+    let mut definition: serde_json::Value = body::json(req).await?;
     let Some(object) = definition.as_object_mut() else {
         return Err(ApiError::validation(vec![FieldError::new(
             "body",
@@ -42,8 +66,12 @@ pub async fn put(
             )]));
         }
     }
-    let (entry, definition) = crate::catalogue::prepare(&serde_json::Map::new(), &definition)
-        .map_err(ApiError::validation)?;
+    let (entry, definition) = crate::catalogue::prepare(
+        &serde_json::Map::new(),
+        &serde_json::Map::new(),
+        &definition,
+    )
+    .map_err(ApiError::validation)?;
     let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let target =
         db::catalogue::edit_target(&mut tx, &entry.code, &entry.group, &entry.team).await?;
@@ -75,14 +103,26 @@ pub async fn put(
     };
     Ok((
         status,
-        Json(serde_json::json!({
-            "code": entry.code,
-            "revision": revision,
-            "changed": target.current_revision != Some(revision),
-        })),
+        Json(DemarcheSaved {
+            changed: target.current_revision != Some(revision),
+            code: entry.code,
+            revision,
+        }),
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/demarches/{code}/revisions",
+    tag = "administration",
+    summary = "Les révisions d'une démarche",
+    params(("code" = String, Path, description = "The démarche's code")),
+    responses(
+        (status = 200, description = "Every revision", body = Vec<RevisionRow>),
+        (status = 404, description = "`demarche-not-found`"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [])),
+)]
 pub async fn revisions(
     State(state): State<AppState>,
     agent: Agent,

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use geojson::feature::Id;
@@ -16,6 +16,7 @@ use guichet_shared::spatial::{Bbox, MapFeature};
 use guichet_shared::validation::FieldError;
 use serde::Deserialize;
 
+use super::extract::Query;
 use super::{ApiError, params};
 use crate::db;
 use crate::incidents::{phase_code, phase_of_code};
@@ -25,14 +26,34 @@ use crate::state::AppState;
 pub const MAX_BBOX_SPAN_DEG: f64 = 5.0;
 pub const MAX_ZOOM: u8 = 22;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentsQuery {
+    /// `minLon,minLat,maxLon,maxLat`, at most 5° wide.
+    #[param(value_type = String, required = true, min_length = 7, example = "-1.75,48.08,-1.62,48.14")]
     bbox: Option<String>,
+    #[param(value_type = u8, required = true, minimum = 0, maximum = 22, example = 14)]
     zoom: Option<String>,
+    /// A public incident démarche.
+    #[param(example = "voirie")]
     category: Option<String>,
+    /// An open phase: `received`, `in_progress` or `waiting_for_citizen`.
+    #[param(example = "received")]
     status: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/incidents",
+    tag = "signalements",
+    summary = "La carte des incidents ouverts (GeoJSON)",
+    params(IncidentsQuery),
+    responses(
+        (status = 200, description = "Clusters or single incidents, at most 2,000 features (cached 15 s)", body = super::openapi::FeatureCollection, content_type = "application/geo+json"),
+        (status = 422, description = "`invalid-bbox`, `bbox-too-large`, `zoom-out-of-range`, `unknown-category`, `validation-failed`"),
+    ),
+    security(()),
+)]
 pub async fn incidents(
     State(state): State<AppState>,
     Query(q): Query<IncidentsQuery>,
@@ -64,12 +85,12 @@ pub async fn incidents(
         Some(code) => {
             let known = db::catalogue::find_for_intake(&state.db, code)
                 .await?
-                .is_some_and(|d| d.geolocated);
+                .is_some_and(|d| d.public_incident);
             if !known {
                 let mut p = ApiError::validation(vec![FieldError::new(
                     "category",
                     "unknown-category",
-                    format!("{code:?} is not a geolocated démarche of the catalogue"),
+                    format!("{code:?} is not a public incident démarche of the catalogue"),
                 )]);
                 p.code = "unknown-category";
                 return Err(p);
@@ -178,12 +199,12 @@ fn feature_collection(
 
 /// A GeoJSON point from a `geo` one, so that the position is [longitude, latitude] as RFC 7946
 /// wants, rounded to 7 decimals (about 1 cm) as it advises.
-fn geometry(at: LatLon) -> Geometry {
+pub(super) fn geometry(at: LatLon) -> Geometry {
     let p = at.point();
     Geometry::from(&geo::Point::new(round7(p.x()), round7(p.y())))
 }
 
-fn properties<const N: usize>(pairs: [(&str, JsonValue); N]) -> JsonObject {
+pub(super) fn properties<const N: usize>(pairs: [(&str, JsonValue); N]) -> JsonObject {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
@@ -191,7 +212,7 @@ fn round7(v: f64) -> f64 {
     (v * 1e7).round() / 1e7
 }
 
-fn parse_bbox(text: &str) -> Result<Bbox, FieldError> {
+pub(super) fn parse_bbox(text: &str) -> Result<Bbox, FieldError> {
     let parts: Vec<&str> = text.split(',').collect();
     if parts.len() != 4 {
         return Err(FieldError::new(
@@ -236,7 +257,7 @@ fn parse_bbox(text: &str) -> Result<Bbox, FieldError> {
     })
 }
 
-fn parse_zoom(text: &str) -> Result<u8, FieldError> {
+pub(super) fn parse_zoom(text: &str) -> Result<u8, FieldError> {
     text.trim()
         .parse::<u8>()
         .ok()

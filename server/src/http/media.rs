@@ -1,11 +1,12 @@
 //! `GET /media/{key}`: processed photos. Content-addressed, so they never change: cached for a
 //! year and revalidated by their key.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
+use super::extract::Path;
 use crate::photos::is_valid_key;
 use crate::state::AppState;
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use guichet_shared::dedup::MAX_RADIUS_M;
@@ -16,6 +16,7 @@ use guichet_shared::validation::FieldError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::extract::Query;
 use super::{ApiError, params};
 use crate::db;
 use crate::dedup;
@@ -23,16 +24,34 @@ use crate::state::AppState;
 
 const LIMIT: usize = 10;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NearbyQuery {
+    /// WGS84 latitude of the place.
+    #[param(value_type = f64, minimum = -90, maximum = 90, example = 48.1113, required = true)]
     lat: Option<String>,
+    /// WGS84 longitude of the place.
+    #[param(value_type = f64, minimum = -180, maximum = 180, example = -1.68, required = true)]
     lon: Option<String>,
+    /// The démarche of the report about to be made.
+    #[param(value_type = String, required = true, min_length = 1, example = "voirie")]
     category: Option<String>,
+    /// The position's accuracy in metres: widens the radius by at most 50 m.
+    #[param(value_type = Option<f64>, minimum = 0, example = 8)]
     accuracy_m: Option<String>,
+    /// Replaces the démarche's radius (metres).
+    #[param(value_type = Option<f64>, exclusive_minimum = 0, maximum = 500)]
     radius_m: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NearbyAnswer {
+    items: Vec<NearbyItem>,
+    /// The radius searched, in metres.
+    radius_m: f64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct NearbyItem {
     request_number: String,
     demarche: guichet_shared::api::DemarcheRef,
@@ -48,6 +67,18 @@ pub struct NearbyItem {
     lon: f64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/nearby",
+    tag = "signalements",
+    summary = "Déjà signalé ? Les demandes ouvertes autour d'un point",
+    params(NearbyQuery),
+    responses(
+        (status = 200, description = "At most 10 open requests, nearest first", body = NearbyAnswer),
+        (status = 422, description = "`validation-failed`, `unknown-category`, `radius-too-large`"),
+    ),
+    security(()),
+)]
 pub async fn nearby(
     State(state): State<AppState>,
     Query(q): Query<NearbyQuery>,
@@ -104,12 +135,12 @@ pub async fn nearby(
     };
     let Some(demarche) = db::catalogue::find_for_intake(&state.db, category)
         .await?
-        .filter(|d| d.geolocated)
+        .filter(|d| d.public_incident)
     else {
         return Err(problem(vec![FieldError::new(
             "category",
             "unknown-category",
-            format!("{category:?} is not a geolocated démarche of the catalogue"),
+            format!("{category:?} is not a public incident démarche of the catalogue"),
         )]));
     };
     let policy = dedup::policy_of(&demarche);
@@ -161,7 +192,10 @@ pub async fn nearby(
         .collect();
     Ok((
         [(header::CACHE_CONTROL, "no-cache")],
-        Json(serde_json::json!({ "items": items, "radius_m": radius })),
+        Json(NearbyAnswer {
+            items,
+            radius_m: radius,
+        }),
     ))
 }
 

@@ -78,10 +78,18 @@ pub async fn metrics(
         ));
     }
     let p = &state.config.photos;
-    let body = state.metrics.render(
+    let mut body = state.metrics.render(
         state.photo_gate.in_flight(p.workers + p.queue),
         state.db.size(),
     );
+    body.push_str(&crate::metrics::render_sampled(&crate::metrics::Sampled {
+        backlog: crate::db::outbox::backlog(&state.db).await?,
+        backup_age_secs: crate::db::backups::age_secs(&state.db).await?,
+        index_size: state.incidents.len(),
+        index_listening: state.incidents.is_listening(),
+        index_reloads: state.incidents.reloads(),
+        db_idle: state.db.num_idle(),
+    }));
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -55,6 +55,23 @@ pub fn longitude(field: &str, value: &str) -> Result<f64, FieldError> {
     Ok(v)
 }
 
+/// A day, `YYYY-MM-DD`, if given; a field error otherwise.
+pub fn day(errors: &mut Vec<FieldError>, field: &str, v: Option<&str>) -> Option<time::Date> {
+    let v = v.map(str::trim).filter(|v| !v.is_empty())?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(v, format) {
+        Ok(d) if (1970..=9000).contains(&d.year()) => Some(d),
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                "invalid-date",
+                format!("`{field}` is a day, YYYY-MM-DD"),
+            ));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,11 @@ use axum::response::{IntoResponse, Response};
 use guichet_shared::validation::FieldError;
 use serde::Serialize;
 
+use crate::accounts::LoginError;
 use crate::db::DbError;
 use crate::files::FileError;
 use crate::intake::IntakeError;
+use crate::limits::Throttled;
 use crate::photos::PhotoError;
 use crate::pipeline::PipelineError;
 use guichet_shared::workflow::TransitionError;
@@ -24,7 +26,20 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
     /// 401 answers say which scheme to use.
     pub www_authenticate: bool,
+    /// Set when the call repeats an action that took effect before (same `Idempotency-Key`):
+    /// the answer is then that first success, not a problem.
+    pub replay: Option<Box<Replay>>,
 }
+
+/// The stored answer of an action repeated with its idempotency key.
+#[derive(Debug)]
+pub struct Replay {
+    pub status: StatusCode,
+    pub body: Option<serde_json::Value>,
+}
+
+/// Marks the answer to a repeated action (see `Replay`).
+pub const REPLAYED: &str = "idempotent-replayed";
 
 #[derive(Serialize)]
 struct ProblemBody<'a> {
@@ -55,6 +70,7 @@ impl ApiError {
             errors: Vec::new(),
             retry_after_secs: None,
             www_authenticate: false,
+            replay: None,
         }
     }
 
@@ -117,6 +133,19 @@ impl ApiError {
         e
     }
 
+    /// 429: an allowance is spent (a rate limit, or too many failed logins).
+    pub fn too_many(throttled: Throttled) -> Self {
+        let secs = throttled.retry_after_secs();
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            format!("too many requests of this kind for now; try again in {secs} s"),
+        );
+        e.retry_after_secs = Some(secs);
+        e
+    }
+
     /// A fault of ours. The cause goes to the log with the request id; the client gets a code.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -155,6 +184,21 @@ impl From<DbError> for ApiError {
             ApiError::unavailable(&e)
         } else {
             ApiError::internal(&e)
+        }
+    }
+}
+
+impl From<Throttled> for ApiError {
+    fn from(t: Throttled) -> Self {
+        ApiError::too_many(t)
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Throttled(t) => ApiError::too_many(t),
+            LoginError::Db(e) => e.into(),
         }
     }
 }
@@ -290,12 +334,40 @@ impl From<PipelineError> for ApiError {
             PipelineError::Intake(e) => e.into(),
             PipelineError::File(e) => e.into(),
             PipelineError::Db(e) => e.into(),
+            PipelineError::Replayed { status, result } => {
+                let mut e = ApiError::new(StatusCode::OK, "replayed", "Already done", "");
+                e.replay = Some(Box::new(Replay {
+                    status: StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT),
+                    body: result,
+                }));
+                e
+            }
+            PipelineError::KeyReused { method, path } => ApiError::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key already used",
+                "idempotency-key",
+                format!(
+                    "this Idempotency-Key was already used for {method} {path}; give each action a key of its own"
+                ),
+            ),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(replay) = self.replay {
+            let Replay { status, body } = *replay;
+            let mut response = match body {
+                Some(body) => (status, axum::Json(body)).into_response(),
+                None => status.into_response(),
+            };
+            response
+                .headers_mut()
+                .insert(REPLAYED, HeaderValue::from_static("true"));
+            return response;
+        }
         let body = ProblemBody {
             kind: format!("urn:guichet:problem:{}", self.code),
             title: self.title,

@@ -6,24 +6,104 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
-use guichet_shared::api::ReportSubmission;
+use guichet_shared::api::{ReportReceipt, ReportSubmission};
 use guichet_shared::validation::FieldError;
 
 use super::ApiError;
 use super::auth::MaybeCitizen;
-use super::body::{body_too_large, drain, lang_of, multipart_error, read_field, submitted};
+use super::body::{Upload, body_too_large, drain, lang_of, multipart_error, read_field, submitted};
+use crate::auth::Agent;
 use crate::intake;
+use crate::pipeline::Receipt;
+use crate::pipeline::admit::Origin;
 use crate::state::AppState;
+
+/// The multipart body of a report, as the OpenAPI document describes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // the parts are read from the stream (`read_report`)
+pub struct ReportForm {
+    /// JSON, at most 64 KiB.
+    report: ReportSubmission,
+    /// 0 to `GUICHET_PHOTO_MAX_COUNT` JPEG, PNG or WebP photos (the format is read from the bytes).
+    photo: Vec<Upload>,
+}
 
 /// The JSON part is small; anything bigger is not a report.
 const MAX_REPORT_JSON_BYTES: usize = 64 * 1024;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    tag = "signalements",
+    summary = "Signaler un problème (photo et position)",
+    request_body(content = ReportForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The report was filed: a new request, or a co-report of an open one", body = ReportReceipt, headers(("Location" = String, description = "Where the filer follows the request"))),
+        (status = 200, description = "The same `client_id` again: the first answer unchanged, whichever filing route gave it", body = Receipt),
+        (status = 401, description = "`unauthenticated`: an unknown or expired citizen token"),
+        (status = 403, description = "`email-not-verified`"),
+        (status = 413, description = "`photo-too-large`, `report-too-large`, `body-too-large`"),
+        (status = 415, description = "`unsupported-media-type`, `photo-unsupported-format`, `photo-heic-unsupported`"),
+        (status = 422, description = "`validation-failed`, `unknown-category`, `outside-service-area`, `too-many-photos`, `photo-corrupt`, `account-required`, `use-requests-endpoint`…"),
+    ),
+    security((), ("citizen_token" = [])),
+)]
 pub async fn submit(
     State(state): State<AppState>,
     MaybeCitizen(citizen): MaybeCitizen,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    let (report, photos) = read_report(&state, &headers, multipart).await?;
+    let lang = lang_of(&headers);
+    let origin = Origin::SelfService { citizen };
+    let result = intake::file_report(&state, report, photos, origin, lang).await?;
+    Ok(submitted(result))
+}
+
+/// `POST /api/v1/agent/reports`: a field agent reports what they see on site (channel
+/// `field`), with the same body and the same idempotency by client id as a citizen's report.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/reports",
+    tag = "agents",
+    summary = "Signalement fait sur place par un agent de terrain",
+    request_body(content = ReportForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Filed with channel `field`", body = ReportReceipt, headers(("Location" = String, description = "Where the filer follows the request"))),
+        (status = 200, description = "The same `client_id` again: the first answer unchanged, whichever filing route gave it", body = Receipt),
+        (status = 413, description = "`photo-too-large`, `report-too-large`, `body-too-large`"),
+        (status = 415, description = "`unsupported-media-type`, `photo-unsupported-format`"),
+        (status = 422, description = "`validation-failed` (`contact` is `not-for-agents`), `unknown-category`, `outside-service-area`…"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [], "csrf_header" = [])),
+)]
+pub async fn field_report(
+    State(state): State<AppState>,
+    agent: Agent,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let (report, photos) = read_report(&state, &headers, multipart).await?;
+    if report.contact.is_some() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "contact",
+            "not-for-agents",
+            "a report filed by an agent has no citizen contact",
+        )]));
+    }
+    let lang = lang_of(&headers);
+    let origin = Origin::Agent { agent_id: agent.id };
+    let result = intake::file_report(&state, report, photos, origin, lang).await?;
+    Ok(submitted(result))
+}
+
+/// The report and its photos from a multipart body, checked against the route's limits.
+async fn read_report(
+    state: &AppState,
+    headers: &HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(ReportSubmission, Vec<Bytes>), ApiError> {
     let limit = state.report_body_limit();
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -44,7 +124,7 @@ pub async fn submit(
         )
     })?;
 
-    let parts = match read_parts(&state, &mut multipart, limit).await {
+    let parts = match read_parts(state, &mut multipart, limit).await {
         Ok(parts) => parts,
         Err(e) => {
             // Read what the client is still sending, so it receives our answer instead of a
@@ -60,10 +140,7 @@ pub async fn submit(
             "the multipart body needs a `report` part holding the report as JSON",
         )])
     })?;
-    let report = parse_report(&report_json)?;
-    let lang = lang_of(&headers);
-    let result = intake::file_report(&state, report, parts.photos, citizen, lang).await?;
-    Ok(submitted(result))
+    Ok((parse_report(&report_json)?, parts.photos))
 }
 
 struct Parts {

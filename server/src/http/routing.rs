@@ -3,17 +3,29 @@
 //! without démarche or zone matches any. Admins only.
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use guichet_shared::validation::FieldError;
 use serde::Deserialize;
 
 use super::auth::require_admin;
+use super::body::Created;
+use super::extract::Path;
 use super::{ApiError, body};
 use crate::auth::Agent;
 use crate::db::{self, routing::RuleRow};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/routing-rules",
+    tag = "administration",
+    summary = "Les règles de routage",
+    responses(
+        (status = 200, description = "Every rule", body = Vec<RuleRow>),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     agent: Agent,
@@ -22,8 +34,9 @@ pub async fn list(
     Ok(Json(db::routing::list(&state.db).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"demarche": "voirie", "zone": "commune:35238", "team": "voirie", "priority": 10}))]
 pub struct NewRule {
     #[serde(default)]
     demarche: Option<String>,
@@ -38,13 +51,25 @@ fn default_priority() -> i32 {
     100
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/routing-rules",
+    tag = "administration",
+    summary = "Ajouter ou remplacer une règle de routage",
+    request_body = NewRule,
+    responses(
+        (status = 201, description = "The rule's id", body = Created),
+        (status = 422, description = "`unknown-demarche`, `unknown-zone`, `unknown-team`"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [], "csrf_header" = [])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     agent: Agent,
     req: Request,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     require_admin(&agent)?;
-    let b: NewRule = body::json(req, &state).await?;
+    let b: NewRule = body::json(req).await?;
     let r =
         db::routing::resolve(&state.db, b.demarche.as_deref(), b.zone.as_deref(), &b.team).await?;
     let mut errors = Vec::new();
@@ -87,9 +112,21 @@ pub async fn create(
         b.priority,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/routing-rules/{id}",
+    tag = "administration",
+    summary = "Supprimer une règle de routage",
+    params(("id" = i64, Path, description = "The rule's id")),
+    responses(
+        (status = 204, description = "Fait"),
+        (status = 404, description = "`rule-not-found`"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [], "csrf_header" = [])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     agent: Agent,

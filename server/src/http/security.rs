@@ -114,12 +114,16 @@ enum Audience {
 }
 
 fn audience(method: &Method, path: &str) -> Audience {
+    let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // Open311's reads are public data; filing takes an API key, server to server.
+    if path.starts_with("/open311/v2/") && reading {
+        return Audience::Anyone;
+    }
     let Some(api) = path.strip_prefix("/api/v1/") else {
         return Audience::SameOrigin;
     };
     let public_data = matches!(api, "incidents" | "catalogue" | "reports/nearby")
         || api.starts_with("catalogue/");
-    let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if public_data && reading {
         return Audience::Anyone;
     }

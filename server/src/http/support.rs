@@ -1,64 +1,57 @@
 //! `POST /api/v1/requests/{number}/support`: "me too" — one tap adds a co-report (without
-//! photo) to an open request. JSON `{"client_id": uuid, "contact"?: {"email", "name"}}`;
+//! photo) to an open request. JSON `{"client_id": uuid, "contact"?: {"email", "name"}}` of at most 4 KiB;
 //! idempotent by client id. A contact left here is notified like the first reporter.
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use guichet_shared::api::Contact;
-use guichet_shared::validation::FieldError;
+use guichet_shared::api::{Contact, ReportReceipt};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::ApiError;
-use super::body::{lang_of, submitted};
+use super::body::{self, lang_of, submitted};
+use super::extract::Path;
 use crate::intake;
+use crate::pipeline::Receipt;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"client_id": "9a3e1c57-2b4d-4f6a-8e0c-1d2f3a4b5c6d"}))]
 pub struct SupportBody {
     client_id: Uuid,
     #[serde(default)]
     contact: Option<Contact>,
 }
 
+/// The JSON of a "me too" is a client id and perhaps a contact: a few hundred bytes.
+const MAX_SUPPORT_JSON_BYTES: usize = 4 * 1024;
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests/{number}/support",
+    tag = "signalements",
+    summary = "Moi aussi",
+    params(("number" = String, Path, description = "Le numéro de la demande, `2026-SIG-000123`")),
+    request_body = SupportBody,
+    responses(
+        (status = 201, description = "A co-report was added", body = ReportReceipt, headers(("Location" = String, description = "Where the filer follows the request"))),
+        (status = 200, description = "The same `client_id` again: the first answer unchanged, whichever filing route gave it", body = Receipt),
+        (status = 404, description = "`request-not-found`"),
+        (status = 409, description = "`request-closed`"),
+        (status = 413, description = "`json-too-large` (over 4 KiB)"),
+    ),
+    security(()),
+)]
 pub async fn support(
     State(state): State<AppState>,
     Path(number): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<SupportBody>, JsonRejection>,
+    req: Request,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(json_rejection)?;
+    let body: SupportBody = body::json_within(req, MAX_SUPPORT_JSON_BYTES).await?;
     let lang = lang_of(&headers);
     let result =
         intake::support(&state, &number, body.client_id, body.contact.as_ref(), lang).await?;
     Ok(submitted(result))
-}
-
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    match rejection {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Expected application/json",
-            "send {\"client_id\": \"…\"} as application/json",
-        ),
-        JsonRejection::JsonDataError(e) => {
-            let text = e.body_text();
-            let field = if text.contains("client_id") {
-                "client_id"
-            } else {
-                "body"
-            };
-            ApiError::validation(vec![FieldError::new(field, "invalid-type", text)])
-        }
-        other => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-json",
-            "The body is not valid JSON",
-            other.body_text(),
-        ),
-    }
 }

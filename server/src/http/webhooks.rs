@@ -2,8 +2,7 @@
 //! events and see which deliveries fail.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use guichet_shared::validation::FieldError;
@@ -14,7 +13,8 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::auth::require_admin;
-use super::body::parse_json;
+use super::body;
+use super::extract::{Path, Query};
 use crate::auth::Agent;
 use crate::config::NotifyConfig;
 use crate::db::{self, webhooks::DeliveryRow, webhooks::SubscriptionRow};
@@ -27,7 +27,8 @@ const MAX_SECRET_CHARS: usize = 256;
 const MAX_DESCRIPTION_CHARS: usize = 500;
 const DELIVERY_STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewWebhook)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     url: String,
@@ -38,7 +39,7 @@ pub struct CreateBody {
     description: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SubscriptionOut {
     id: i64,
     url: String,
@@ -71,13 +72,25 @@ impl From<SubscriptionRow> for SubscriptionOut {
 }
 
 /// `POST /api/v1/admin/webhooks` → 201 with the subscription and its secret.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/webhooks",
+    tag = "administration",
+    summary = "S'abonner aux événements des demandes",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The subscription, with its secret (shown this once)", body = SubscriptionOut, headers(("Location" = String))),
+        (status = 422, description = "`invalid-url`, `unknown-event`, `invalid-secret`, `webhook-target-forbidden`"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [], "csrf_header" = [])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     agent: Agent,
-    body: Bytes,
+    req: Request,
 ) -> Result<Response, ApiError> {
     require_admin(&agent)?;
-    let body: CreateBody = parse_json(&body)?;
+    let body: CreateBody = body::json(req).await?;
     let url = check_url(&body.url)?;
     check_target(&url, &state.config.notify).await?;
     let events = check_events(&body.events)?;
@@ -105,7 +118,9 @@ pub async fn create(
         },
     )
     .await?;
-    tracing::info!(subscription = row.id, admin = agent.id, %url, "webhook subscription created");
+    // The origin only: a receiver's URL may carry a token in its path or query.
+    let origin = url.origin().ascii_serialization();
+    tracing::info!(subscription = row.id, admin = agent.id, %origin, "webhook subscription created");
     let location = format!("/api/v1/admin/webhooks/{}", row.id);
     let mut out = SubscriptionOut::from(row);
     out.secret = Some(secret);
@@ -117,12 +132,22 @@ pub async fn create(
         .into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SubscriptionList {
     webhooks: Vec<SubscriptionOut>,
 }
 
 /// `GET /api/v1/admin/webhooks`: every subscription, active or not, without secrets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/webhooks",
+    tag = "administration",
+    summary = "Les abonnements webhook",
+    responses(
+        (status = 200, description = "Every subscription, never its secret", body = SubscriptionList),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     agent: Agent,
@@ -135,6 +160,18 @@ pub async fn list(
 }
 
 /// `DELETE /api/v1/admin/webhooks/{id}`: deactivates; past deliveries stay readable.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/webhooks/{id}",
+    tag = "administration",
+    summary = "Désactiver un abonnement",
+    params(("id" = i64, Path, description = "The subscription's id")),
+    responses(
+        (status = 204, description = "Fait"),
+        (status = 404, description = "`webhook-not-found`"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [], "csrf_header" = [])),
+)]
 pub async fn deactivate(
     State(state): State<AppState>,
     agent: Agent,
@@ -154,13 +191,17 @@ pub async fn deactivate(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
+    /// `pending`, `delivered` or `failed`.
+    #[param(example = "failed")]
     status: Option<String>,
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryOut {
     id: i64,
     event_id: Uuid,
@@ -200,13 +241,26 @@ impl From<DeliveryRow> for DeliveryOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryList {
     deliveries: Vec<DeliveryOut>,
 }
 
 /// `GET /api/v1/admin/webhooks/{id}/deliveries[?status=pending|delivered|failed][&limit=N]`:
 /// newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/webhooks/{id}/deliveries",
+    tag = "administration",
+    summary = "Les envois d'un abonnement",
+    params(("id" = i64, Path, description = "The subscription's id"), DeliveriesQuery),
+    responses(
+        (status = 200, description = "Newest first", body = DeliveryList),
+        (status = 404, description = "`webhook-not-found`"),
+        (status = 422, description = "`invalid-status`, `out-of-range`"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [])),
+)]
 pub async fn deliveries(
     State(state): State<AppState>,
     agent: Agent,
@@ -325,7 +379,8 @@ async fn check_target(url: &reqwest::Url, notify: &NotifyConfig) -> Result<(), A
             Ok(())
         }
         Err(_) => {
-            tracing::info!(url = %url, "webhook host not resolved in time; each delivery checks it");
+            let origin = url.origin().ascii_serialization();
+            tracing::info!(%origin, "webhook host not resolved in time; each delivery checks it");
             Ok(())
         }
     }

@@ -15,7 +15,7 @@ use crate::state::AppState;
 pub async fn send_email(state: &AppState, job: &Job) -> Result<(), JobError> {
     let email: EmailJob = serde_json::from_value(job.payload.clone())
         .map_err(|e| JobError::GiveUp(format!("bad payload: {e}")))?;
-    match mail::send(&state.config.notify, &email).await {
+    match mail::send(&state.config.notify, &email, job.id).await {
         Ok(Sent::Smtp) => {
             if let Some(request_id) = email.request_id {
                 let data = json!({ "to": email.to, "subject": email.subject });

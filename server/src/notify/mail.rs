@@ -58,8 +58,11 @@ pub fn transport(
     Ok(builder.build())
 }
 
-/// Builds the message of a job: From/To/Subject/Date/Message-ID, UTF-8 plain text.
-pub fn message(cfg: &NotifyConfig, job: &EmailJob) -> Result<Message, SendError> {
+/// Builds the message of outbox job `job_id`: From/To/Subject/Date/Message-ID, UTF-8 plain
+/// text. The Message-ID comes from the job, so a job sent again (an instance killed between
+/// the SMTP server's acceptance and the job's completion) carries the same one, and mail
+/// systems drop the copy.
+pub fn message(cfg: &NotifyConfig, job: &EmailJob, job_id: i64) -> Result<Message, SendError> {
     let from: Mailbox = cfg
         .mail_from
         .parse()
@@ -68,7 +71,7 @@ pub fn message(cfg: &NotifyConfig, job: &EmailJob) -> Result<Message, SendError>
         .to
         .parse()
         .map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
-    let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), from.email.domain());
+    let message_id = format!("<outbox-{job_id}@{}>", from.email.domain());
     Message::builder()
         .from(from)
         .to(to)
@@ -80,23 +83,45 @@ pub fn message(cfg: &NotifyConfig, job: &EmailJob) -> Result<Message, SendError>
         .map_err(|e| SendError::Permanent(e.to_string()))
 }
 
-/// Sends the job's e-mail, or logs it when no SMTP server is configured.
-pub async fn send(cfg: &NotifyConfig, job: &EmailJob) -> Result<Sent, SendError> {
-    let message = message(cfg, job)?;
+/// Sends the job's e-mail, or logs that it was not sent when no SMTP server is configured.
+/// Neither the log nor an error names the recipient or quotes the text: they may hold an
+/// address, a code or a link.
+pub async fn send(cfg: &NotifyConfig, job: &EmailJob, job_id: i64) -> Result<Sent, SendError> {
+    let message = message(cfg, job, job_id)?;
     let Some(url) = &cfg.smtp_url else {
         tracing::info!(
-            to = %job.to,
-            subject = %job.subject,
+            request_id = job.request_id,
             "e-mail not sent: no SMTP server configured (GUICHET_SMTP_URL)"
         );
         return Ok(Sent::Logged);
     };
     let mailer = transport(url, cfg.smtp_timeout).map_err(SendError::Permanent)?;
+    // Mail servers often quote the address they refuse.
+    let error = |e: lettre::transport::smtp::Error| redact(&e.to_string(), &job.to);
     match mailer.send(message).await {
         Ok(_) => Ok(Sent::Smtp),
-        Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-        Err(e) => Err(SendError::Transient(e.to_string())),
+        Err(e) if e.is_permanent() => Err(SendError::Permanent(error(e))),
+        Err(e) => Err(SendError::Transient(error(e))),
     }
+}
+
+/// `text` without `address` in it, whatever its (ASCII) case.
+fn redact(text: &str, address: &str) -> String {
+    if address.is_empty() {
+        return text.to_owned();
+    }
+    // ASCII lower-casing keeps every byte offset, so matches index `text` too.
+    let lower = text.to_ascii_lowercase();
+    let needle = address.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in lower.match_indices(&needle) {
+        out.push_str(&text[rest..at]);
+        out.push_str("<recipient>");
+        rest = at + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
 }
 
 /// True when `address` is one an e-mail can be sent to.
@@ -118,7 +143,7 @@ mod tests {
             request_id: Some(1),
         };
         let raw = String::from_utf8(
-            message(&cfg, &job)
+            message(&cfg, &job, 42)
                 .map(|m| m.formatted())
                 .unwrap_or_default(),
         )
@@ -126,7 +151,10 @@ mod tests {
         for header in ["From: ", "To: ", "Subject: ", "Date: ", "Message-ID: <"] {
             assert!(raw.contains(header), "{header} in {raw}");
         }
-        assert!(raw.contains("@guichet.localhost>"), "{raw}");
+        assert!(
+            raw.contains("Message-ID: <outbox-42@guichet.localhost>"),
+            "{raw}"
+        );
         assert!(raw.contains("text/plain; charset=utf-8"), "{raw}");
     }
 
@@ -139,9 +167,25 @@ mod tests {
             body: "x".to_owned(),
             request_id: None,
         };
-        assert!(matches!(message(&cfg, &job), Err(SendError::Permanent(_))));
+        assert!(matches!(
+            message(&cfg, &job, 1),
+            Err(SendError::Permanent(_))
+        ));
         assert!(is_valid_address("a@example.org"));
         assert!(!is_valid_address("a@"));
+    }
+
+    #[test]
+    fn errors_never_name_the_recipient() {
+        assert_eq!(
+            redact(
+                "permanent error (550): 5.1.1 <Jane.Doe@example.org>: unknown",
+                "jane.doe@example.org"
+            ),
+            "permanent error (550): 5.1.1 <<recipient>>: unknown"
+        );
+        assert_eq!(redact("timed out", "a@b.org"), "timed out");
+        assert_eq!(redact("ÉCHEC A@b.org.", "a@b.org"), "ÉCHEC <recipient>.");
     }
 
     #[test]

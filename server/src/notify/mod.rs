@@ -11,8 +11,14 @@
 //! Who is told: the "contacts" of a request are the distinct addresses among the request's
 //! own contact, the e-mail of the citizen account that filed it, and the contact of every
 //! report (first report and co-reports, "me too" included). Each is written to in the
-//! language they used. Without `GUICHET_SMTP_URL`, e-mails are written to the log and the
-//! job is done.
+//! language they used. Without `GUICHET_SMTP_URL`, e-mails are written to the log (without
+//! their address or text) and the job is done.
+//!
+//! What each e-mail carries is its recipient's own (see `crate::codes`): the clear tracking
+//! code only in the first acknowledgement of the one who holds it (the filer's, or a
+//! co-reporter's or supporter's own), and otherwise a follow link derived for that recipient,
+//! never another person's code or link. The conversation (replies, complements) goes to the
+//! filer only, unless an agent addresses a reply to every reporter.
 
 pub mod jobs;
 pub mod mail;
@@ -20,14 +26,15 @@ pub mod templates;
 pub mod webhooks;
 
 use guichet_shared::phase::{Lang, Phase};
-use guichet_shared::timeline::EventKind;
+use guichet_shared::timeline::{Audience, EventKind};
 use guichet_shared::workflow;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 use time::format_description::well_known::Rfc3339;
 
+use crate::codes::{self, Follow};
 use crate::config::NotifyConfig;
-use crate::db::notify::{RequestFacts, distinct_contacts, filer};
+use crate::db::notify::{Contact, ContactSource, RequestFacts, distinct_contacts, filer};
 use crate::db::{self, DbError, events::Actor};
 use mail::EmailJob;
 use templates::{Email, Receipt, RequestView};
@@ -42,19 +49,31 @@ pub const WEBHOOK_DELIVER: &str = "webhook.deliver";
 pub enum Notice<'a> {
     /// A request was filed, from any channel (web, app, api, or an agent entering a
     /// phone/desk/mail/email request). The filer gets the SVE acknowledgement (number, date
-    /// and time of receipt, démarche, service in charge, how to follow it); a public
-    /// `acknowledgement` event is recorded in the timeline even when there is nobody to
-    /// e-mail; webhook `request.created`.
-    Created,
+    /// and time of receipt, démarche, service in charge, how to follow it: their follow link,
+    /// and `tracking_code`, the filer's new code in clear, when there is one to hand out); a
+    /// public `acknowledgement` event is recorded in the timeline even when there is nobody
+    /// to e-mail; webhook `request.created`.
+    Created { tracking_code: Option<&'a str> },
     /// Another submission joined an existing request (co-report or "me too"): acknowledgement
-    /// to that report's contact only, and a public `acknowledgement` event with `report_id`.
-    ReportAdded { report_id: i64 },
+    /// to that report's contact only, with that reporter's own new code and follow link, and a
+    /// public `acknowledgement` event with `report_id`.
+    ReportAdded {
+        report_id: i64,
+        tracking_code: Option<&'a str>,
+    },
     /// A public status change, called once the row holds the new status and phase: a notice
     /// with the new public label to every contact; webhook `request.status_changed`, and
     /// `request.closed` when the new phase is `closed`.
-    StatusChanged { from: &'a str, to: &'a str },
-    /// A public reply from an agent, e-mailed to every contact.
-    Reply { body: &'a str },
+    /// `after_photos`: the addresses of the photos taken once the work was done, linked in the
+    /// notice (to every reporter of a public incident; to the filer alone otherwise).
+    StatusChanged {
+        from: &'a str,
+        to: &'a str,
+        after_photos: &'a [String],
+    },
+    /// A public reply from an agent: to the filer, or to every contact when it is addressed
+    /// to all reporters.
+    Reply { body: &'a str, audience: Audience },
     /// The agent asks the filer for a complement: the message and the fields (ids of the
     /// démarche's form fields, shown by their labels) to complete.
     ComplementRequested {
@@ -78,14 +97,26 @@ pub async fn notify(
         .await?
         .ok_or_else(|| DbError::Data(format!("notice about unknown request {request_id}")))?;
     match notice {
-        Notice::Created => created(tx, cfg, &facts).await,
-        Notice::ReportAdded { report_id } => report_added(tx, cfg, &facts, report_id).await,
-        Notice::StatusChanged { from, to } => status_changed(tx, cfg, &facts, from, to).await,
-        Notice::Reply { body } => {
+        Notice::Created { tracking_code } => created(tx, cfg, &facts, tracking_code).await,
+        Notice::ReportAdded {
+            report_id,
+            tracking_code,
+        } => report_added(tx, cfg, &facts, report_id, tracking_code).await,
+        Notice::StatusChanged {
+            from,
+            to,
+            after_photos,
+        } => status_changed(tx, cfg, &facts, from, to, after_photos).await,
+        Notice::Reply { body, audience } => {
             let contacts = db::notify::contacts(tx, facts.id).await?;
-            for c in distinct_contacts(&contacts) {
+            let to: Vec<&Contact> = match audience {
+                Audience::All => distinct_contacts(&contacts),
+                Audience::Filer => filer(&contacts).into_iter().collect(),
+            };
+            for c in to {
                 let lang = lang_of(&c.lang);
-                let email = templates::reply(lang, &view(cfg, &facts, lang), body);
+                let r = view(cfg, &facts, lang, holder(facts.id, c), None);
+                let email = templates::reply(lang, &r, body);
                 enqueue_email(tx, cfg, &c.email, email, Some(facts.id)).await?;
             }
             Ok(())
@@ -100,7 +131,7 @@ pub async fn notify(
                     .collect();
                 let email = templates::complement_requested(
                     lang,
-                    &view(cfg, &facts, lang),
+                    &view(cfg, &facts, lang, holder(facts.id, c), None),
                     &labels,
                     message,
                 );
@@ -112,8 +143,37 @@ pub async fn notify(
     }
 }
 
+/// The sections of an agent's morning digest.
+pub struct DigestSections<'a> {
+    pub assigned: &'a [crate::digest::Line],
+    pub overdue: &'a [crate::digest::Line],
+    pub reopened: &'a [crate::digest::Line],
+}
+
+/// An agent's morning digest: their "for me" view, with links to the back office.
+pub async fn agent_digest(
+    tx: &mut PgConnection,
+    cfg: &NotifyConfig,
+    email: &str,
+    name: &str,
+    sections: DigestSections<'_>,
+) -> Result<(), DbError> {
+    let base = format!("{}/backoffice", cfg.public_url);
+    let message = templates::digest(name, &base, &sections);
+    enqueue_email(tx, cfg, &email.trim().to_lowercase(), message, None).await
+}
+
+/// `{public_url}{path}?token=…`, the link of an account e-mail.
+fn token_link(cfg: &NotifyConfig, path: &str, token: &str) -> String {
+    let base = format!("{}{path}", cfg.public_url);
+    reqwest::Url::parse_with_params(&base, [("token", token)])
+        .map(String::from)
+        .unwrap_or_else(|_| format!("{base}?token={token}"))
+}
+
 /// The e-mail that confirms a citizen account's address. The link opens
-/// `{public_url}/api/v1/citizen/verify?token=…`; the token is also given as text.
+/// `{public_url}/api/v1/citizen/verify?token=…`, a page whose button confirms with a POST (so
+/// that a mail scanner following the link confirms nothing); the token is also given as text.
 pub async fn verification_email(
     tx: &mut PgConnection,
     cfg: &NotifyConfig,
@@ -121,12 +181,25 @@ pub async fn verification_email(
     lang: Lang,
     token: &str,
 ) -> Result<(), DbError> {
-    let base = format!("{}/api/v1/citizen/verify", cfg.public_url);
-    let link = reqwest::Url::parse_with_params(&base, [("token", token)])
-        .map(String::from)
-        .unwrap_or_else(|_| format!("{base}?token={token}"));
+    let link = token_link(cfg, "/api/v1/citizen/verify", token);
     let hours = crate::auth::VERIFICATION_VALIDITY.whole_hours();
     let message = templates::verification(lang, &link, token, hours);
+    enqueue_email(tx, cfg, &email.trim().to_lowercase(), message, None).await
+}
+
+/// The e-mail with a single-use link to choose a new password: it opens
+/// `{public_url}/api/v1/citizen/password/reset?token=…`, a page whose form sends the new
+/// password with a POST.
+pub async fn password_reset_email(
+    tx: &mut PgConnection,
+    cfg: &NotifyConfig,
+    email: &str,
+    lang: Lang,
+    token: &str,
+) -> Result<(), DbError> {
+    let link = token_link(cfg, "/api/v1/citizen/password/reset", token);
+    let minutes = crate::auth::RESET_VALIDITY.whole_minutes();
+    let message = templates::password_reset(lang, &link, minutes);
     enqueue_email(tx, cfg, &email.trim().to_lowercase(), message, None).await
 }
 
@@ -134,6 +207,7 @@ async fn created(
     tx: &mut PgConnection,
     cfg: &NotifyConfig,
     facts: &RequestFacts,
+    tracking_code: Option<&str>,
 ) -> Result<(), DbError> {
     let event = json!({
         "number": facts.number,
@@ -157,7 +231,8 @@ async fn created(
             received: facts.received_local,
             channel: facts.channel.as_str(),
         };
-        let email = templates::acknowledgement(lang, &view(cfg, facts, lang), &receipt);
+        let r = view(cfg, facts, lang, holder(facts.id, c), tracking_code);
+        let email = templates::acknowledgement(lang, &r, &receipt);
         enqueue_email(tx, cfg, &c.email, email, Some(facts.id)).await?;
     }
     let data = webhook_data(facts);
@@ -169,6 +244,7 @@ async fn report_added(
     cfg: &NotifyConfig,
     facts: &RequestFacts,
     report_id: i64,
+    tracking_code: Option<&str>,
 ) -> Result<(), DbError> {
     let report = db::notify::report_facts(tx, facts.id, report_id)
         .await?
@@ -199,7 +275,13 @@ async fn report_added(
             received: report.received_local,
             channel: &report.channel,
         };
-        let email = templates::report_acknowledgement(lang, &view(cfg, facts, lang), &receipt);
+        // The reporter's own code and link, never the filer's.
+        let reporter = Holder {
+            what: Follow::Report(report_id),
+            code_digest: report.tracking_code_digest.as_deref(),
+        };
+        let r = view(cfg, facts, lang, reporter, tracking_code);
+        let email = templates::report_acknowledgement(lang, &r, &receipt);
         enqueue_email(tx, cfg, to, email, Some(facts.id)).await?;
     }
     Ok(())
@@ -211,14 +293,21 @@ async fn status_changed(
     facts: &RequestFacts,
     from: &str,
     to: &str,
+    after_photos: &[String],
 ) -> Result<(), DbError> {
     let closed = facts.phase == Phase::Closed;
     let phase = Some(facts.phase);
     let contacts = db::notify::contacts(tx, facts.id).await?;
+    let filer_email = filer(&contacts).map(|c| c.email.clone());
+    // Photos of a place are for those who may see the place (as in the public view).
+    let public_place = facts.public_lat.is_some();
     for c in distinct_contacts(&contacts) {
         let lang = lang_of(&c.lang);
         let label = public_label(&facts.workflow, to, phase, lang);
-        let email = templates::status_changed(lang, &view(cfg, facts, lang), label, closed);
+        let r = view(cfg, facts, lang, holder(facts.id, c), None);
+        let sees_place = public_place || filer_email.as_deref() == Some(c.email.as_str());
+        let photos = if sees_place { after_photos } else { &[] };
+        let email = templates::status_changed(lang, &r, label, closed, photos);
         enqueue_email(tx, cfg, &c.email, email, Some(facts.id)).await?;
     }
 
@@ -265,7 +354,14 @@ async fn merged(
     let contacts = db::notify::contacts(tx, source.id).await?;
     for c in distinct_contacts(&contacts) {
         let lang = lang_of(&c.lang);
-        let email = templates::merged(lang, &view(cfg, source, lang), &view(cfg, &target, lang));
+        // The recipient's own link, which opens the target too (see `pipeline::access`),
+        // never the target's filer's code.
+        let own = holder(source.id, c);
+        let email = templates::merged(
+            lang,
+            &view(cfg, source, lang, own, None),
+            &view(cfg, &target, lang, own, None),
+        );
         enqueue_email(tx, cfg, &c.email, email, Some(source.id)).await?;
     }
     let mut data = webhook_data(source);
@@ -309,7 +405,38 @@ async fn enqueue_email(
     Ok(())
 }
 
-fn view<'a>(cfg: &NotifyConfig, facts: &'a RequestFacts, lang: Lang) -> RequestView<'a> {
+/// Whose follow link an e-mail carries: what its recipient holds on request `request_id`
+/// (the request's own contact and its account hold the request's code, a reporter their
+/// report's).
+#[derive(Debug, Clone, Copy)]
+struct Holder<'a> {
+    what: Follow,
+    code_digest: Option<&'a [u8]>,
+}
+
+fn holder(request_id: i64, c: &Contact) -> Holder<'_> {
+    Holder {
+        what: match c.source {
+            ContactSource::Request | ContactSource::Account => Follow::Request(request_id),
+            ContactSource::Report { report_id, .. } => Follow::Report(report_id),
+        },
+        code_digest: c.code_digest.as_deref(),
+    }
+}
+
+/// What an e-mail says about a request: its recipient's own follow link, and `tracking_code`
+/// (their own new code) when this e-mail is the one that hands it out.
+fn view<'a>(
+    cfg: &NotifyConfig,
+    facts: &'a RequestFacts,
+    lang: Lang,
+    recipient: Holder<'_>,
+    tracking_code: Option<&'a str>,
+) -> RequestView<'a> {
+    let token = cfg
+        .follow_key
+        .as_ref()
+        .map(|key| codes::follow_token(key, recipient.what, recipient.code_digest));
     RequestView {
         number: &facts.number,
         title: match lang {
@@ -317,20 +444,35 @@ fn view<'a>(cfg: &NotifyConfig, facts: &'a RequestFacts, lang: Lang) -> RequestV
             Lang::En => &facts.demarche_title_en,
         },
         service: facts.team_name.as_deref(),
-        follow_url: follow_url(cfg, &facts.number, &facts.tracking_code),
-        tracking_code: &facts.tracking_code,
+        follow_url: token.as_ref().map(|t| follow_url(cfg, &facts.number, t)),
+        stop_url: token
+            .as_ref()
+            .map(|t| stop_url(cfg, &facts.number, t, lang)),
+        tracking_code,
     }
 }
 
-/// Where to follow a request: `NotifyConfig::follow_url` with number and code filled in.
-pub fn follow_url(cfg: &NotifyConfig, number: &str, tracking_code: &str) -> String {
+/// Where a recipient stops the e-mails about a request: a page whose button confirms (the
+/// GET changes nothing, so that a mail scanner following it stops nothing).
+pub fn stop_url(cfg: &NotifyConfig, number: &str, token: &str, lang: Lang) -> String {
+    format!(
+        "{}/suivi/{}/arret?follow={}&lang={}",
+        cfg.public_url,
+        encode_component(number),
+        encode_component(token),
+        lang.as_str()
+    )
+}
+
+/// Where to follow a request: `NotifyConfig::follow_url` with number and token filled in.
+pub fn follow_url(cfg: &NotifyConfig, number: &str, token: &str) -> String {
     cfg.follow_url
         .replace("{number}", &encode_component(number))
-        .replace("{tracking_code}", &encode_component(tracking_code))
+        .replace("{token}", &encode_component(token))
 }
 
 /// Percent-encodes what is not unreserved in a URL component.
-fn encode_component(s: &str) -> String {
+pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -405,7 +547,7 @@ fn webhook_data(facts: &RequestFacts) -> Value {
     data.insert("channel".into(), facts.channel.as_str().into());
     data.insert("report_count".into(), facts.report_count.into());
     data.insert("created_at".into(), rfc3339(facts.created_at).into());
-    if let (Some(lat), Some(lon)) = (facts.lat, facts.lon) {
+    if let (Some(lat), Some(lon)) = (facts.public_lat, facts.public_lon) {
         data.insert("location".into(), json!({"lat": lat, "lon": lon}));
     }
     Value::Object(data)
@@ -466,11 +608,11 @@ mod tests {
     }
 
     #[test]
-    fn follow_links_encode_number_and_code() {
+    fn follow_links_encode_number_and_token() {
         let cfg = NotifyConfig::new("https://guichet.example/");
         assert_eq!(
             follow_url(&cfg, "2026-SIG-000001", "AB CD&"),
-            "https://guichet.example/api/v1/requests/2026-SIG-000001?tracking_code=AB%20CD%26"
+            "https://guichet.example/suivi/2026-SIG-000001?follow=AB%20CD%26"
         );
     }
 }

@@ -1,7 +1,8 @@
 //! The wording of every e-mail, in French and English, side by side so that a change in one
 //! language is seen next to the other. Plain text only: it reads well in any mail client and
 //! in screen readers. Only public facts go in: number, démarche title, service name, public
-//! status labels and what an agent chose to send to the citizen.
+//! status labels and what an agent chose to send to the citizen; and the recipient's own
+//! follow link, and their own tracking code in the one e-mail that hands it out.
 
 use guichet_shared::phase::Lang;
 use time::PrimitiveDateTime;
@@ -21,9 +22,13 @@ pub struct RequestView<'a> {
     pub title: &'a str,
     /// The team in charge, if routing found one.
     pub service: Option<&'a str>,
-    /// Where to follow the request, tracking code included.
-    pub follow_url: String,
-    pub tracking_code: &'a str,
+    /// Where the recipient follows the request: a link of their own, which reads but does not
+    /// act (none when the service has no key to sign it).
+    pub follow_url: Option<String>,
+    /// Where the recipient stops the e-mails about this request (their own link too).
+    pub stop_url: Option<String>,
+    /// The recipient's own tracking code, in the e-mail that hands it out only.
+    pub tracking_code: Option<&'a str>,
 }
 
 /// The acknowledgement's facts on top of the request's.
@@ -89,16 +94,33 @@ fn service_text(service: Option<&str>, lang: Lang) -> &str {
 }
 
 fn follow_block(r: &RequestView<'_>, lang: Lang) -> String {
-    match lang {
-        Lang::Fr => format!(
-            "Pour suivre votre demande :\n{}\nNuméro : {}\nCode de suivi : {}",
-            r.follow_url, r.number, r.tracking_code
-        ),
-        Lang::En => format!(
-            "To follow your request:\n{}\nNumber: {}\nTracking code: {}",
-            r.follow_url, r.number, r.tracking_code
-        ),
+    let mut text = String::new();
+    if let Some(url) = &r.follow_url {
+        text.push_str(match lang {
+            Lang::Fr => "Pour suivre votre demande (ce lien vous est personnel) :\n",
+            Lang::En => "To follow your request (this link is yours alone):\n",
+        });
+        text.push_str(url);
+        text.push('\n');
     }
+    match lang {
+        Lang::Fr => text.push_str(&format!("Numéro : {}", r.number)),
+        Lang::En => text.push_str(&format!("Number: {}", r.number)),
+    }
+    if let Some(code) = r.tracking_code {
+        match lang {
+            Lang::Fr => text.push_str(&format!("\nCode de suivi : {code}")),
+            Lang::En => text.push_str(&format!("\nTracking code: {code}")),
+        }
+    }
+    if let Some(url) = &r.stop_url {
+        text.push_str(match lang {
+            Lang::Fr => "\n\nPour ne plus recevoir d'e-mails sur cette demande :\n",
+            Lang::En => "\n\nTo stop the e-mails about this request:\n",
+        });
+        text.push_str(url);
+    }
+    text
 }
 
 /// The SVE acknowledgement of a new request: number, date and time of receipt, démarche,
@@ -185,8 +207,29 @@ pub fn report_acknowledgement(lang: Lang, r: &RequestView<'_>, receipt: &Receipt
 }
 
 /// A public status change; `label` is the public label of the new status.
-pub fn status_changed(lang: Lang, r: &RequestView<'_>, label: &str, closed: bool) -> Email {
+/// A status change; `after_photos`: the photos the field team took once done, linked so
+/// that the reporter sees the result.
+fn after_photos_block(lang: Lang, urls: &[String]) -> String {
+    if urls.is_empty() {
+        return String::new();
+    }
+    let head = match lang {
+        Lang::Fr => "Photo après intervention :",
+        Lang::En => "Photo after the work:",
+    };
+    let lines: String = urls.iter().map(|u| format!("  {u}\n")).collect();
+    format!("{head}\n{lines}\n")
+}
+
+pub fn status_changed(
+    lang: Lang,
+    r: &RequestView<'_>,
+    label: &str,
+    closed: bool,
+    after_photos: &[String],
+) -> Email {
     let follow = follow_block(r, lang);
+    let photos = after_photos_block(lang, after_photos);
     match lang {
         Lang::Fr => {
             let closing = if closed {
@@ -200,7 +243,7 @@ pub fn status_changed(lang: Lang, r: &RequestView<'_>, label: &str, closed: bool
                     "Bonjour,\n\n\
                      Votre demande « {title} » (n° {number}) a changé de statut.\n\n\
                      Nouveau statut : {label}\n\n\
-                     {closing}{follow}\n\n\
+                     {closing}{photos}{follow}\n\n\
                      {SIGNATURE_FR}\n",
                     title = r.title,
                     number = r.number,
@@ -219,7 +262,7 @@ pub fn status_changed(lang: Lang, r: &RequestView<'_>, label: &str, closed: bool
                     "Hello,\n\n\
                      The status of your request \"{title}\" (no. {number}) has changed.\n\n\
                      New status: {label}\n\n\
-                     {closing}{follow}\n\n\
+                     {closing}{photos}{follow}\n\n\
                      {SIGNATURE_EN}\n",
                     title = r.title,
                     number = r.number,
@@ -395,6 +438,70 @@ pub fn verification(lang: Lang, link: &str, token: &str, valid_hours: i64) -> Em
     }
 }
 
+pub fn password_reset(lang: Lang, link: &str, valid_minutes: i64) -> Email {
+    match lang {
+        Lang::Fr => Email {
+            subject: "Nouveau mot de passe".to_owned(),
+            body: format!(
+                "Bonjour,\n\n\
+                 Pour choisir un nouveau mot de passe pour votre compte Guichet, ouvrez ce lien \
+                 dans les {valid_minutes} minutes :\n\n\
+                 {link}\n\n\
+                 Le lien ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce message : \
+                 votre mot de passe ne change pas.\n\n\
+                 {SIGNATURE_FR}\n"
+            ),
+        },
+        Lang::En => Email {
+            subject: "New password".to_owned(),
+            body: format!(
+                "Hello,\n\n\
+                 To choose a new password for your Guichet account, open this link within \
+                 {valid_minutes} minutes:\n\n\
+                 {link}\n\n\
+                 The link works once. If you did not ask for it, ignore this message: your \
+                 password does not change.\n\n\
+                 {SIGNATURE_EN}\n"
+            ),
+        },
+    }
+}
+
+/// An agent's morning digest (agents work in French).
+pub fn digest(name: &str, backoffice: &str, s: &super::DigestSections<'_>) -> Email {
+    let mut body = format!("Bonjour {name},\n\nVoici votre point du jour.\n");
+    for (title, lines) in [
+        ("Qui me sont assignées", s.assigned),
+        ("En retard", s.overdue),
+        ("Rouvertes", s.reopened),
+    ] {
+        if lines.is_empty() {
+            continue;
+        }
+        body.push_str(&format!("\n{title} ({}) :\n", lines.len()));
+        for l in lines {
+            let due = l
+                .due
+                .as_deref()
+                .map(|d| format!(", échéance {d}"))
+                .unwrap_or_default();
+            body.push_str(&format!(
+                "- {} — {} — {}{due}\n  {backoffice}/requests/{}\n",
+                l.number, l.title, l.status, l.number
+            ));
+        }
+    }
+    body.push_str(&format!(
+        "\nPour ne plus recevoir ce message, décochez « point du jour » dans vos préférences : \
+         {backoffice}/\n\n{SIGNATURE_FR}\n"
+    ));
+    let total = s.assigned.len() + s.overdue.len() + s.reopened.len();
+    Email {
+        subject: format!("Votre point du jour : {total} demande(s) à suivre"),
+        body,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,8 +512,9 @@ mod tests {
             number: "2026-SIG-000123",
             title: "Chaussée, trottoir ou nid-de-poule",
             service: Some("Voirie"),
-            follow_url: "https://guichet.example/suivi".to_owned(),
-            tracking_code: "K7PM-2QXD",
+            follow_url: Some("https://guichet.example/suivi".to_owned()),
+            stop_url: Some("https://guichet.example/suivi/arret".to_owned()),
+            tracking_code: Some("K7PM-2QXD"),
         }
     }
 
@@ -455,6 +563,40 @@ mod tests {
                 .body
                 .contains("being assigned")
         );
+    }
+
+    #[test]
+    fn only_the_email_that_hands_out_a_code_shows_one() {
+        let mut v = view();
+        v.tracking_code = None;
+        let e = status_changed(Lang::Fr, &v, "En cours", false, &[]);
+        assert!(!e.body.contains("Code de suivi"), "{}", e.body);
+        assert!(!e.body.contains("Photo après"), "{}", e.body);
+        assert!(e.body.contains("https://guichet.example/suivi"));
+        v.follow_url = None;
+        let e = reply(Lang::En, &v, "Thanks");
+        assert!(e.body.contains("Number: 2026-SIG-000123"), "{}", e.body);
+        assert!(!e.body.contains("follow your request"), "{}", e.body);
+    }
+
+    #[test]
+    fn a_closing_with_an_after_photo_links_it() {
+        let url = "https://guichet.example/media/abc.webp".to_owned();
+        let e = status_changed(
+            Lang::Fr,
+            &view(),
+            "Résolue",
+            true,
+            std::slice::from_ref(&url),
+        );
+        assert!(
+            e.body
+                .contains("Photo après intervention :\n  https://guichet.example/media/abc.webp\n"),
+            "{}",
+            e.body
+        );
+        let e = status_changed(Lang::En, &view(), "Resolved", true, &[url]);
+        assert!(e.body.contains("Photo after the work:"), "{}", e.body);
     }
 
     #[test]

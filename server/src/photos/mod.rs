@@ -10,7 +10,7 @@ mod gate;
 mod store;
 
 pub use gate::{GateBusy, PhotoGate};
-pub use store::{LocalDiskStore, PhotoStore, StoreError, is_valid_key};
+pub use store::{LocalDiskStore, PhotoStore, StoreError, is_storable_key, is_valid_key};
 
 use std::io::Cursor;
 

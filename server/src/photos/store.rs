@@ -22,6 +22,13 @@ pub trait PhotoStore: Send + Sync + std::fmt::Debug {
     async fn put(&self, key: &str, bytes: Bytes) -> Result<bool, StoreError>;
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Every key the store holds (for backups and copies between stores), in no set order.
+    async fn keys(&self) -> Result<Vec<String>, StoreError>;
+    /// Removes what a write of `key` cut short left behind (a process killed mid-write). Only
+    /// called when no writer of `key` can still be at work.
+    async fn discard_partial(&self, _key: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A key is a hex SHA-256 and an extension; nothing else can reach the file system.
@@ -120,6 +127,75 @@ impl PhotoStore for LocalDiskStore {
             Err(e) => Err(io(key)(e)),
         }
     }
+
+    async fn discard_partial(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        let Some(dir) = path.parent() else {
+            return Ok(());
+        };
+        // `put` writes `<hash>.tmp-<uuid>` before renaming it to `<hash>.<ext>`.
+        let hash = key.split_once('.').map_or(key, |(hash, _)| hash);
+        let prefix = format!("{hash}.tmp-");
+        let mut entries = match tokio::fs::read_dir(dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io(key)(e)),
+        };
+        while let Some(entry) = entries.next_entry().await.map_err(io(key))? {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+            {
+                match tokio::fs::remove_file(entry.path()).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(key)(e)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn keys(&self) -> Result<Vec<String>, StoreError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || keys_under(&root))
+            .await
+            .map_err(|e| StoreError::Io {
+                key: String::new(),
+                source: std::io::Error::other(e),
+            })?
+    }
+}
+
+/// The keys of the files two levels under `root` (`ab/cd/<key>`); half-written temporary
+/// files and anything else are not keys.
+fn keys_under(root: &Path) -> Result<Vec<String>, StoreError> {
+    let read = |dir: &Path| -> Result<Vec<std::fs::DirEntry>, StoreError> {
+        match std::fs::read_dir(dir) {
+            Ok(entries) => entries.collect::<Result<_, _>>().map_err(io("")),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io("")(e)),
+        }
+    };
+    let dirs = |entries: Vec<std::fs::DirEntry>| {
+        entries
+            .into_iter()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+    };
+    let mut keys = Vec::new();
+    for first in dirs(read(root)?) {
+        for second in dirs(read(&first.path())?) {
+            for file in read(&second.path())? {
+                if let Some(name) = file.file_name().to_str()
+                    && is_storable_key(name)
+                {
+                    keys.push(name.to_owned());
+                }
+            }
+        }
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -159,6 +235,33 @@ mod tests {
             store.get("x").await,
             Err(StoreError::InvalidKey(_))
         ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn keys_list_what_is_stored_and_partial_writes_are_discarded() {
+        let dir = std::env::temp_dir().join(format!("guichet-store-{}", uuid::Uuid::new_v4()));
+        let store = LocalDiskStore::new(&dir);
+        let other = KEY.replace("0123", "4567");
+        store.put(KEY, Bytes::from_static(b"abc")).await.unwrap();
+        store.put(&other, Bytes::from_static(b"def")).await.unwrap();
+        // What a process killed between write and rename leaves.
+        let partial = dir
+            .join(&KEY[0..2])
+            .join(&KEY[2..4])
+            .join(format!("{}.tmp-0000", &KEY[..64]));
+        std::fs::write(&partial, b"ab").unwrap();
+        let mut keys = store.keys().await.unwrap();
+        keys.sort();
+        let mut expected = vec![KEY.to_owned(), other.clone()];
+        expected.sort();
+        assert_eq!(keys, expected, "a partial write is no key");
+        store.discard_partial(KEY).await.unwrap();
+        assert!(!partial.exists());
+        assert_eq!(
+            store.get(KEY).await.ok().flatten(),
+            Some(Bytes::from_static(b"abc"))
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

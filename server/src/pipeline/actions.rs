@@ -2,9 +2,10 @@
 //! write to the citizen or note internally, ask for a complement and answer it, merge and
 //! split, change its démarche or place (which routes it again).
 
+use bytes::Bytes;
 use guichet_shared::forms::{self, FileMeta, FormDefinition};
 use guichet_shared::phase::{Lang, Phase};
-use guichet_shared::timeline::EventKind;
+use guichet_shared::timeline::{Audience, EventKind};
 use guichet_shared::workflow::{Role, Status, Template, template};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -14,7 +15,10 @@ use super::PipelineError;
 use super::open::{self, LocationSource, Opening, Place};
 use super::submit::UploadedFile;
 use crate::auth::Agent;
+use crate::codes;
+use crate::db::event_photos::{EventPhoto, PhotoKind};
 use crate::db::{self, DbError, events::Actor, workflow::WorkRow};
+use crate::intake;
 use crate::notify::{self, Notice};
 use crate::state::AppState;
 
@@ -39,6 +43,46 @@ fn status_of<'t>(t: &'t Template, row: &WorkRow) -> Result<&'t Status, PipelineE
         ))
         .into()
     })
+}
+
+/// Opens the transaction of an agent's action. When the call carries an idempotency key, the
+/// key is claimed in this transaction, so it is kept exactly when the action commits: a repeat
+/// gets `PipelineError::Replayed` with the first answer and acts no more.
+async fn begin(
+    state: &AppState,
+    agent: &Agent,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, PipelineError> {
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let Some(key) = &agent.action_key else {
+        return Ok(tx);
+    };
+    if let Some(done) = db::action_keys::claim(&mut tx, agent.id, key).await? {
+        if done.method != key.method || done.path != key.path {
+            return Err(PipelineError::KeyReused {
+                method: done.method,
+                path: done.path,
+            });
+        }
+        return Err(PipelineError::Replayed {
+            status: u16::try_from(done.status).unwrap_or(204),
+            result: done.result,
+        });
+    }
+    Ok(tx)
+}
+
+/// Keeps, with the action's idempotency key if it has one, an answer other than 204 for a
+/// repeat of the call to get.
+async fn record_answer(
+    tx: &mut PgConnection,
+    agent: &Agent,
+    status: u16,
+    answer: &serde_json::Value,
+) -> Result<(), PipelineError> {
+    if let Some(key) = &agent.action_key {
+        db::action_keys::set_result(tx, agent.id, key, status, answer).await?;
+    }
+    Ok(())
 }
 
 /// Locks the request and checks that the agent may act on it (a team of theirs).
@@ -103,7 +147,7 @@ fn open_or_conflict(row: &WorkRow) -> Result<(), PipelineError> {
     }
 }
 
-/// Records a status move and its notifications.
+/// Records a status move and its notifications; `after_photos` (already stored) come with it.
 async fn move_to(
     tx: &mut PgConnection,
     state: &AppState,
@@ -111,6 +155,7 @@ async fn move_to(
     target: &Status,
     actor: Actor,
     message: Option<&str>,
+    after_photos: &[EventPhoto],
 ) -> Result<(), PipelineError> {
     db::workflow::set_status(
         tx,
@@ -122,6 +167,7 @@ async fn move_to(
     .await?;
     let mut data = json!({
         "from": row.status,
+        "from_phase": row.phase,
         "to": target.name,
         "phase": target.phase,
         "outcome": target.outcome,
@@ -131,7 +177,14 @@ async fn move_to(
     if let Some(m) = message {
         data["message"] = json!(m);
     }
+    if !after_photos.is_empty() {
+        data["photos"] = json!(after_photos);
+    }
     db::events::insert(&mut *tx, row.id, EventKind::StatusChanged, actor, &data).await?;
+    let urls: Vec<String> = after_photos
+        .iter()
+        .map(|p| state.photo_url(&p.display_key))
+        .collect();
     notify::notify(
         tx,
         &state.config.notify,
@@ -139,6 +192,7 @@ async fn move_to(
         Notice::StatusChanged {
             from: &row.status,
             to: target.name,
+            after_photos: &urls,
         },
     )
     .await?;
@@ -152,8 +206,23 @@ pub async fn change_status(
     to: &str,
     message: Option<&str>,
 ) -> Result<(), PipelineError> {
+    change_status_with_photos(state, agent, number, to, message, Vec::new()).await
+}
+
+/// A status move with the photos taken on site once the work was done (a field team closing
+/// a pothole with its "after" photo): processed like reports' photos, shown in the public
+/// timeline with the move and linked from the notice that tells reporters.
+pub async fn change_status_with_photos(
+    state: &AppState,
+    agent: &Agent,
+    number: &str,
+    to: &str,
+    message: Option<&str>,
+    photos: Vec<Bytes>,
+) -> Result<(), PipelineError> {
     let message = message.map(|m| check_text("message", m)).transpose()?;
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let processed = intake::prepare_photos(state, photos).await?;
+    let mut tx = begin(state, agent).await?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     let t = template_of(&row)?;
     let target = t
@@ -168,6 +237,8 @@ pub async fn change_status(
             ),
         ));
     }
+    let after: Vec<EventPhoto> = processed.iter().map(EventPhoto::of).collect();
+    db::event_photos::insert_all(&mut tx, row.id, PhotoKind::After, Some(agent.id), &after).await?;
     move_to(
         &mut tx,
         state,
@@ -175,6 +246,99 @@ pub async fn change_status(
         target,
         agent.actor(),
         message.as_deref(),
+        &after,
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// How long after a request was closed as resolved its reporters may say the problem is back.
+pub const NOT_FIXED_WINDOW: time::Duration = time::Duration::days(30);
+
+/// A reporter (the filer, a co-reporter or a supporter) says that a problem closed as resolved
+/// is back, within `NOT_FIXED_WINDOW`: the request reopens to its workflow's first
+/// in-progress status, its SLA clock starts again, it is back on the map and in the team's
+/// "for me" view (reopened), and every reporter is told. The words (`text`) are for the
+/// agents; the photos show in the public timeline like the request's place.
+pub async fn not_fixed(
+    state: &AppState,
+    number: &str,
+    text: Option<&str>,
+    photos: Vec<Bytes>,
+) -> Result<(), PipelineError> {
+    let text = text
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| check_text("message", t))
+        .transpose()?;
+    let processed = intake::prepare_photos(state, photos).await?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let row = db::workflow::lock_by_number(&mut tx, number)
+        .await?
+        .ok_or(PipelineError::NotFound)?;
+    let closed_at = db::workflow::resolved_at(&mut tx, row.id)
+        .await?
+        .ok_or_else(|| {
+            PipelineError::conflict(
+                "not-reopenable",
+                format!("request {number} is not closed as resolved: there is nothing to reopen"),
+            )
+        })?;
+    if OffsetDateTime::now_utc() - closed_at > NOT_FIXED_WINDOW {
+        return Err(PipelineError::conflict(
+            "not-reopenable",
+            format!(
+                "request {number} was resolved more than {} days ago; report the problem anew",
+                NOT_FIXED_WINDOW.whole_days()
+            ),
+        ));
+    }
+    let t = template_of(&row)?;
+    let target = t
+        .statuses
+        .iter()
+        .find(|s| s.phase == Phase::InProgress)
+        .ok_or_else(|| {
+            PipelineError::conflict(
+                "not-reopenable",
+                format!("the workflow of request {number} has no status to reopen it to"),
+            )
+        })?;
+    let photos: Vec<EventPhoto> = processed.iter().map(EventPhoto::of).collect();
+    db::event_photos::insert_all(&mut tx, row.id, PhotoKind::NotFixed, None, &photos).await?;
+    let data = json!({ "text": text, "photos": photos });
+    db::events::insert(&mut *tx, row.id, EventKind::NotFixed, Actor::Citizen, &data).await?;
+    move_to(&mut tx, state, &row, target, Actor::Citizen, None, &[]).await?;
+    db::workflow::restart_sla(&mut tx, row.id).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// A field agent went and could not act (no access, a parked car, the wrong place): the
+/// request stays open and as it was, the reason goes to the agents' history, and it leaves
+/// this agent's round (see `db::round`); if it was theirs, it is theirs no more, so that a
+/// supervisor sees it needs someone.
+pub async fn could_not_act(
+    state: &AppState,
+    agent: &Agent,
+    number: &str,
+    reason: &str,
+) -> Result<(), PipelineError> {
+    let reason = check_text("reason", reason)?;
+    let mut tx = begin(state, agent).await?;
+    let row = lock_for_agent(&mut tx, agent, number).await?;
+    open_or_conflict(&row)?;
+    let released = row.assignee_id == Some(agent.id);
+    if released {
+        db::workflow::assign(&mut tx, row.id, row.team_id, None).await?;
+    }
+    let data = json!({ "reason": reason, "released": released });
+    db::events::insert(
+        &mut *tx,
+        row.id,
+        EventKind::CouldNotAct,
+        agent.actor(),
+        &data,
     )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -207,7 +371,7 @@ pub async fn assign(
         ),
         None => None,
     };
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let mut tx = begin(state, agent).await?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     open_or_conflict(&row)?;
     let new_team = team_id.or(row.team_id);
@@ -240,23 +404,28 @@ pub async fn assign(
     Ok(())
 }
 
-/// A public answer to the citizen: in the timeline and e-mailed to every contact.
+/// A public answer: to the filer (in their timeline, e-mailed to them), or, addressed to
+/// all, to every reporter and supporter as well.
 pub async fn reply(
     state: &AppState,
     agent: &Agent,
     number: &str,
     body: &str,
+    audience: Audience,
 ) -> Result<(), PipelineError> {
     let body = check_text("message", body)?;
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let mut tx = begin(state, agent).await?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
-    let data = json!({ "message": body, "from": "agent" });
+    let data = json!({ "message": body, "from": "agent", "audience": audience });
     db::events::insert(&mut *tx, row.id, EventKind::Message, agent.actor(), &data).await?;
     notify::notify(
         &mut tx,
         &state.config.notify,
         row.id,
-        Notice::Reply { body: &body },
+        Notice::Reply {
+            body: &body,
+            audience,
+        },
     )
     .await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -271,7 +440,7 @@ pub async fn note(
     text: &str,
 ) -> Result<(), PipelineError> {
     let text = check_text("text", text)?;
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let mut tx = begin(state, agent).await?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     db::events::insert(
         &mut *tx,
@@ -308,7 +477,7 @@ pub async fn request_complement(
             "name the fields the citizen should complete",
         ));
     }
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let mut tx = begin(state, agent).await?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     let form = form_of(&mut tx, &row).await?;
     let known = forms::field_ids(&form);
@@ -469,12 +638,13 @@ pub async fn answer_complement(
         &event,
     )
     .await?;
-    move_to(&mut tx, state, &row, target, Actor::Citizen, None).await?;
+    move_to(&mut tx, state, &row, target, Actor::Citizen, None, &[]).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
 
-/// A message from the citizen to the service, in the request's timeline.
+/// A message from the filer to the service, in the request's timeline (theirs and the
+/// agents' only).
 pub async fn citizen_message(
     state: &AppState,
     number: &str,
@@ -485,7 +655,7 @@ pub async fn citizen_message(
     let row = db::workflow::lock_by_number(&mut tx, number)
         .await?
         .ok_or(PipelineError::NotFound)?;
-    let data = json!({ "message": body, "from": "citizen" });
+    let data = json!({ "message": body, "from": "citizen", "audience": Audience::Filer });
     db::events::insert(&mut *tx, row.id, EventKind::Message, Actor::Citizen, &data).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
@@ -501,7 +671,7 @@ pub async fn withdraw(state: &AppState, number: &str) -> Result<(), PipelineErro
     let target = t
         .check(&row.status, "withdrawn", Role::Citizen)
         .map_err(PipelineError::Transition)?;
-    move_to(&mut tx, state, &row, target, Actor::Citizen, None).await?;
+    move_to(&mut tx, state, &row, target, Actor::Citizen, None, &[]).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -522,7 +692,7 @@ pub async fn merge(
             "a request cannot be merged into itself",
         ));
     }
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let mut tx = begin(state, agent).await?;
     // Lock both in a fixed order so two opposite merges cannot deadlock.
     let (first, second) = if number < into {
         (number, into)
@@ -530,6 +700,11 @@ pub async fn merge(
         (into, number)
     };
     let a = lock_for_agent(&mut tx, agent, first).await;
+    // A statement that failed (text PostgreSQL refuses, such as a NUL) aborts the transaction:
+    // its error is the answer, not the "transaction aborted" of the next statement.
+    if let Err(PipelineError::Db(e)) = a {
+        return Err(PipelineError::Db(e));
+    }
     let b = lock_for_agent(&mut tx, agent, second).await;
     let (source, target) = if number < into { (a, b) } else { (b, a) };
     let source = source?;
@@ -574,7 +749,10 @@ pub async fn merge(
 }
 
 /// Splits a wrongly merged report out of a request: it becomes a request of its own, routed
-/// and acknowledged like a new one. Returns the new request's number.
+/// and acknowledged like a new one, whose filer is that report's reporter. They keep the code
+/// they hold, which now acts on the new request (a report from before reporters had codes
+/// gets the new request's, handed out in the acknowledgement). Returns the new request's
+/// number.
 pub async fn split(
     state: &AppState,
     agent: &Agent,
@@ -582,7 +760,7 @@ pub async fn split(
     report_id: i64,
 ) -> Result<String, PipelineError> {
     office_only(agent, "split requests")?;
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    let mut tx = begin(state, agent).await?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     open_or_conflict(&row)?;
     if row.report_count < 2 {
@@ -630,11 +808,59 @@ pub async fn split(
     .await?;
     let (id, new_number) = (opened.id, opened.number);
     db::reports::move_report(&mut tx, report.id, row.id, id).await?;
+    let new_code = match &report.tracking_code_digest {
+        Some(digest) => {
+            db::codes::set_request_digest(&mut tx, id, digest).await?;
+            None
+        }
+        None => {
+            let digest = codes::digest(&opened.tracking_code);
+            db::codes::set_report_digest(&mut tx, report.id, &digest).await?;
+            Some(opened.tracking_code.as_str())
+        }
+    };
     let data = json!({ "report_id": report.id, "to_request": new_number });
     db::events::insert(&mut *tx, row.id, EventKind::Split, agent.actor(), &data).await?;
-    notify::notify(&mut tx, &state.config.notify, id, Notice::Created).await?;
+    let notice = Notice::Created {
+        tracking_code: new_code,
+    };
+    notify::notify(&mut tx, &state.config.notify, id, notice).await?;
+    let answer = json!({ "request_number": new_number });
+    record_answer(&mut tx, agent, 201, &answer).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(new_number)
+}
+
+/// Issues a new filer's code for a request, for an agent to give its filer (on the phone, at
+/// the desk): agents never read codes, which are kept as digests. The old code stops working
+/// wherever it was kept, and so do the follow links derived from it; an internal event
+/// records who issued it. Returns the new code, for this answer only.
+pub async fn reissue_tracking_code(
+    state: &AppState,
+    agent: &Agent,
+    number: &str,
+) -> Result<String, PipelineError> {
+    office_only(agent, "issue tracking codes")?;
+    let mut tx = begin(state, agent).await?;
+    let row = lock_for_agent(&mut tx, agent, number).await?;
+    let code = codes::new_code();
+    if !db::codes::reissue(&mut tx, row.id, &codes::digest(&code)).await? {
+        return Err(PipelineError::NotFound);
+    }
+    db::events::insert(
+        &mut *tx,
+        row.id,
+        EventKind::TrackingCodeIssued,
+        agent.actor(),
+        &json!({}),
+    )
+    .await?;
+    // A repeat of the call (same idempotency key) answers the same, without the code: it is
+    // kept nowhere, as a receipt past its time keeps `tracking_code` empty.
+    let answer = json!({ "request_number": row.number, "tracking_code": "" });
+    record_answer(&mut tx, agent, 201, &answer).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(code)
 }
 
 /// Changes the démarche and/or the place of a request; routing runs again and is recorded.
@@ -659,8 +885,11 @@ pub async fn recategorise(
             return Err(PipelineError::Invalid(errors));
         }
     }
-    office_only(agent, "change a request's démarche or place")?;
-    let mut tx = state.db.begin().await.map_err(DbError::from)?;
+    // On site, a field agent may move the pin to where the problem really is.
+    if demarche_code.is_some() {
+        office_only(agent, "change a request's démarche")?;
+    }
+    let mut tx = begin(state, agent).await?;
     let row = lock_for_agent(&mut tx, agent, number).await?;
     open_or_conflict(&row)?;
     let code = demarche_code.unwrap_or(&row.demarche_code);

@@ -86,7 +86,11 @@ pub async fn admit(
     }
     let channel = match door {
         Door::Form => channel_of(channel, origin)?,
-        Door::QuickReport => Channel::App,
+        Door::QuickReport => match origin {
+            Origin::SelfService { .. } => Channel::App,
+            // An agent's quick report is what a field team saw on site.
+            Origin::Agent { .. } => Channel::Field,
+        },
     };
     if !channel.offered_by(&demarche.channels) {
         let field = if door == Door::Form { "channel" } else { field };
@@ -109,7 +113,12 @@ pub async fn admit(
                 }
             }
             Filer {
-                citizen_id: citizen.as_ref().map(|c| c.id),
+                // Only an account whose address is verified holds requests: whoever registers
+                // an unverified address again (which replaces its password) finds none there.
+                citizen_id: citizen
+                    .as_ref()
+                    .filter(|c| c.email_verified_at.is_some())
+                    .map(|c| c.id),
                 entered_by: None,
             }
         }

@@ -1,13 +1,15 @@
 //! The one pipeline every request goes through, whatever its démarche and channel: admission
 //! (`admit`: which démarche, through which channel, by whom), opening the request (`open`),
 //! filing (`submit` for any démarche, `crate::intake` for incident reports), then the agents'
-//! and citizens' actions on it (`actions`). Each step runs in one transaction that changes the
+//! and citizens' actions on it (`actions`), for those `access` lets in. Each step runs in one transaction that changes the
 //! request, appends its events and queues its notifications, so a crash never leaves a change
 //! without its trace.
 //!
 //! The domain knows no HTTP: its errors are the enums below, which `http::problem` turns into
 //! problem+json answers.
 
+pub mod access;
+pub mod acknowledgement;
 pub mod actions;
 pub mod admit;
 pub mod form;
@@ -46,6 +48,16 @@ pub enum PipelineError {
     File(#[from] FileError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// Not a failure: the action with this idempotency key took effect before, and this is
+    /// what it answered then. Nothing was done again.
+    #[error("already done")]
+    Replayed {
+        status: u16,
+        result: Option<serde_json::Value>,
+    },
+    /// The idempotency key was used before for another action.
+    #[error("idempotency key reused")]
+    KeyReused { method: String, path: String },
 }
 
 impl From<sqlx::Error> for PipelineError {
@@ -68,7 +80,7 @@ impl PipelineError {
 }
 
 /// What a filer is told: a report's receipt (incidents, "me too") or a request's.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Receipt {
     Report(ReportReceipt),
@@ -90,8 +102,9 @@ impl Receipt {
 }
 
 pub enum Submitted {
-    /// A new submission (201).
-    Created(Receipt),
+    /// A new submission (201). Boxed: a receipt with its acknowledgement is large, a replay
+    /// small.
+    Created(Box<Receipt>),
     /// The same client id was seen before: the first answer, unchanged (200).
     Replayed(serde_json::Value),
 }

@@ -10,12 +10,12 @@ use guichet_shared::channel::Channel;
 use guichet_shared::phase::{Lang, Phase};
 use guichet_shared::timeline::EventKind;
 use guichet_shared::workflow::{Template, template};
-use rand::Rng;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::admit::{Admitted, Filer};
+use crate::codes;
 use crate::db::{self, DbError, catalogue::IntakeDemarche, events::Actor};
 
 /// Where a request's position comes from.
@@ -142,7 +142,8 @@ impl<'a> Opening<'a> {
 pub struct Opened {
     pub id: i64,
     pub number: String,
-    /// The filer's code: it acts on the request.
+    /// The filer's code, in clear for the receipt and the acknowledgement only: the request
+    /// keeps its digest.
     pub tracking_code: String,
     pub team_id: Option<i64>,
     pub workflow: &'static Template,
@@ -163,12 +164,12 @@ pub async fn open(tx: &mut PgConnection, o: &Opening<'_>) -> Result<Opened, DbEr
     let zone_id = o.place.and_then(|p| p.zone_id);
     let number = db::requests::next_number(tx, &o.demarche.number_prefix).await?;
     let team_id = db::routing::team_for(tx, &o.demarche.code, zone_id).await?;
-    let tracking_code = new_tracking_code();
+    let tracking_code = codes::new_code();
     let id = db::requests::insert(
         tx,
         &db::requests::NewRequest {
             number: &number,
-            tracking_code: &tracking_code,
+            tracking_code_digest: &codes::digest(&tracking_code),
             demarche: &o.demarche.code,
             revision: o.demarche.revision,
             workflow: workflow.code,
@@ -251,72 +252,9 @@ pub async fn attach_files(
     Ok(())
 }
 
-/// Tracking codes are what anonymous filers hold instead of an account: 60 random bits in
-/// Crockford's base 32 (no I, L, O, U), grouped for reading aloud: `7K2M-QX4P-9TZC`.
-pub fn new_tracking_code() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut rng = rand::rng();
-    let mut code = String::with_capacity(14);
-    for i in 0..12 {
-        if i > 0 && i % 4 == 0 {
-            code.push('-');
-        }
-        code.push(char::from(ALPHABET[rng.random_range(0..32)]));
-    }
-    code
-}
-
-/// A tracking code as stored (`7K2M-QX4P-9TZC`), from what a citizen typed; `None` when it
-/// cannot be one.
-pub fn canonical_tracking_code(given: &str) -> Option<String> {
-    let chars: Vec<char> = given
-        .chars()
-        .filter(|c| *c != '-' && !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if chars.len() != 12 || !chars.iter().all(char::is_ascii_alphanumeric) {
-        return None;
-    }
-    let groups: Vec<String> = chars.chunks(4).map(|g| g.iter().collect()).collect();
-    Some(groups.join("-"))
-}
-
-/// Compares a given tracking code with the stored one, ignoring case and dashes, in time
-/// independent of where they differ.
-pub fn tracking_code_matches(given: &str, stored: &str) -> bool {
-    let norm = |s: &str| -> Vec<u8> {
-        s.bytes()
-            .filter(|b| *b != b'-' && !b.is_ascii_whitespace())
-            .map(|b| b.to_ascii_uppercase())
-            .collect()
-    };
-    let (a, b) = (norm(given), norm(stored));
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tracking_codes_are_grouped_and_unambiguous() {
-        let code = new_tracking_code();
-        assert_eq!(code.len(), 14);
-        assert_eq!(code.matches('-').count(), 2);
-        assert!(!code.contains(['I', 'L', 'O', 'U']));
-        assert_ne!(code, new_tracking_code());
-    }
-
-    #[test]
-    fn tracking_code_comparison_forgives_case_and_dashes_only() {
-        assert!(tracking_code_matches("7k2m qx4p 9tzc", "7K2M-QX4P-9TZC"));
-        assert!(tracking_code_matches("7K2MQX4P9TZC", "7K2M-QX4P-9TZC"));
-        assert!(!tracking_code_matches("7K2M-QX4P-9TZD", "7K2M-QX4P-9TZC"));
-        assert!(!tracking_code_matches("", "7K2M-QX4P-9TZC"));
-    }
 
     #[test]
     fn a_report_with_an_accuracy_was_positioned_by_the_phone() {

@@ -1,19 +1,36 @@
-//! What a citizen may see of a request they follow: its public status, place, photos and
-//! public timeline. Never contacts, internal events or attached files.
+//! What a citizen may see of a request: its public status, place, photos and public timeline.
+//! Never contacts, internal events or attached files.
+//!
+//! The filer sees all of it. A follower (co-reporter, supporter, or the filer of a request
+//! merged into this one) sees the status, not the conversation: the timeline as
+//! `EventKind::shown_to` decides, no complement asked of the filer, none of the filer's own
+//! words (description, address), and the place and photos only of incidents, whose place
+//! in public space is what they reported themselves.
 
 use guichet_shared::api::{
     ComplementAsk, DemarcheRef, PhotoLinks, Position, PublicRequest, TimelineEntry,
 };
 use guichet_shared::phase::{Lang, Outcome, Phase};
-use guichet_shared::timeline::EventKind;
+use guichet_shared::timeline::{Audience, EventKind, Reader, Shown};
 use guichet_shared::workflow::template;
 
-use crate::db::{self, DbError, requests::RequestRow};
+use crate::db::{self, DbError, event_photos::EventPhoto, requests::RequestRow};
 use crate::state::AppState;
 
-/// What a citizen may see of a request: public status, place, photos and public timeline.
-pub async fn of(state: &AppState, row: RequestRow, lang: Lang) -> Result<PublicRequest, DbError> {
-    let photos = db::requests::photos(&state.db, row.id).await?;
+/// What `reader` may see of a request: public status, place, photos and public timeline.
+pub async fn of(
+    state: &AppState,
+    row: RequestRow,
+    lang: Lang,
+    reader: Reader,
+) -> Result<PublicRequest, DbError> {
+    let filer = reader == Reader::Filer;
+    let shows_place = filer || row.public_incident;
+    let photos = if shows_place {
+        db::requests::photos(&state.db, row.id).await?
+    } else {
+        Vec::new()
+    };
     let events = db::requests::public_events(&state.db, row.id).await?;
     let phase = row.phase;
     let outcome = row
@@ -27,7 +44,7 @@ pub async fn of(state: &AppState, row: RequestRow, lang: Lang) -> Result<PublicR
     let complement = row
         .complement
         .as_ref()
-        .filter(|_| phase == Phase::WaitingForCitizen)
+        .filter(|_| filer && phase == Phase::WaitingForCitizen)
         .map(|c| ComplementAsk {
             fields: c
                 .get("fields")
@@ -49,10 +66,14 @@ pub async fn of(state: &AppState, row: RequestRow, lang: Lang) -> Result<PublicR
         status_label,
         phase,
         outcome,
-        location: row.lat.zip(row.lon).map(|(lat, lon)| Position { lat, lon }),
-        address: row.address,
-        zone: row.zone_name,
-        description: row.description,
+        location: row
+            .lat
+            .zip(row.lon)
+            .filter(|_| shows_place)
+            .map(|(lat, lon)| Position { lat, lon }),
+        address: row.address.filter(|_| filer),
+        zone: row.zone_name.filter(|_| shows_place),
+        description: row.description.filter(|_| filer),
         report_count: row.report_count,
         photos: photos
             .into_iter()
@@ -67,7 +88,8 @@ pub async fn of(state: &AppState, row: RequestRow, lang: Lang) -> Result<PublicR
         updated_at: row.updated_at,
         timeline: events
             .into_iter()
-            .map(|e| {
+            .filter_map(|e| {
+                let shown = e.kind.shown_to(reader, Audience::of_event(&e.data))?;
                 // A status change reads as its new public label.
                 let label = match (e.kind, lang) {
                     (EventKind::StatusChanged, Lang::Fr) => e.data.get("label_fr"),
@@ -76,19 +98,53 @@ pub async fn of(state: &AppState, row: RequestRow, lang: Lang) -> Result<PublicR
                 }
                 .and_then(|l| l.as_str())
                 .map_or_else(|| e.kind.label(lang).to_owned(), str::to_owned);
-                TimelineEntry {
+                let message = match shown {
+                    Shown::Whole => e.data.get("message").and_then(|m| m.as_str()),
+                    Shown::LabelOnly => None,
+                };
+                // After-photos show a place: to those who may see it.
+                let photos = if shows_place {
+                    after_photos(state, &e.data)
+                } else {
+                    Vec::new()
+                };
+                Some(TimelineEntry {
                     at: e.created_at,
                     label,
-                    message: e
-                        .data
-                        .get("message")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_owned),
+                    message: message.map(str::to_owned),
                     kind: e.kind.as_str().to_owned(),
-                }
+                    photos,
+                })
             })
             .collect(),
         complement,
         merged_into: row.merged_into,
     })
+}
+
+/// The links of the photos an event's data records (an agent's after-photos, a reporter's
+/// "not fixed" ones).
+fn after_photos(state: &AppState, data: &serde_json::Value) -> Vec<PhotoLinks> {
+    let Some(list) = data.get("photos") else {
+        return Vec::new();
+    };
+    serde_json::from_value::<Vec<EventPhoto>>(list.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| PhotoLinks {
+            url: state.photo_url(&p.display_key),
+            thumbnail_url: state.photo_url(&p.thumb_key),
+            width: p.display_width,
+            height: p.display_height,
+        })
+        .collect()
+}
+
+/// Whether a reporter may still say "not fixed": the request is closed as resolved, and
+/// less than `actions::NOT_FIXED_WINDOW` ago.
+pub async fn not_fixed_open(state: &AppState, request_id: i64) -> Result<bool, DbError> {
+    let mut conn = state.db.acquire().await?;
+    let resolved = db::workflow::resolved_at(&mut conn, request_id).await?;
+    Ok(resolved
+        .is_some_and(|at| time::OffsetDateTime::now_utc() - at <= super::actions::NOT_FIXED_WINDOW))
 }

@@ -18,14 +18,23 @@ use super::admit::{Admitted, Door, Origin, admit};
 use super::form::first_of_kind;
 use super::open::{self, AttachedFile, Contact, LocationSource, Opening, Place};
 use super::{PipelineError, Receipt, Submitted};
+use crate::codes::{self, ReceiptOf};
 use crate::db::{self, DbError};
 use crate::files;
 use crate::intake::{self, FormParts};
 use crate::notify::{self, Notice};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "client_id": "5d0c2a59-8f3e-4b8a-9c61-0e7a1d2b3c4f", "demarche": "demande-contact",
+    "channel": "web",
+    "data": {"subject": "information", "message": "Quels sont les horaires de la mairie le samedi ?",
+             "last_name": "Martin", "first_name": "Léa", "contact_email": "lea.martin@example.org",
+             "reply_channel": "email"},
+    "contact": {"name": "Léa Martin", "email": "lea.martin@example.org"}
+}))]
 pub struct RequestSubmission {
     pub client_id: Uuid,
     pub demarche: String,
@@ -42,7 +51,7 @@ pub fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(serde_json::Map::new())
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestContact {
     #[serde(default)]
@@ -62,7 +71,7 @@ pub struct UploadedFile {
 }
 
 /// The acknowledgement returned to the filer (and replayed unchanged on a retry).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RequestReceipt {
     pub request_number: String,
     pub tracking_code: String,
@@ -79,6 +88,7 @@ pub struct RequestReceipt {
     #[serde(with = "time::serde::rfc3339::option")]
     pub due_at: Option<OffsetDateTime>,
     pub status_url: String,
+    pub acknowledgement: guichet_shared::api::Acknowledgement,
 }
 
 pub async fn submit(
@@ -374,12 +384,26 @@ async fn store_request(
         },
     )
     .await?;
-    notify::notify(&mut tx, &state.config.notify, opened.id, Notice::Created).await?;
+    let notice = Notice::Created {
+        tracking_code: Some(&opened.tracking_code),
+    };
+    notify::notify(&mut tx, &state.config.notify, opened.id, notice).await?;
 
     let (received_at, due_at) = db::requests::filed_at(&mut tx, opened.id).await?;
     let service = db::workflow::team_name(&mut tx, opened.team_id).await?;
     let initial = opened.workflow.status(opened.workflow.initial);
+    let acknowledgement = super::acknowledgement::of(
+        &mut tx,
+        state,
+        opened.id,
+        &opened.tracking_code,
+        received_at,
+        super::acknowledgement::Filed::Opened,
+        *lang,
+    )
+    .await?;
     let receipt = Receipt::Request(RequestReceipt {
+        acknowledgement,
         status_url: format!(
             "{}/api/v1/requests/{}?tracking_code={}",
             state.config.public_url, opened.number, opened.tracking_code
@@ -396,7 +420,8 @@ async fn store_request(
         received_at,
         due_at,
     });
-    db::receipts::set_for_request(&mut tx, opened.id, &receipt.to_json()?).await?;
+    let (ttl, of) = (state.config.receipt_code_ttl, ReceiptOf::Request(opened.id));
+    codes::keep_receipt(&mut tx, ttl, of, &receipt.to_json()?).await?;
     tx.commit().await.map_err(DbError::from)?;
-    Ok(Submitted::Created(receipt))
+    Ok(Submitted::Created(Box::new(receipt)))
 }

@@ -78,7 +78,7 @@ test('every screen passes axe-core (WCAG 2.1 A and AA), in French and English', 
   await expect(page.getByRole('heading', { level: 1, name: 'Signalement enregistré' })).toBeVisible();
   await expect(page.locator('#offline-banner')).toBeVisible();
   await expectAccessible(page, 'receipt, pending offline');
-  await page.getByRole('link', { name: 'Voir mes signalements' }).tap();
+  await page.getByRole('link', { name: 'Voir mes démarches' }).tap();
   await expect(page.locator('#pending-list > li')).toHaveCount(1);
   await expectAccessible(page, 'my reports, pending offline');
   await phone.setOffline(false);
@@ -101,8 +101,8 @@ test('every screen passes axe-core (WCAG 2.1 A and AA), in French and English', 
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await expect(page.getByRole('heading', { level: 1, name: 'Thank you, noted' })).toBeVisible();
   await expectAccessible(page, 'receipt, sent (English)');
-  await page.getByRole('link', { name: /^My reports/ }).tap();
-  await expect(page.getByRole('heading', { level: 1, name: 'My reports' })).toBeFocused();
+  await page.getByRole('link', { name: /^My requests/ }).tap();
+  await expect(page.getByRole('heading', { level: 1, name: 'My requests' })).toBeFocused();
   await expectAccessible(page, 'my reports (English)');
   await page.getByRole('link', { name: 'Report', exact: true }).tap();
   await chooseCategoryEn(page);

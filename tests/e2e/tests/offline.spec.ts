@@ -38,7 +38,7 @@ test('offline: two reports wait in the outbox, survive a kill, and arrive once e
   await fileOffline(page, 'mobilier-urbain', spot2, 9, photo2, 'Banc cassé, planche arrachée.');
 
   await expect(page.locator('#pending-badge')).toHaveText('2 en attente');
-  await page.getByRole('link', { name: /^Mes signalements/ }).tap();
+  await page.getByRole('link', { name: /^Mes démarches/ }).tap();
   await expect(page.locator('#pending-list > li')).toHaveCount(2);
 
   // Kill the page and reopen the app, still offline: the service worker serves the shell and
@@ -46,7 +46,7 @@ test('offline: two reports wait in the outbox, survive a kill, and arrive once e
   await page.close();
   page = await phone.newPage();
   await page.goto('/#/mine');
-  await expect(page.getByRole('heading', { level: 1, name: 'Mes signalements' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mes démarches' })).toBeVisible();
   // Every request of that navigation was aborted: the shell came from the service worker's cache.
   expect(await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).workerStart)).toBeGreaterThan(0);
   // Chromium drops the emulated offline state (navigator.onLine) of a page whose navigation a

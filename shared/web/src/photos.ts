@@ -1,6 +1,7 @@
-// Photo preparation on the device: apply the EXIF orientation, fit in 2048 px, re-encode as JPEG
-// (which drops every metadata, GPS included). A photo the browser cannot decode (e.g. HEIC on a
-// desktop) is kept as is; the server then says what it thinks of it.
+// Photo preparation on the device (the citizen app and the field view): apply the EXIF
+// orientation, fit in 2048 px, re-encode as JPEG (which drops every metadata, GPS included). A
+// photo the browser cannot decode (e.g. HEIC on a desktop) is kept as is; the server then says
+// what it thinks of it.
 const MAX_SIDE = 2048;
 const QUALITY = 0.85;
 

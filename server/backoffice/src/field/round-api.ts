@@ -1,0 +1,39 @@
+// The field agent's round (`GET /api/v1/agent/round`): the open geolocated requests of my teams,
+// assigned to me or to nobody, ordered as a walk from a starting point, each with the distance
+// and the bearing from the stop before it.
+import { agentCall } from '../api';
+
+export interface RoundStop {
+  request_number: string;
+  lat: number;
+  lon: number;
+  demarche: string;
+  demarche_title: string;
+  status: string;
+  status_label: string;
+  phase: string;
+  address: string | null;
+  filed_at: string;
+  due_at: string | null;
+  overdue: boolean;
+  assigned_to_me: boolean;
+  /** From the previous stop; for the first one, from the origin. */
+  distance_m: number;
+  /** From the previous stop, 0 = north, clockwise. */
+  bearing_deg: number;
+  thumbnail_url: string | null;
+  description: string;
+}
+
+export interface Round {
+  origin: { lat: number; lon: number };
+  stops: RoundStop[];
+  total_m: number;
+  truncated: boolean;
+}
+
+export function getRound(origin: { lat: number; lon: number }, limit?: number): Promise<Round> {
+  const q = new URLSearchParams({ lat: origin.lat.toFixed(6), lon: origin.lon.toFixed(6) });
+  if (limit) q.set('limit', String(limit));
+  return agentCall<Round>(`/agent/round?${q}`, {}, 20000).then((r) => r.body);
+}
