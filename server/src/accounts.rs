@@ -203,7 +203,12 @@ pub async fn close_citizen(
             Err(e) => return Err(e),
         }
     }
-    db::accounts::erase_citizen(&state.db, citizen_id).await?;
+    let mut tx = state.db.begin().await.map_err(db::DbError::from)?;
+    // The wallet goes with the account; its files once nothing else refers to them.
+    let documents = db::wallet::delete_all(&mut tx, citizen_id).await?;
+    db::accounts::erase_citizen(&mut tx, citizen_id).await?;
+    crate::files::forget(&mut tx, documents).await?;
+    tx.commit().await.map_err(db::DbError::from)?;
     crate::audit::record(
         &state.db,
         &crate::audit::Trace {

@@ -49,7 +49,12 @@ pub struct Config {
     pub accounts: AccountsConfig,
     /// The Open311 `jurisdiction_id` this service answers for (`GUICHET_OPEN311_JURISDICTION`).
     pub open311_jurisdiction: String,
+    /// Bytes one account's document wallet may hold (`GUICHET_WALLET_QUOTA_BYTES`, 50 MiB).
+    pub wallet_quota_bytes: u64,
 }
+
+/// The document wallet's default quota per account.
+pub const DEFAULT_WALLET_QUOTA_BYTES: u64 = 50 * 1024 * 1024;
 
 /// How many calls one key (a client address, an account, an e-mail address) may make in a
 /// period, e.g. `20/min`, `10/15min`, `100/h`, `5/day`. The whole allowance may be used at
@@ -397,6 +402,7 @@ struct FileConfig {
     follow_url: Option<String>,
     secret_key: Option<String>,
     receipt_code_ttl_secs: Option<u64>,
+    wallet_quota_bytes: Option<u64>,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     smtp_timeout_secs: Option<u64>,
@@ -662,6 +668,9 @@ impl Config {
                 .map(|j| j.trim().to_owned())
                 .filter(|j| !j.is_empty())
                 .unwrap_or_else(|| DEFAULT_JURISDICTION.to_owned()),
+            wallet_quota_bytes: opt_env("GUICHET_WALLET_QUOTA_BYTES", &env)?
+                .or(file.wallet_quota_bytes)
+                .unwrap_or(DEFAULT_WALLET_QUOTA_BYTES),
         })
     }
 }

@@ -59,6 +59,18 @@ pub async fn write(state: &AppState, files: &[(String, Bytes)]) -> Result<(), Fi
     Ok(())
 }
 
+/// Claims keys already stored (a wallet document attached to a filing) without writing them:
+/// their clean-up then waits until the filing has committed its reference.
+pub async fn keep(state: &AppState, mut keys: Vec<String>) -> Result<(), FileError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    claim(state, keys, CLEANUP_DELAY).await?;
+    Ok(())
+}
+
 /// Queues the clean-up of files that may have lost their last reference (replaced
 /// attachments), inside the transaction that drops the references.
 pub async fn forget(tx: &mut sqlx::PgConnection, keys: Vec<String>) -> Result<(), DbError> {

@@ -35,6 +35,7 @@ pub mod pipeline;
 pub mod retention;
 pub mod setup;
 pub mod state;
+pub mod wallet;
 
 use tokio::net::TcpListener;
 

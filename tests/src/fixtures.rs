@@ -59,6 +59,15 @@ pub fn encode_png(image: &RgbImage) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A lossless WebP, as a scanner app may save a document.
+pub fn encode_webp(image: &RgbImage) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image
+        .write_to(&mut out, image::ImageFormat::WebP)
+        .expect("encode webp");
+    out.into_inner()
+}
+
 /// A JPEG as a phone writes it: EXIF with the given orientation and a GPS position, an XMP
 /// packet and a comment, all carrying private data.
 pub fn camera_jpeg(image: &RgbImage, orientation: u16) -> Vec<u8> {

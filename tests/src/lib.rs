@@ -251,6 +251,7 @@ impl TestServer {
             limits: LimitsConfig::off(),
             accounts: Default::default(),
             open311_jurisdiction: guichet_server::config::DEFAULT_JURISDICTION.to_owned(),
+            wallet_quota_bytes: guichet_server::config::DEFAULT_WALLET_QUOTA_BYTES,
         };
         tune(&mut config);
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)

@@ -236,6 +236,38 @@ const ROWS: &[Row] = &[
     row("GET", "/api/v1/citizen/me", R::Citizen, F::Nothing),
     row("DELETE", "/api/v1/citizen/me", R::Citizen, F::Nothing),
     row("GET", "/api/v1/citizen/me/data", R::Citizen, F::Nothing),
+    row(
+        "GET",
+        "/api/v1/citizen/me/documents",
+        R::Citizen,
+        F::Nothing,
+    ),
+    // Let in, yet refused at the body (not a multipart upload).
+    row(
+        "POST",
+        "/api/v1/citizen/me/documents",
+        R::Citizen,
+        F::Nothing,
+    ),
+    // Another account's document is the same 404 as none.
+    Row {
+        allowed_404: true,
+        ..row(
+            "GET",
+            "/api/v1/citizen/me/documents/{id}",
+            R::Citizen,
+            F::Nothing,
+        )
+    },
+    Row {
+        allowed_404: true,
+        ..row(
+            "DELETE",
+            "/api/v1/citizen/me/documents/{id}",
+            R::Citizen,
+            F::Nothing,
+        )
+    },
     row("GET", "/api/v1/citizen/requests", R::Citizen, F::Nothing),
     row(
         "GET",

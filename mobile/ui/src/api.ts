@@ -47,6 +47,8 @@ export interface RequestPayload {
   demarche: string;
   channel: 'app' | 'web';
   data: Record<string, unknown>;
+  /** Wallet documents put in file fields (an account's filing). */
+  documents?: { field: string; document_id: number }[];
 }
 
 /** The acknowledgement of `POST /requests`. */

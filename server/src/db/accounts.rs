@@ -690,8 +690,7 @@ const IDENTITY_FIELDS: &str = "{last_name,first_name,first_names,usual_name,full
 /// Closes an account: its requests lose the link to it, the contact it gave and the form
 /// fields that name the person (the service keeps them, detached, for its own retention),
 /// then the account goes with its sessions and links.
-pub async fn erase_citizen(pool: &PgPool, citizen_id: i64) -> Result<u64, DbError> {
-    let mut tx = pool.begin().await?;
+pub async fn erase_citizen(tx: &mut PgConnection, citizen_id: i64) -> Result<u64, DbError> {
     let detached = sqlx::query(
         "UPDATE requests SET citizen_id = NULL, contact_name = NULL, contact_email = NULL,
                 contact_phone = NULL, data = data - $2::text[]
@@ -706,6 +705,5 @@ pub async fn erase_citizen(pool: &PgPool, citizen_id: i64) -> Result<u64, DbErro
         .bind(citizen_id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     Ok(detached)
 }

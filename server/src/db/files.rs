@@ -75,7 +75,21 @@ pub async fn key_in_use(db: impl PgExecutor<'_>, key: &str) -> Result<bool, DbEr
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM photos WHERE display_key = $1 OR thumb_key = $1)
              OR EXISTS (SELECT 1 FROM event_photos WHERE display_key = $1 OR thumb_key = $1)
-             OR EXISTS (SELECT 1 FROM request_files WHERE storage_key = $1)",
+             OR EXISTS (SELECT 1 FROM request_files WHERE storage_key = $1)
+             OR EXISTS (SELECT 1 FROM wallet_documents WHERE storage_key = $1)",
+    )
+    .bind(key)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Whether `key` is a processed photo (a report's or a status change's): the only stored
+/// files `/media` serves. Attachments and wallet documents share the store, and a WebP one
+/// would otherwise be served to whoever knows its digest.
+pub async fn is_photo(db: impl PgExecutor<'_>, key: &str) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM photos WHERE display_key = $1 OR thumb_key = $1)
+             OR EXISTS (SELECT 1 FROM event_photos WHERE display_key = $1 OR thumb_key = $1)",
     )
     .bind(key)
     .fetch_one(db)

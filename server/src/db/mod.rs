@@ -76,6 +76,7 @@ pub mod routing;
 pub mod search;
 pub mod stats;
 pub mod teams;
+pub mod wallet;
 pub mod webhooks;
 pub mod workflow;
 pub mod zones;

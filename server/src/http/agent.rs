@@ -331,29 +331,7 @@ pub async fn file(
         .await
         .map_err(|e| ApiError::internal(&e))?
         .ok_or_else(|| ApiError::not_found("file-not-found", "The file is no longer stored."))?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        f.filename.replace(['"', '\\'], "_")
-    );
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&f.mime)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(response)
+    Ok(super::download::private_file(bytes, &f.filename, &f.mime))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -753,7 +753,7 @@ pub async fn my_request(
     tag = "compte citoyen",
     summary = "Télécharger mes données",
     responses(
-        (status = 200, description = "`{exported_at, account, requests: [{request, answers, contact, files}]}`, as a download", body = Object),
+        (status = 200, description = "`{exported_at, account, requests: [{request, answers, contact, files}], documents}` (the wallet's documents, each downloadable by its `download_url`), as a download", body = Object),
     ),
     security(("citizen_token" = [])),
 )]
@@ -766,6 +766,11 @@ pub async fn my_data(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(&headers);
+    let documents: Vec<super::wallet::Document> = db::wallet::list(&state.db, c.id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let mut requests = Vec::new();
     for d in db::accounts::citizen_data(&state.db, c.id).await? {
         let Some(row) = db::requests::by_number(&state.db, &d.number).await? else {
@@ -785,6 +790,7 @@ pub async fn my_data(
             .unwrap_or_default(),
         "account": CitizenView::from(c),
         "requests": requests,
+        "documents": documents,
     });
     let date = OffsetDateTime::now_utc().date();
     Ok((

@@ -1,4 +1,4 @@
-//! `GET /media/{key}`: processed photos. Content-addressed, so they never change: cached for a
+//! `GET /media/{key}`: processed photos, and nothing else of the store. Content-addressed, so they never change: cached for a
 //! year and revalidated by their key.
 
 use axum::extract::State;
@@ -38,6 +38,13 @@ pub async fn photo(
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if revalidating {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    // Only photos: attachments and wallet documents share the store but are never public.
+    if !crate::db::files::is_photo(&state.db, &key).await? {
+        return Err(ApiError::not_found(
+            "photo-not-found",
+            "No photo has this address.",
+        ));
     }
     let bytes = state
         .photos

@@ -13,6 +13,7 @@ mod catalogue;
 mod citizen;
 mod dashboard;
 mod demarches;
+mod download;
 mod exports;
 mod extract;
 mod geocode;
@@ -42,6 +43,7 @@ mod status_page;
 mod support;
 mod teams;
 mod ui;
+mod wallet;
 mod webhooks;
 
 use std::time::Duration;
@@ -62,6 +64,7 @@ pub use problem::ApiError;
 pub fn router(state: AppState) -> Router {
     let report_limit = state.report_body_limit();
     let filing_limit = state.config.photos.max_bytes * body::MAX_FILES + body::MAX_JSON_BYTES;
+    let document_limit = state.config.photos.max_bytes + body::MAX_JSON_BYTES;
     let ui = ui::service(&state.config.ui_dir);
     let backoffice = ui::backoffice(&state.config.backoffice_dir);
     let api_docs = ui::service(&state.config.api_docs_dir);
@@ -168,6 +171,16 @@ pub fn router(state: AppState) -> Router {
         .route("/citizen/logout", post(citizen::logout))
         .route("/citizen/me", get(citizen::me).delete(citizen::delete_me))
         .route("/citizen/me/data", get(citizen::my_data))
+        .route(
+            "/citizen/me/documents",
+            get(wallet::list)
+                .post(wallet::add)
+                .layer(DefaultBodyLimit::max(document_limit)),
+        )
+        .route(
+            "/citizen/me/documents/{id}",
+            get(wallet::download).delete(wallet::remove),
+        )
         .route("/citizen/requests", get(citizen::my_requests))
         .route("/citizen/requests/{number}", get(citizen::my_request))
         // Agents (the back office's API).

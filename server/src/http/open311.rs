@@ -709,6 +709,7 @@ pub async fn file(State(state): State<AppState>, format: Format, req: Request) -
             data: Value::Object(data),
             contact: Some(contact),
             channel: Some("api".to_owned()),
+            documents: Vec::new(),
         };
         let lang = lang(pairs, &headers);
         let origin = Origin::SelfService { citizen: None };

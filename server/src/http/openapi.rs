@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use super::{
     agent, agent_map, agents_admin, audit, bulk, catalogue, citizen, dashboard, demarches, exports,
     geocode, incidents, live, nearby, preferences, queue, reports, requests, round, routing,
-    second_factor, support, teams, webhooks,
+    second_factor, support, teams, wallet, webhooks,
 };
 
 const DESCRIPTION: &str = "\
@@ -74,6 +74,10 @@ l'accompagne de l'en-tête `X-Requested-With: guichet`.";
         citizen::me,
         citizen::delete_me,
         citizen::my_data,
+        wallet::list,
+        wallet::add,
+        wallet::download,
+        wallet::remove,
         citizen::my_requests,
         citizen::my_request,
         agent::login,

@@ -44,6 +44,10 @@ pub struct RequestSubmission {
     pub contact: Option<RequestContact>,
     #[serde(default)]
     pub channel: Option<String>,
+    /// Documents of the filer's wallet put in the form's file fields, instead of uploading
+    /// them again (a logged-in citizen's filing only).
+    #[serde(default)]
+    pub documents: Vec<crate::wallet::DocumentRef>,
 }
 
 /// The default of a submission's `data`.
@@ -98,6 +102,10 @@ pub async fn submit(
     origin: Origin,
     lang: Lang,
 ) -> Result<Submitted, PipelineError> {
+    let citizen_id = match &origin {
+        Origin::SelfService { citizen: Some(c) } => Some(c.id),
+        _ => None,
+    };
     let admitted = admit(
         &state.db,
         &sub.demarche,
@@ -107,11 +115,25 @@ pub async fn submit(
     )
     .await?;
     let form = &admitted.form;
+    let wallet = crate::wallet::attachments(
+        state,
+        citizen_id,
+        form,
+        admitted.demarche.geolocated,
+        &sub.documents,
+    )
+    .await?;
     let mut contact = sub.contact.clone().unwrap_or_default();
     let mut errors = check_contact(&mut contact);
     let metas = metas_of(&files);
+    // The form checks uploaded and wallet files alike (types, sizes, counts per field).
+    let all_metas: Vec<FileMeta> = metas
+        .iter()
+        .cloned()
+        .chain(wallet.iter().map(|w| w.meta.clone()))
+        .collect();
     let today = OffsetDateTime::now_utc().date();
-    let data = match forms::validate(form, &sub.data, &metas, today) {
+    let data = match forms::validate(form, &sub.data, &all_metas, today) {
         Ok(data) => Some(data),
         Err(mut form_errors) => {
             errors.append(&mut form_errors);
@@ -142,12 +164,18 @@ pub async fn submit(
         .zip(metas)
         .filter(|(f, _)| active.contains(&f.field.as_str()))
         .unzip();
+    let wallet: Vec<AttachedFile> = wallet
+        .into_iter()
+        .filter(|w| active.contains(&w.meta.field.as_str()))
+        .map(|w| w.attached)
+        .collect();
     let checked = Checked {
         state,
         sub: &sub,
         admitted: &admitted,
         contact: &contact,
         data: serde_json::Value::Object(data),
+        wallet,
         lang,
     };
     if admitted.demarche.geolocated {
@@ -163,6 +191,8 @@ struct Checked<'a> {
     admitted: &'a Admitted,
     contact: &'a RequestContact,
     data: serde_json::Value,
+    /// Wallet documents attached, already in the store.
+    wallet: Vec<AttachedFile>,
     lang: Lang,
 }
 
@@ -216,6 +246,7 @@ async fn submit_report(
         admitted,
         contact,
         data,
+        wallet,
         lang,
     } = c;
     let form = &admitted.form;
@@ -263,23 +294,16 @@ async fn submit_report(
     // Photos are the files of the form's public image fields; they go through the photo
     // pipeline and are shown. Anything else (a consent letter, a document) is attached to the
     // request for agents only.
-    let is_photo_field = |id: &str| {
-        form.fields.iter().any(|f| {
-            f.id == id
-                && !f.personal
-                && f.file.as_ref().is_some_and(|r| {
-                    !r.mime.is_empty() && r.mime.iter().all(|m| m.starts_with("image/"))
-                })
-        })
-    };
     let (photos, documents): (Vec<_>, Vec<_>) = files
         .into_iter()
         .zip(metas)
-        .partition(|(f, _)| is_photo_field(&f.field));
+        .partition(|(f, _)| crate::wallet::is_public_photo_field(form, &f.field));
+    let mut attached = store_files(state, &documents).await?;
+    attached.extend(wallet.iter().cloned());
     let parts = FormParts {
         data: data.clone(),
         phone: non_empty(&contact.phone).map(str::to_owned),
-        files: store_files(state, &documents).await?,
+        files: attached,
     };
     let photos = photos.into_iter().map(|(f, _)| f.bytes).collect();
     Ok(intake::submit(state, admitted, report, photos, parts, *lang).await?)
@@ -318,7 +342,8 @@ async fn submit_request(
         return Ok(Submitted::Replayed(receipt));
     }
     let files: Vec<(UploadedFile, FileMeta)> = files.into_iter().zip(metas).collect();
-    let attached = store_files(c.state, &files).await?;
+    let mut attached = store_files(c.state, &files).await?;
+    attached.extend(c.wallet.iter().cloned());
     store_request(c, &attached).await
 }
 
@@ -333,6 +358,7 @@ async fn store_request(
         contact,
         data,
         lang,
+        ..
     } = c;
     let form = &admitted.form;
     let demarche = &admitted.demarche;

@@ -433,3 +433,82 @@ test('the démarche screens speak English when asked', async ({ browser }) => {
   await expectAccessible(page, 'account (English)');
   await ctx.close();
 });
+
+/** A verified account made through the API (the verification e-mail's token posted back). */
+async function verifiedAccount(email: string): Promise<void> {
+  const reg = await api.post('/api/v1/citizen/register', { data: { email, name: 'Yann Kerhervé', password: 'un mot de passe solide' } });
+  expect(reg.status(), await reg.text()).toBe(202);
+  const mail = await server.mailbox.waitFor((m) => m.to.includes(email));
+  const token = /token=([A-Za-z0-9_-]+)/.exec(mail.text)![1];
+  const ok = await api.post('/api/v1/citizen/verify', { data: { token } });
+  expect(ok.status(), await ok.text()).toBe(200);
+}
+
+test('the document wallet: kept once, attached to a registration without sending it again, deleted', async ({ browser }) => {
+  const email = `wallet-${Date.now()}@example.org`;
+  await verifiedAccount(email);
+  const ctx = await phone(browser);
+  const page = await ctx.newPage();
+  await page.goto('/#/account');
+  await page.getByLabel('Adresse e-mail').fill(email);
+  await page.getByLabel('Mot de passe').fill('un mot de passe solide');
+  await page.getByRole('button', { name: 'Se connecter' }).tap();
+  await page.locator('#to-wallet').tap();
+  await expect(page.getByRole('heading', { level: 1, name: 'Mon porte-documents' })).toBeFocused();
+  await expect(page.locator('#wallet-empty')).toBeVisible();
+  await expectAccessible(page, 'empty wallet');
+
+  // Two documents kept; a file of a type the wallet does not take is refused at its field.
+  await page.getByLabel('Nom du document').fill('Script');
+  await page.locator('#wallet-file').setInputFiles({ name: 'a.sh', mimeType: 'text/plain', buffer: Buffer.from('#!/bin/sh\necho\n') });
+  await page.locator('#wallet-add').tap();
+  await expect(page.locator('#wallet-file-error')).toContainText('n’est pas accepté');
+  await expectAccessible(page, 'wallet with an error');
+  await page.getByLabel('Nom du document').fill('Carte d’identité');
+  await page.getByLabel('Type de document').selectOption('identity');
+  await page.locator('#wallet-file').setInputFiles({ name: 'cni.pdf', mimeType: 'application/pdf', buffer: PDF('cni') });
+  await page.locator('#wallet-add').tap();
+  await expect(page.locator('#wallet-result')).toContainText('a été ajouté');
+  await page.getByLabel('Nom du document').fill('Facture d’électricité');
+  await page.getByLabel('Type de document').selectOption('proof-of-address');
+  await page.locator('#wallet-file').setInputFiles({ name: 'facture.pdf', mimeType: 'application/pdf', buffer: PDF('facture') });
+  await page.locator('#wallet-add').tap();
+  await expect(page.locator('#wallet-list > li')).toHaveCount(2);
+  await expect(page.locator('#wallet-usage')).toContainText('50');
+  await expectAccessible(page, 'wallet with documents');
+
+  // The registration's file fields offer them; nothing is uploaded again.
+  await page.goto('/#/demarche/inscription-listes-electorales/form');
+  await expect(page.getByRole('heading', { level: 1, name: /listes électorales/ })).toBeVisible();
+  await field(page, 'data.last_name').fill('Kerhervé');
+  await field(page, 'data.first_names').fill('Yann Loïc');
+  await choose(page, 'data.sex', 'male');
+  await field(page, 'data.birth_date').fill('1990-05-14');
+  await field(page, 'data.birth_place').fill('Quimper');
+  await field(page, 'data.birth_country').fill('France');
+  await choose(page, 'data.nationality', 'french');
+  await choose(page, 'data.link_to_commune', 'resident');
+  await page.locator('#df-data-address-text').fill('12 rue de Paris');
+  await page.locator('#df-data-address-postcode').fill('35000');
+  await page.locator('#df-data-address-city').fill('Rennes');
+  const identity = page.locator('[data-field="identity_document"] .wallet-choices');
+  await expect(identity).toContainText('Carte d’identité');
+  await identity.getByLabel(/Carte d’identité/).check();
+  await page.locator('[data-field="proof_of_address"] .wallet-choices').getByLabel(/Facture d’électricité/).check();
+  await expectAccessible(page, 'form with wallet documents');
+  await page.locator('#send-request').tap();
+  const number = await sent(page);
+  const detail = await agentView(number);
+  const files = detail.files as { field: string; filename: string }[];
+  expect(files.map((f) => `${f.field}:${f.filename}`).sort()).toEqual(['identity_document:cni.pdf', 'proof_of_address:facture.pdf']);
+
+  // Deleted from the wallet after a confirmation; the request keeps its copy.
+  await page.goto('/#/account/documents');
+  await page.getByRole('button', { name: 'Supprimer Carte d’identité' }).tap();
+  await expect(page.locator('#wallet-list')).toContainText('Les demandes déjà envoyées gardent leur exemplaire');
+  await page.getByRole('button', { name: 'Oui, supprimer' }).tap();
+  await expect(page.locator('#wallet-result')).toContainText('a été supprimé');
+  await expect(page.locator('#wallet-list > li')).toHaveCount(1);
+  expect(((await agentView(number)).files as unknown[]).length).toBe(2);
+  await ctx.close();
+});

@@ -109,6 +109,7 @@ export function accountScreen(params: URLSearchParams, go: Navigate): Screen {
       result.el,
       h('p', { id: 'signed-in' }, t('acc.signedIn', { email: s.email })),
       s.email_verified ? h('p', { class: 'done' }, t('acc.verified')) : verifyBlock(s),
+      ...(s.email_verified ? [h('p', null, h('a', { href: '#/account/documents', id: 'to-wallet' }, t('wallet.link')))] : []),
       h('div', { class: 'actions' },
         s.email_verified ? continueLink() : null,
         h('button', {

@@ -10,6 +10,7 @@ import { uuid } from '@guichet/web/geo';
 import { formatDateTime } from '@guichet/web/i18n';
 import type { DemarcheDefinition, QueuedFile } from '../api';
 import { dropSession, session } from '../account';
+import { getWallet, type WalletDocument } from '../wallet';
 import { t as appT } from '../i18n';
 import { platform } from '../platform';
 import type { Navigate, Screen } from '../screens';
@@ -35,6 +36,16 @@ async function outcomeOf(clientId: string, timeoutMs = 30_000): Promise<Outcome>
   }
 }
 
+/** The wallet's documents, for a form with file fields of a verified account (none offline). */
+async function walletFor(def: DemarcheDefinition): Promise<WalletDocument[]> {
+  if (!session()?.email_verified || !def.form.fields.some((f) => f.kind === 'file')) return [];
+  try {
+    return (await getWallet()).documents;
+  } catch {
+    return [];
+  }
+}
+
 function filesOf(files: Record<string, File[]>): QueuedFile[] {
   return Object.entries(files).flatMap(([field, list]) => list.map((f) => ({ field, blob: f as Blob, name: f.name })));
 }
@@ -50,11 +61,11 @@ export function formScreen(code: string, go: Navigate): Screen {
     saveTimer = null;
   };
 
-  const show = (def: DemarcheDefinition) => {
+  const show = (def: DemarcheDefinition, wallet: WalletDocument[]) => {
     title.textContent = titleOf(def);
     document.title = `${titleOf(def)} — Guichet`;
     const kept = readDraft(code);
-    form = renderForm(def.form, { idPrefix: 'df', initial: kept?.data });
+    form = renderForm(def.form, { idPrefix: 'df', initial: kept?.data, wallet });
     const f = form;
     const keep = () => {
       if (saveTimer) clearTimeout(saveTimer);
@@ -89,7 +100,7 @@ export function formScreen(code: string, go: Navigate): Screen {
       e.preventDefault();
       failure.hidden = true;
       if (f.check().length) return;
-      const { data, files } = f.value();
+      const { data, files, documents } = f.value();
       cancelSave();
       saveDraft(code, data);
       if (def.auth === 'account') {
@@ -104,7 +115,7 @@ export function formScreen(code: string, go: Navigate): Screen {
       announce(t('form.sending'));
       try {
         await platform().enqueueRequest({
-          request: { client_id: clientId, demarche: code, channel: channel(), data },
+          request: { client_id: clientId, demarche: code, channel: channel(), data, ...(documents.length ? { documents } : {}) },
           files: filesOf(files),
           title: def.title,
         });
@@ -149,7 +160,16 @@ export function formScreen(code: string, go: Navigate): Screen {
       outer);
   };
 
-  const stop = withDefinition(code, body, show);
+  let alive = true;
+  const stopLoading = withDefinition(code, body, (def) => {
+    void walletFor(def).then((docs) => {
+      if (alive) show(def, docs);
+    });
+  });
+  const stop = () => {
+    alive = false;
+    stopLoading();
+  };
   return {
     title: t('page.loading'),
     el,

@@ -24,12 +24,31 @@ export interface FormOptions {
   initial?: Record<string, unknown>;
   /** Only these top-level fields are shown (a complement asks for some fields only). */
   only?: string[];
+  /** Documents of the citizen's wallet, offered at each file field that accepts them. */
+  wallet?: WalletDocument[];
+}
+
+/** A document of the citizen's wallet (`GET /api/v1/citizen/me/documents`). */
+export interface WalletDocument {
+  id: number;
+  label: string;
+  filename: string;
+  mime: string;
+  bytes: number;
+}
+
+/** A wallet document put in a file field, as `POST /requests` takes it (`documents`). */
+export interface DocumentRef {
+  field: string;
+  document_id: number;
 }
 
 export interface FormValue {
   data: Record<string, unknown>;
   /** Picked files by field id (only of the fields shown). */
   files: Record<string, File[]>;
+  /** Wallet documents chosen for file fields (only of the fields shown). */
+  documents: DocumentRef[];
 }
 
 export interface FormHandle {
@@ -55,6 +74,8 @@ interface Control {
   /** The value as sent, or undefined when nothing is given. Files: never in data. */
   value(): unknown;
   files?(): File[];
+  /** The wallet documents chosen at a file field. */
+  documents?(): WalletDocument[];
   /** Paths below this one (an address's `.text`, a point's `.lat`, a block's items). */
   sub?(path: string): { el: HTMLElement; focus: HTMLElement; error: HTMLElement } | null;
   items?: Group[];
@@ -264,10 +285,22 @@ export function renderForm(def: FormDefinition, opts: FormOptions): FormHandle {
         });
         aria(input);
         wrap.append(h('label', { for: baseId }, labelText(label)), hintEl ?? '', errorEl, input);
+        // The wallet's documents this field accepts: chosen instead of (or with) a new file.
+        const usable = (opts.wallet ?? []).filter((d) => (!rules?.mime.length || rules.mime.includes(d.mime)) && (!rules?.max_bytes || d.bytes <= rules.max_bytes));
+        const boxes = usable.map((d, i) => {
+          const bid = `${baseId}-wallet-${i}`;
+          const box = h('input', { type: 'checkbox', id: bid, value: String(d.id), 'data-document': String(d.id) });
+          return { d, box, row: h('div', { class: 'check' }, box, h('label', { for: bid }, t('wallet.item', { label: d.label, name: d.filename, size: formatBytes(d.bytes) }))) };
+        });
+        if (boxes.length) {
+          wrap.append(h('fieldset', { class: 'choices wallet-choices' },
+            h('legend', null, t('wallet.choose', { label })), boxes.map((b) => b.row)));
+        }
         return {
           field: f, path, wrap, errorEl, focusEl: () => input,
           value: () => undefined,
           files: () => [...(input.files ?? [])],
+          documents: () => boxes.filter((b) => b.box.checked).map((b) => b.d),
         };
       }
       case 'address': {
@@ -577,12 +610,14 @@ export function renderForm(def: FormDefinition, opts: FormOptions): FormHandle {
   function value(): FormValue {
     const data = groupData(top);
     const files: Record<string, File[]> = {};
+    const documents: DocumentRef[] = [];
     for (const c of top.controls) {
       if (c.wrap.hidden || !c.files) continue;
       const picked = c.files();
       if (picked.length) files[c.field.id] = picked;
+      for (const d of c.documents?.() ?? []) documents.push({ field: c.field.id, document_id: d.id });
     }
-    return { data, files };
+    return { data, files, documents };
   }
 
   return {
@@ -592,6 +627,11 @@ export function renderForm(def: FormDefinition, opts: FormOptions): FormHandle {
       const v = value();
       const picked: Files = {};
       for (const [k, list] of Object.entries(v.files)) picked[k] = list.map((f) => ({ name: f.name, size: f.size, type: f.type }));
+      // Wallet documents count as the field's files for its rules (count, type, size).
+      for (const c of top.controls) {
+        if (c.wrap.hidden) continue;
+        for (const d of c.documents?.() ?? []) (picked[c.field.id] ??= []).push({ name: d.filename, size: d.bytes, type: d.mime });
+      }
       const shownDef = { fields };
       // Fields of the definition not shown (a complement) keep their values for conditions.
       const data = { ...(opts.only ? initial : {}), ...v.data };
