@@ -1,6 +1,6 @@
-//! The durable outbox: every report (and every "me too") is written here, photos included,
-//! before anything goes on the network, so that killing the app or losing the network loses
-//! nothing. [`crate::sync`] empties it.
+//! The durable outbox: every report, "me too" and démarche filing is written here, photos and
+//! files included, before anything goes on the network, so that killing the app or losing the
+//! network loses nothing. [`crate::sync`] empties it.
 //!
 //! One SQLite file in WAL mode with `synchronous = FULL`: a committed enqueue survives a
 //! crash or a power cut. Entries are never deleted behind the user's back: a sent entry keeps
@@ -22,17 +22,20 @@ use crate::photo;
 
 /// Photos per report accepted by the server (`GUICHET_PHOTO_MAX_COUNT` by default).
 pub const MAX_PHOTOS: usize = 5;
+/// Files per démarche filing accepted by the server.
+pub const MAX_FILES: usize = 10;
 
 /// Bumped with each change of [`SCHEMA`]; kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
-const SCHEMA: &str = "
+/// The entries table of schema 2 (1 had no démarche filings, token or field errors).
+const ENTRIES: &str = "
 CREATE TABLE entries (
     client_id       TEXT PRIMARY KEY,
-    kind            TEXT NOT NULL CHECK (kind IN ('report', 'support')),
-    -- What goes on the wire: the report JSON, or the support JSON.
+    kind            TEXT NOT NULL CHECK (kind IN ('report', 'support', 'request')),
+    -- What goes on the wire: the report JSON, the support JSON, or the filing JSON.
     payload         TEXT NOT NULL,
-    -- For a support: the request number it joins.
+    -- For a support: the request number it joins; for a filing: the démarche's title.
     target          TEXT,
     created_at      INTEGER NOT NULL,
     state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
@@ -43,12 +46,31 @@ CREATE TABLE entries (
     last_error      TEXT,
     error_code      TEXT,
     receipt         TEXT,
-    finished_at     INTEGER
+    finished_at     INTEGER,
+    -- A filing of an account's démarche: the session's token, sent with it.
+    auth_token      TEXT,
+    -- A refused filing: the fields the server named (JSON).
+    field_errors    TEXT
 );
+";
+
+const SCHEMA: &str = "
 CREATE INDEX entries_due ON entries (state, next_attempt_at);
 CREATE TABLE photos (
     client_id TEXT NOT NULL REFERENCES entries (client_id) ON DELETE CASCADE,
     position  INTEGER NOT NULL,
+    bytes     BLOB NOT NULL,
+    PRIMARY KEY (client_id, position)
+);
+";
+
+/// A filing's files, each under its form field (new in schema 2).
+const FILES: &str = "
+CREATE TABLE files (
+    client_id TEXT NOT NULL REFERENCES entries (client_id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    field     TEXT NOT NULL,
+    name      TEXT NOT NULL,
     bytes     BLOB NOT NULL,
     PRIMARY KEY (client_id, position)
 );
@@ -67,6 +89,8 @@ pub enum OutboxError {
     },
     #[error("{count} photos; at most {MAX_PHOTOS} can be sent with one report")]
     TooManyPhotos { count: usize },
+    #[error("{count} files; at most {MAX_FILES} can be sent with one filing")]
+    TooManyFiles { count: usize },
     #[error("the outbox file was written by a newer version of the app (schema {0})")]
     NewerSchema(i32),
     #[error("stored entry {0} is unreadable: {1}")]
@@ -82,6 +106,8 @@ pub enum EntryKind {
     Report,
     /// `POST /api/v1/requests/{number}/support` ("me too").
     Support,
+    /// `POST /api/v1/requests`: a démarche's form, with its files.
+    Request,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +131,11 @@ pub struct Entry {
     pub report: Option<ReportSubmission>,
     /// The request number joined (for a "me too").
     pub support_of: Option<String>,
+    /// The filing as queued (for a démarche): `{client_id, demarche, channel, data, …}`.
+    pub request: Option<serde_json::Value>,
+    /// The démarche's title, as the citizen saw it (for a démarche).
+    pub title: Option<String>,
+    /// Photos of a report, or files of a filing.
     pub photo_count: usize,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -117,7 +148,12 @@ pub struct Entry {
     pub last_error: Option<String>,
     /// The problem `code` of a refusal (e.g. `unknown-category`).
     pub error_code: Option<String>,
+    /// The fields a refused filing got wrong, as the server named them.
+    pub field_errors: Vec<ServerFieldError>,
+    /// A report's or a "me too"'s receipt.
     pub receipt: Option<ReportReceipt>,
+    /// A filing's acknowledgement (`POST /requests`' answer), as the server wrote it.
+    pub request_receipt: Option<serde_json::Value>,
     /// When it was sent or refused.
     #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
@@ -131,6 +167,24 @@ pub(crate) struct SupportPayload {
     pub contact: Option<Contact>,
 }
 
+/// A field the server found wrong in a refused filing (problem+json `errors[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerFieldError {
+    pub field: String,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A file of a démarche filing: its form field, its name, its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct QueuedFile {
+    pub field: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
 /// What a sync round needs to send one entry.
 #[derive(Debug)]
 pub(crate) struct Job {
@@ -139,6 +193,8 @@ pub(crate) struct Job {
     pub payload: String,
     pub target: Option<String>,
     pub photos: Vec<Vec<u8>>,
+    pub files: Vec<QueuedFile>,
+    pub auth_token: Option<String>,
     /// Attempts including the one being made.
     pub attempts: u32,
 }
@@ -263,6 +319,62 @@ impl Outbox {
         Ok(client_id)
     }
 
+    /// Queues a démarche filing (`request`: the JSON of `POST /api/v1/requests`, whose
+    /// `client_id` keys it) with its files, under the démarche's `title` for the lists.
+    /// `auth_token` goes with it when the démarche needs an account. Idempotent by client id
+    /// like [`Self::enqueue`]. The form was checked by the app; the server checks it again.
+    pub fn enqueue_request(
+        &self,
+        request: serde_json::Value,
+        files: Vec<QueuedFile>,
+        title: &str,
+        auth_token: Option<String>,
+    ) -> Result<Uuid, OutboxError> {
+        let invalid = |field: &str, message: &str| {
+            OutboxError::Invalid(vec![FieldError::new(field, "invalid-type", message)])
+        };
+        let client_id = request
+            .get("client_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .filter(|id| !id.is_nil())
+            .ok_or_else(|| invalid("client_id", "a filing needs its client id (a UUID)"))?;
+        let demarche = request.get("demarche").and_then(|v| v.as_str());
+        if demarche.is_none_or(|d| d.trim().is_empty()) {
+            return Err(invalid("demarche", "a filing names its démarche"));
+        }
+        if files.len() > MAX_FILES {
+            return Err(OutboxError::TooManyFiles { count: files.len() });
+        }
+        if let Some(i) = files.iter().position(|f| f.field.trim().is_empty()) {
+            return Err(invalid(
+                &format!("files[{i}].field"),
+                "each file names its form field",
+            ));
+        }
+        let payload = serde_json::to_string(&request)
+            .map_err(|e| OutboxError::Corrupt(client_id, e.to_string()))?;
+        let now = millis(OffsetDateTime::now_utc());
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT INTO entries (client_id, kind, payload, target, created_at, state, next_attempt_at, auth_token)
+             VALUES (?1, 'request', ?2, ?3, ?4, 'pending', ?4, ?5)
+             ON CONFLICT (client_id) DO NOTHING",
+            params![client_id.to_string(), payload, title, now, auth_token],
+        )?;
+        if inserted == 1 {
+            for (position, f) in files.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO files (client_id, position, field, name, bytes) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![client_id.to_string(), position as i64, f.field, f.name, f.bytes],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(client_id)
+    }
+
     /// What is waiting to be sent, oldest first.
     pub fn pending(&self) -> Result<Vec<Entry>, OutboxError> {
         self.list(Some(EntryState::Pending))
@@ -357,7 +469,7 @@ impl Outbox {
         let now_ms = millis(now);
         let row = tx
             .query_row(
-                "SELECT client_id, kind, payload, target, attempts FROM entries
+                "SELECT client_id, kind, payload, target, attempts, auth_token FROM entries
                  WHERE state = 'pending' AND next_attempt_at <= ?1
                    AND (claimed_until IS NULL OR claimed_until <= ?1)
                  ORDER BY created_at, rowid LIMIT 1",
@@ -369,11 +481,12 @@ impl Outbox {
                         r.get::<_, String>(2)?,
                         r.get::<_, Option<String>>(3)?,
                         r.get::<_, u32>(4)?,
+                        r.get::<_, Option<String>>(5)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((id, kind, payload, target, attempts)) = row else {
+        let Some((id, kind, payload, target, attempts, auth_token)) = row else {
             return Ok(None);
         };
         tx.execute(
@@ -386,6 +499,19 @@ impl Outbox {
             stmt.query_map([&id], |r| r.get::<_, Vec<u8>>(0))?
                 .collect::<Result<Vec<_>, _>>()?
         };
+        let files = {
+            let mut stmt = tx.prepare(
+                "SELECT field, name, bytes FROM files WHERE client_id = ?1 ORDER BY position",
+            )?;
+            stmt.query_map([&id], |r| {
+                Ok(QueuedFile {
+                    field: r.get(0)?,
+                    name: r.get(1)?,
+                    bytes: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+        };
         tx.commit()?;
         let client_id = parse_uuid(&id)?;
         Ok(Some(Job {
@@ -394,30 +520,30 @@ impl Outbox {
             payload,
             target,
             photos,
+            files,
+            auth_token,
             attempts: attempts + 1,
         }))
     }
 
-    /// Records the server's receipt. The photos are dropped: the server has them, and a phone's
-    /// storage is better spent elsewhere.
-    pub(crate) fn mark_sent(
-        &self,
-        client_id: Uuid,
-        receipt: &ReportReceipt,
-    ) -> Result<(), OutboxError> {
-        let receipt = serde_json::to_string(receipt)
-            .map_err(|e| OutboxError::Corrupt(client_id, e.to_string()))?;
+    /// Records the server's receipt (its JSON). The photos and files are dropped, with the
+    /// token: the server has them, and a phone's storage is better spent elsewhere.
+    pub(crate) fn mark_sent(&self, client_id: Uuid, receipt: &str) -> Result<(), OutboxError> {
         let now = millis(OffsetDateTime::now_utc());
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
             "UPDATE entries SET state = 'sent', receipt = ?2, finished_at = ?3, claimed_until = NULL,
-                 last_error = NULL, error_code = NULL
+                 last_error = NULL, error_code = NULL, field_errors = NULL, auth_token = NULL
              WHERE client_id = ?1",
             params![client_id.to_string(), receipt, now],
         )?;
         tx.execute(
             "DELETE FROM photos WHERE client_id = ?1",
+            [client_id.to_string()],
+        )?;
+        tx.execute(
+            "DELETE FROM files WHERE client_id = ?1",
             [client_id.to_string()],
         )?;
         tx.commit()?;
@@ -429,13 +555,18 @@ impl Outbox {
         client_id: Uuid,
         code: &str,
         detail: &str,
+        field_errors: &[ServerFieldError],
     ) -> Result<(), OutboxError> {
         let now = millis(OffsetDateTime::now_utc());
+        let errors = (!field_errors.is_empty())
+            .then(|| serde_json::to_string(field_errors))
+            .transpose()
+            .map_err(|e| OutboxError::Corrupt(client_id, e.to_string()))?;
         self.conn().execute(
             "UPDATE entries SET state = 'failed', error_code = ?2, last_error = ?3, finished_at = ?4,
-                 claimed_until = NULL
+                 claimed_until = NULL, field_errors = ?5
              WHERE client_id = ?1",
-            params![client_id.to_string(), code, detail, now],
+            params![client_id.to_string(), code, detail, now, errors],
         )?;
         Ok(())
     }
@@ -463,16 +594,43 @@ fn migrate(conn: &Connection) -> Result<(), OutboxError> {
     }
     if version < 1 {
         conn.execute_batch(&format!(
-            "BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            "BEGIN; {ENTRIES} {SCHEMA} {FILES} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))?;
+        return Ok(());
+    }
+    if version < 2 {
+        // SQLite cannot widen a CHECK: the entries move to a table of the new shape, which then
+        // takes the old one's name (SQLite's own recipe: renaming the old table instead would
+        // point the photos' foreign key at it). Foreign keys are off meanwhile, so that
+        // dropping the old table deletes no photo.
+        conn.pragma_update(None, "foreign_keys", false)?;
+        let new_table = ENTRIES.replace("CREATE TABLE entries (", "CREATE TABLE entries_v2 (");
+        let moved = conn.execute_batch(&format!(
+            "BEGIN;
+             {new_table}
+             INSERT INTO entries_v2 (client_id, kind, payload, target, created_at, state, attempts,
+                     next_attempt_at, claimed_until, last_error, error_code, receipt, finished_at)
+                 SELECT client_id, kind, payload, target, created_at, state, attempts,
+                        next_attempt_at, claimed_until, last_error, error_code, receipt, finished_at
+                   FROM entries;
+             DROP TABLE entries;
+             ALTER TABLE entries_v2 RENAME TO entries;
+             CREATE INDEX entries_due ON entries (state, next_attempt_at);
+             {FILES}
+             PRAGMA user_version = 2;
+             COMMIT;"
+        ));
+        conn.pragma_update(None, "foreign_keys", true)?;
+        moved?;
     }
     Ok(())
 }
 
 const ENTRY_SELECT: &str = "SELECT e.client_id, e.kind, e.state, e.payload, e.target,
-        (SELECT count(*) FROM photos p WHERE p.client_id = e.client_id),
+        (SELECT count(*) FROM photos p WHERE p.client_id = e.client_id)
+          + (SELECT count(*) FROM files f WHERE f.client_id = e.client_id),
         e.created_at, e.attempts, e.next_attempt_at, e.last_error, e.error_code, e.receipt,
-        e.finished_at
+        e.finished_at, e.field_errors
     FROM entries e";
 
 /// A row of [`ENTRY_SELECT`], parsed outside the SQLite callback so that errors keep their
@@ -491,6 +649,7 @@ struct RawEntry {
     error_code: Option<String>,
     receipt: Option<String>,
     finished_at: Option<i64>,
+    field_errors: Option<String>,
 }
 
 impl RawEntry {
@@ -509,6 +668,7 @@ impl RawEntry {
             error_code: r.get(10)?,
             receipt: r.get(11)?,
             finished_at: r.get(12)?,
+            field_errors: r.get(13)?,
         })
     }
 
@@ -529,20 +689,38 @@ impl RawEntry {
         };
         let report = match kind {
             EntryKind::Report => Some(serde_json::from_str(&self.payload).map_err(bad)?),
-            EntryKind::Support => None,
+            EntryKind::Support | EntryKind::Request => None,
         };
-        let receipt = self
-            .receipt
+        let is_request = kind == EntryKind::Request;
+        let request = is_request
+            .then(|| serde_json::from_str(&self.payload))
+            .transpose()
+            .map_err(bad)?;
+        let (receipt, request_receipt) = match self.receipt.as_deref() {
+            None => (None, None),
+            Some(r) if is_request => (None, Some(serde_json::from_str(r).map_err(bad)?)),
+            Some(r) => (Some(serde_json::from_str(r).map_err(bad)?), None),
+        };
+        let field_errors = self
+            .field_errors
             .as_deref()
             .map(serde_json::from_str)
             .transpose()
-            .map_err(bad)?;
+            .map_err(bad)?
+            .unwrap_or_default();
+        let (support_of, title) = if is_request {
+            (None, self.target)
+        } else {
+            (self.target, None)
+        };
         Ok(Entry {
             client_id,
             kind,
             state,
             report,
-            support_of: self.target,
+            support_of,
+            request,
+            title,
             photo_count: usize::try_from(self.photo_count).unwrap_or(0),
             created_at: from_millis(self.created_at),
             attempts: self.attempts,
@@ -550,7 +728,9 @@ impl RawEntry {
                 .then(|| from_millis(self.next_attempt_at)),
             last_error: self.last_error,
             error_code: self.error_code,
+            field_errors,
             receipt,
+            request_receipt,
             finished_at: self.finished_at.map(from_millis),
         })
     }
@@ -572,6 +752,7 @@ fn parse_kind(client_id: Uuid, s: &str) -> Result<EntryKind, OutboxError> {
     match s {
         "report" => Ok(EntryKind::Report),
         "support" => Ok(EntryKind::Support),
+        "request" => Ok(EntryKind::Request),
         other => Err(OutboxError::Corrupt(
             client_id,
             format!("unknown kind {other}"),
@@ -725,7 +906,7 @@ mod tests {
         let outbox = file.open();
         let id = outbox.enqueue(report(), vec![]).unwrap();
         outbox
-            .mark_failed(id, "unknown-category", "no such category")
+            .mark_failed(id, "unknown-category", "no such category", &[])
             .unwrap();
         assert!(outbox.pending().unwrap().is_empty());
         let failed = outbox.failed().unwrap();
@@ -753,5 +934,156 @@ mod tests {
             outbox.enqueue_support("../admin", Uuid::new_v4(), None),
             Err(OutboxError::Invalid(_))
         ));
+    }
+
+    fn filing(client_id: Uuid) -> serde_json::Value {
+        serde_json::json!({
+            "client_id": client_id, "demarche": "candidature-spontanee", "channel": "app",
+            "data": {"contract_type": "permanent"},
+        })
+    }
+
+    #[test]
+    fn a_filing_is_queued_with_its_files_its_title_and_its_token() {
+        let file = TempFile::new();
+        let outbox = file.open();
+        let id = Uuid::new_v4();
+        let files = vec![
+            QueuedFile {
+                field: "cv".into(),
+                name: "cv.pdf".into(),
+                bytes: b"%PDF-1.4".to_vec(),
+            },
+            QueuedFile {
+                field: "cover_letter".into(),
+                name: "lettre.pdf".into(),
+                bytes: b"%PDF-1.4 l".to_vec(),
+            },
+        ];
+        let queued = outbox
+            .enqueue_request(
+                filing(id),
+                files.clone(),
+                "Candidature spontanée",
+                Some("t0k3n".into()),
+            )
+            .unwrap();
+        assert_eq!(queued, id);
+        // Again (a double tap): nothing more.
+        outbox
+            .enqueue_request(filing(id), files.clone(), "Candidature spontanée", None)
+            .unwrap();
+        let entry = outbox.get(id).unwrap().unwrap();
+        assert_eq!(entry.kind, EntryKind::Request);
+        assert_eq!(entry.title.as_deref(), Some("Candidature spontanée"));
+        assert_eq!(
+            entry.request.as_ref().unwrap()["demarche"],
+            "candidature-spontanee"
+        );
+        assert_eq!(entry.photo_count, 2);
+        let now = OffsetDateTime::now_utc();
+        let job = outbox
+            .claim_next(now, now + time::Duration::minutes(3))
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.files, files);
+        assert_eq!(job.auth_token.as_deref(), Some("t0k3n"));
+
+        // Refused with the fields named; kept for the citizen to see.
+        let errors = [ServerFieldError {
+            field: "files.cv".into(),
+            code: "file-type-not-allowed".into(),
+            message: "PDF".into(),
+        }];
+        outbox
+            .mark_failed(id, "validation-failed", "invalid", &errors)
+            .unwrap();
+        assert_eq!(outbox.get(id).unwrap().unwrap().field_errors, errors);
+        // Sent: the acknowledgement kept, files and token gone.
+        outbox.retry_failed(id).unwrap();
+        outbox
+            .mark_sent(id, r#"{"request_number":"2026-REL-000001"}"#)
+            .unwrap();
+        let sent = outbox.get(id).unwrap().unwrap();
+        assert_eq!(
+            sent.request_receipt.unwrap()["request_number"],
+            "2026-REL-000001"
+        );
+        assert!(sent.receipt.is_none() && sent.field_errors.is_empty());
+        assert_eq!(sent.photo_count, 0);
+
+        assert!(matches!(
+            outbox.enqueue_request(serde_json::json!({"demarche": "x"}), vec![], "X", None),
+            Err(OutboxError::Invalid(e)) if e[0].field == "client_id"
+        ));
+        let eleven = vec![files[0].clone(); MAX_FILES + 1];
+        assert!(matches!(
+            outbox.enqueue_request(filing(Uuid::new_v4()), eleven, "X", None),
+            Err(OutboxError::TooManyFiles { count: 11 })
+        ));
+    }
+
+    #[test]
+    fn a_file_of_the_first_schema_keeps_its_entries_and_photos() {
+        let file = TempFile::new();
+        let conn = Connection::open(&file.0).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE entries (
+                client_id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL CHECK (kind IN ('report', 'support')),
+                payload TEXT NOT NULL, target TEXT, created_at INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+                claimed_until INTEGER, last_error TEXT, error_code TEXT, receipt TEXT,
+                finished_at INTEGER);
+             CREATE INDEX entries_due ON entries (state, next_attempt_at);
+             CREATE TABLE photos (
+                client_id TEXT NOT NULL REFERENCES entries (client_id) ON DELETE CASCADE,
+                position INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (client_id, position));
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let r = report();
+        conn.execute(
+            "INSERT INTO entries (client_id, kind, payload, created_at, state, next_attempt_at)
+             VALUES (?1, 'report', ?2, 0, 'pending', 0)",
+            params![r.client_id.to_string(), serde_json::to_string(&r).unwrap()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO photos (client_id, position, bytes) VALUES (?1, 0, x'FFD8FF01')",
+            [r.client_id.to_string()],
+        )
+        .unwrap();
+        drop(conn);
+
+        let outbox = file.open();
+        let pending = outbox.pending().unwrap();
+        assert_eq!(
+            (pending[0].client_id, pending[0].photo_count),
+            (r.client_id, 1)
+        );
+        let now = OffsetDateTime::now_utc();
+        let job = outbox
+            .claim_next(now, now + time::Duration::minutes(3))
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.photos, vec![vec![0xFF, 0xD8, 0xFF, 0x01]]);
+        outbox
+            .enqueue_request(filing(Uuid::new_v4()), vec![], "X", None)
+            .unwrap();
+        // Deleting an entry still takes its photos (the foreign key survived the move).
+        outbox.discard(r.client_id).unwrap();
+        let left: i64 = outbox
+            .conn()
+            .query_row("SELECT count(*) FROM photos", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        drop(outbox);
+        let version: i32 = Connection::open(&file.0)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 }

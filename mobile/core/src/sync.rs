@@ -18,7 +18,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::outbox::{EntryKind, Job, Outbox, OutboxError};
+use crate::outbox::{EntryKind, Job, Outbox, OutboxError, QueuedFile, ServerFieldError};
 use crate::photo;
 
 /// How long one request may take: a few photos over a slow 3G link.
@@ -109,8 +109,10 @@ pub fn jitter_factor(client_id: Uuid) -> f64 {
 /// What one [`SyncClient::sync_once`] round did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SyncReport {
-    /// Accepted by the server (201, or 200 for a repeat).
+    /// Reports and "me too"s accepted by the server (201, or 200 for a repeat).
     pub sent: Vec<Sent>,
+    /// Démarche filings accepted by the server, with their acknowledgement.
+    pub filed: Vec<Filed>,
     /// Refused for good, with the problem `code`.
     pub failed: Vec<Failed>,
     /// Entries whose attempt failed for a passing reason and got a later attempt time.
@@ -129,6 +131,13 @@ pub struct Sent {
     pub receipt: ReportReceipt,
 }
 
+/// A démarche filing the server accepted: its acknowledgement (`POST /requests`' answer).
+#[derive(Debug, Clone, Serialize)]
+pub struct Filed {
+    pub client_id: Uuid,
+    pub receipt: serde_json::Value,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Failed {
     pub client_id: Uuid,
@@ -144,8 +153,7 @@ pub enum SyncError {
 /// The result of one attempt, as the outbox must record it.
 #[derive(Debug)]
 enum Outcome {
-    // Boxed: a receipt (with its acknowledgement) is far larger than the other outcomes.
-    Sent(Box<ReportReceipt>),
+    Sent(Stored),
     /// Worth trying again: no network, timeout, 5xx, 408, 425, 429, or an answer that is not
     /// ours (a captive portal's 200 page).
     Retry {
@@ -156,7 +164,16 @@ enum Outcome {
     Refused {
         code: String,
         detail: String,
+        errors: Vec<ServerFieldError>,
     },
+}
+
+/// What the server answered for an entry it stored.
+#[derive(Debug)]
+enum Stored {
+    // Boxed: a receipt (with its acknowledgement) is far larger than the other outcomes.
+    Report(Box<ReportReceipt>),
+    Request(serde_json::Value),
 }
 
 pub struct SyncClient {
@@ -198,16 +215,24 @@ impl SyncClient {
             };
             let (client_id, attempts) = (job.client_id, job.attempts);
             match self.send(job).await {
-                Outcome::Sent(receipt) => {
-                    outbox.mark_sent(client_id, &receipt)?;
+                Outcome::Sent(Stored::Report(receipt)) => {
+                    outbox.mark_sent(client_id, &to_json(client_id, &*receipt)?)?;
                     report.sent.push(Sent {
                         client_id,
                         receipt: *receipt,
                     });
                 }
-                Outcome::Refused { code, detail } => {
+                Outcome::Sent(Stored::Request(receipt)) => {
+                    outbox.mark_sent(client_id, &to_json(client_id, &receipt)?)?;
+                    report.filed.push(Filed { client_id, receipt });
+                }
+                Outcome::Refused {
+                    code,
+                    detail,
+                    errors,
+                } => {
                     tracing::warn!(%client_id, %code, %detail, "outbox entry refused");
-                    outbox.mark_failed(client_id, &code, &detail)?;
+                    outbox.mark_failed(client_id, &code, &detail, &errors)?;
                     report.failed.push(Failed { client_id, code });
                 }
                 Outcome::Retry { error, retry_after } => {
@@ -230,6 +255,7 @@ impl SyncClient {
     }
 
     async fn send(&self, job: Job) -> Outcome {
+        let kind = job.kind;
         let request = match job.kind {
             EntryKind::Report => match report_form(job.payload, job.photos) {
                 Ok(form) => self
@@ -254,6 +280,29 @@ impl SyncClient {
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(job.payload)
             }
+            EntryKind::Request => {
+                let url = format!("{}/api/v1/requests", self.base_url);
+                let request = if job.files.is_empty() {
+                    self.http
+                        .post(url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(job.payload)
+                } else {
+                    match request_form(job.payload, job.files) {
+                        Ok(form) => self.http.post(url).multipart(form),
+                        Err(e) => {
+                            return Outcome::Retry {
+                                error: describe(&e),
+                                retry_after: None,
+                            };
+                        }
+                    }
+                };
+                match job.auth_token {
+                    Some(token) => request.bearer_auth(token),
+                    None => request,
+                }
+            }
         };
         let response = match request.send().await {
             Ok(r) => r,
@@ -275,8 +324,22 @@ impl SyncClient {
                 };
             }
         };
-        classify(status, retry_after, &body)
+        classify(kind, status, retry_after, &body)
     }
+}
+
+fn to_json(client_id: Uuid, receipt: &impl Serialize) -> Result<String, OutboxError> {
+    serde_json::to_string(receipt).map_err(|e| OutboxError::Corrupt(client_id, e.to_string()))
+}
+
+/// The multipart body of `POST /api/v1/requests`: the `request` JSON, then one part per file,
+/// named after its form field.
+fn request_form(payload: String, files: Vec<QueuedFile>) -> reqwest::Result<Form> {
+    let mut form = Form::new().part("request", Part::text(payload).mime_str("application/json")?);
+    for f in files {
+        form = form.part(f.field, Part::bytes(f.bytes).file_name(f.name));
+    }
+    Ok(form)
 }
 
 /// The multipart body of `POST /api/v1/reports`: the `report` JSON, then one `photo` part per
@@ -294,11 +357,28 @@ fn report_form(payload: String, photos: Vec<Vec<u8>>) -> reqwest::Result<Form> {
 }
 
 /// Decides what an answer means for the entry.
-fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> Outcome {
+fn classify(
+    kind: EntryKind,
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Outcome {
     let verdict = Verdict::of(status);
     if verdict == Verdict::Stored {
-        return match serde_json::from_slice::<ReportReceipt>(body) {
-            Ok(receipt) => Outcome::Sent(Box::new(receipt)),
+        let stored = match kind {
+            EntryKind::Report | EntryKind::Support => serde_json::from_slice::<ReportReceipt>(body)
+                .map(|r| Stored::Report(Box::new(r)))
+                .map_err(|e| e.to_string()),
+            // A filing's acknowledgement is ours when it names the request it opened.
+            EntryKind::Request => serde_json::from_slice::<serde_json::Value>(body)
+                .map_err(|e| e.to_string())
+                .and_then(|v| match v.get("request_number").and_then(|n| n.as_str()) {
+                    Some(_) => Ok(Stored::Request(v)),
+                    None => Err("no request number".to_owned()),
+                }),
+        };
+        return match stored {
+            Ok(stored) => Outcome::Sent(stored),
             // A hotel or station Wi-Fi answers 200 with its login page: that is not the
             // server's receipt, so the report has not arrived yet.
             Err(e) => Outcome::Retry {
@@ -324,9 +404,15 @@ fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> O
             retry_after,
         };
     }
+    let errors = problem
+        .as_ref()
+        .and_then(|p| p.get("errors"))
+        .and_then(|e| serde_json::from_value::<Vec<ServerFieldError>>(e.clone()).ok())
+        .unwrap_or_default();
     Outcome::Refused {
         code: text("code").unwrap_or_else(|| format!("http-{}", status.as_u16())),
         detail,
+        errors,
     }
 }
 
@@ -475,11 +561,17 @@ mod tests {
             format!(r#"{{"type":"urn:guichet:problem:{code}","code":"{code}","detail":"why"}}"#)
         };
         assert!(matches!(
-            classify(StatusCode::UNPROCESSABLE_ENTITY, None, problem("unknown-category").as_bytes()),
-            Outcome::Refused { code, detail } if code == "unknown-category" && detail == "why"
+            classify(EntryKind::Report, StatusCode::UNPROCESSABLE_ENTITY, None, problem("unknown-category").as_bytes()),
+            Outcome::Refused { code, detail, .. } if code == "unknown-category" && detail == "why"
+        ));
+        let refused = br#"{"code":"validation-failed","detail":"why","errors":[{"field":"data.items[1].quantity","code":"too-large","message":"at most 5"}]}"#;
+        assert!(matches!(
+            classify(EntryKind::Request, StatusCode::UNPROCESSABLE_ENTITY, None, refused),
+            Outcome::Refused { code, errors, .. } if code == "validation-failed"
+                && errors == [ServerFieldError { field: "data.items[1].quantity".into(), code: "too-large".into(), message: "at most 5".into() }]
         ));
         assert!(matches!(
-            classify(StatusCode::NOT_FOUND, None, b"<html>"),
+            classify(EntryKind::Report, StatusCode::NOT_FOUND, None, b"<html>"),
             Outcome::Refused { code, .. } if code == "http-404"
         ));
         for status in [
@@ -492,7 +584,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    classify(status, Some(Duration::from_secs(3)), problem("server-busy").as_bytes()),
+                    classify(EntryKind::Report, status, Some(Duration::from_secs(3)), problem("server-busy").as_bytes()),
                     Outcome::Retry { retry_after: Some(d), .. } if d == Duration::from_secs(3)
                 ),
                 "{status}"
@@ -512,12 +604,26 @@ mod tests {
         let receipt = serde_json::to_vec(&receipt).unwrap();
         for status in [StatusCode::OK, StatusCode::CREATED] {
             assert!(
-                matches!(classify(status, None, &receipt), Outcome::Sent(r) if r.request_number == "2026-SIG-000123"),
+                matches!(classify(EntryKind::Report, status, None, &receipt), Outcome::Sent(Stored::Report(r)) if r.request_number == "2026-SIG-000123"),
+                "{status}"
+            );
+            assert!(
+                matches!(classify(EntryKind::Request, status, None, &receipt), Outcome::Sent(Stored::Request(r)) if r["request_number"] == "2026-SIG-000123"),
                 "{status}"
             );
         }
         assert!(matches!(
             classify(
+                EntryKind::Request,
+                StatusCode::CREATED,
+                None,
+                br#"{"hello":"portal"}"#
+            ),
+            Outcome::Retry { .. }
+        ));
+        assert!(matches!(
+            classify(
+                EntryKind::Report,
                 StatusCode::OK,
                 None,
                 b"<html>Welcome to the station Wi-Fi</html>"

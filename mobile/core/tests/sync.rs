@@ -8,7 +8,7 @@ mod proxy;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use guichet_mobile_core::outbox::{EntryKind, EntryState, Outbox};
+use guichet_mobile_core::outbox::{EntryKind, EntryState, Outbox, QueuedFile};
 use guichet_mobile_core::photo;
 use guichet_mobile_core::sync::{RetryPolicy, SyncClient, SyncReport};
 use guichet_shared::api::ReportSubmission;
@@ -373,4 +373,145 @@ async fn me_too_is_queued_and_sent_once_like_a_report() {
 
     client.sync_once(&outbox).await.unwrap();
     assert_eq!(server.db.count("reports").await, 2);
+}
+
+/// A verified citizen account's session token.
+async fn citizen_token(server: &TestServer, email: &str) -> String {
+    let http = reqwest::Client::new();
+    let password = "un mot de passe solide";
+    let registered = http
+        .post(format!("{}/api/v1/citizen/register", server.base))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 202);
+    // Verified as the e-mailed link would (that path has its own tests).
+    sqlx::query("UPDATE citizens SET email_verified_at = now() WHERE email = $1")
+        .bind(email)
+        .execute(&server.db.pool)
+        .await
+        .unwrap();
+    let session: serde_json::Value = http
+        .post(format!("{}/api/v1/citizen/login", server.base))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    session["token"].as_str().unwrap().to_owned()
+}
+
+fn application(client_id: Uuid, contract: &str) -> serde_json::Value {
+    serde_json::json!({
+        "client_id": client_id, "demarche": "candidature-spontanee", "channel": "app",
+        "data": {"contract_type": contract, "work_fields": ["green_spaces"],
+                 "last_name": "Le Gall", "first_name": "Iwan",
+                 "contact_email": "iwan@example.org", "contact_phone": "06 12 34 56 78"},
+    })
+}
+
+#[tokio::test]
+async fn a_demarche_filed_offline_leaves_with_its_files_and_account_once() {
+    let server = TestServer::start().await;
+    let token = citizen_token(&server, "iwan@example.org").await;
+    let file = TempOutbox::new();
+    let outbox = file.open();
+    let cv = b"%PDF-1.4\n% CV d'Iwan\n%%EOF\n".to_vec();
+    let letter = b"%PDF-1.4\n% lettre\n%%EOF\n".to_vec();
+    let files = vec![
+        QueuedFile {
+            field: "cv".into(),
+            name: "cv.pdf".into(),
+            bytes: cv.clone(),
+        },
+        QueuedFile {
+            field: "cover_letter".into(),
+            name: "lettre.pdf".into(),
+            bytes: letter.clone(),
+        },
+    ];
+    let filed = Uuid::new_v4();
+    outbox
+        .enqueue_request(
+            application(filed, "permanent"),
+            files.clone(),
+            "Candidature spontanée",
+            Some(token.clone()),
+        )
+        .unwrap();
+    // The internship needs its school and dates: refused, with the fields named.
+    let refused = Uuid::new_v4();
+    outbox
+        .enqueue_request(
+            application(refused, "internship"),
+            files,
+            "Candidature spontanée",
+            Some(token),
+        )
+        .unwrap();
+
+    // First through a server that drops the connection after storing it: retried, stored once.
+    let proxy = FlakyProxy::start(&server.base, vec![Fault::LoseAnswer]).await;
+    let (rounds, _) = sync_until_empty(&client_without_pool(&proxy.base), &outbox).await;
+    let filed_round: Vec<_> = rounds.iter().flat_map(|r| r.filed.iter()).collect();
+    assert_eq!(filed_round.len(), 1, "{rounds:#?}");
+    assert_eq!(filed_round[0].client_id, filed);
+    let number = filed_round[0].receipt["request_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let stored: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT number, citizen_id FROM requests WHERE demarche_code = 'candidature-spontanee'",
+    )
+    .fetch_all(&server.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored.len(), 1, "stored once");
+    assert_eq!(stored[0].0, number);
+    assert!(stored[0].1.is_some(), "filed on the account");
+    let files: Vec<(String, String, i32)> = sqlx::query_as(
+        "SELECT f.field_id, f.filename, f.bytes FROM request_files f JOIN requests r ON r.id = f.request_id
+          WHERE r.number = $1 ORDER BY f.field_id",
+    )
+    .bind(&number)
+    .fetch_all(&server.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        files,
+        [
+            (
+                "cover_letter".to_owned(),
+                "lettre.pdf".to_owned(),
+                i32::try_from(letter.len()).unwrap()
+            ),
+            (
+                "cv".to_owned(),
+                "cv.pdf".to_owned(),
+                i32::try_from(cv.len()).unwrap()
+            ),
+        ]
+    );
+
+    let sent = outbox.get(filed).unwrap().unwrap();
+    assert_eq!(sent.state, EntryState::Sent);
+    assert_eq!(
+        sent.request_receipt.unwrap()["request_number"],
+        number.as_str()
+    );
+    let failed = outbox.get(refused).unwrap().unwrap();
+    assert_eq!(
+        (failed.state, failed.kind),
+        (EntryState::Failed, EntryKind::Request)
+    );
+    assert_eq!(failed.error_code.as_deref(), Some("validation-failed"));
+    assert!(
+        failed.field_errors.iter().any(|e| e.field == "data.school"),
+        "{:?}",
+        failed.field_errors
+    );
 }

@@ -1,12 +1,12 @@
 //! The citizen app's native shell. Everything that matters lives elsewhere: the screens in
 //! `mobile/ui` (the same web UI as the PWA) and the outbox, photo preparation and sync in
-//! `guichet-mobile-core`. This crate exposes the core to the UI as commands and keeps a sync
+//! `guichet-mobile-core` (reports, "me too"s and démarche filings alike). This crate exposes the core to the UI as commands and keeps a sync
 //! loop running while the app is open.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use guichet_mobile_core::outbox::{Entry, Outbox};
+use guichet_mobile_core::outbox::{Entry, Outbox, QueuedFile};
 use guichet_mobile_core::photo;
 use guichet_mobile_core::sync::{SyncClient, SyncReport};
 use guichet_shared::api::{Contact, ReportSubmission};
@@ -91,6 +91,27 @@ async fn enqueue_support(
     blocking(move || {
         outbox
             .enqueue_support(&number, client_id, contact)
+            .map(|id| id.to_string())
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Saves a démarche filing (the JSON of `POST /api/v1/requests`) and its files in the
+/// outbox before anything is sent; returns its client id. `token` is the citizen's session,
+/// sent with it for a démarche that needs an account.
+#[tauri::command]
+async fn enqueue_request(
+    core: tauri::State<'_, Core>,
+    request: serde_json::Value,
+    files: Vec<QueuedFile>,
+    title: String,
+    token: Option<String>,
+) -> Result<String, String> {
+    let outbox = core.outbox.clone();
+    blocking(move || {
+        outbox
+            .enqueue_request(request, files, &title, token)
             .map(|id| id.to_string())
             .map_err(|e| e.to_string())
     })
@@ -190,6 +211,7 @@ pub fn run() {
             prepare_photo,
             enqueue_report,
             enqueue_support,
+            enqueue_request,
             discard_entry,
             outbox_entries,
             sync_now

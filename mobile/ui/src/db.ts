@@ -87,7 +87,7 @@ export const outbox = {
 };
 
 /** A démarche's acknowledgement in the shape "my requests" shows for every kind. */
-function requestReceipt(r: RequestReceipt): Receipt {
+export function requestReceipt(r: RequestReceipt): Receipt {
   return {
     request_number: r.request_number,
     tracking_code: r.tracking_code,

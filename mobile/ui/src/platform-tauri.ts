@@ -4,8 +4,10 @@
 // inside Tauri (see platform.ts).
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { PublicView, Receipt } from './api';
-import type { MyRequest } from './db';
+import { token } from './account';
+import type { FieldError } from '@guichet/web/api';
+import type { PublicView, Receipt, RequestReceipt } from './api';
+import { requestReceipt, type MyRequest } from './db';
 import type { Fix, OutboxEvent, PendingEntry, Platform, PositionFailure } from './platform';
 
 // ---- the core's shapes, as serde writes them ----
@@ -25,23 +27,29 @@ interface CoreReport {
 /** `guichet_mobile_core::outbox::Entry`. */
 interface CoreEntry {
   client_id: string;
-  kind: 'report' | 'support';
+  kind: 'report' | 'support' | 'request';
   state: 'pending' | 'sent' | 'failed';
   report: CoreReport | null;
   support_of: string | null;
+  /** A démarche filing as queued, and the démarche's title. */
+  request: { demarche: string } | null;
+  title: string | null;
   photo_count: number;
   created_at: string;
   attempts: number;
   next_attempt_at: string | null;
   last_error: string | null;
   error_code: string | null;
+  field_errors: FieldError[];
   receipt: Receipt | null;
+  request_receipt: RequestReceipt | null;
   finished_at: string | null;
 }
 
 /** `guichet_mobile_core::sync::SyncReport`, the payload of `outbox-changed`. */
 interface CoreSyncReport {
   sent: { client_id: string; receipt: Receipt }[];
+  filed: { client_id: string; receipt: RequestReceipt }[];
 }
 
 // ---- what only the UI knows about an entry ----
@@ -92,10 +100,10 @@ function placeOf(report: CoreReport | null): string {
 
 function described(e: CoreEntry): Note {
   const note = readNote(e.client_id);
-  const category = note?.category ?? e.report?.category ?? '';
+  const category = note?.category ?? e.report?.category ?? e.request?.demarche ?? '';
   return {
     category,
-    category_title: note?.category_title || category,
+    category_title: note?.category_title || e.title || category,
     place_label: note?.place_label ?? placeOf(e.report),
     view: note?.view,
     view_at: note?.view_at,
@@ -120,28 +128,36 @@ function toPending(e: CoreEntry): PendingEntry {
       e.state === 'failed'
         ? { code: e.error_code ?? '', message: e.last_error || e.error_code || '' }
         : undefined,
+    field_errors: e.field_errors.length ? e.field_errors : undefined,
   };
 }
 
-function toMine(e: CoreEntry & { receipt: Receipt }): MyRequest {
+/** The receipt "my requests" shows, whatever the kind of the entry. */
+function receiptOf(e: CoreEntry): Receipt | null {
+  if (e.receipt) return e.receipt;
+  return e.request_receipt ? requestReceipt(e.request_receipt) : null;
+}
+
+function toMine(e: CoreEntry): MyRequest {
   const note = described(e);
+  const receipt = receiptOf(e)!;
   return {
     client_id: e.client_id,
     kind: e.kind,
-    request_number: e.receipt.request_number,
-    tracking_code: e.receipt.tracking_code,
+    request_number: receipt.request_number,
+    tracking_code: receipt.tracking_code,
     category: note.category,
     category_title: note.category_title,
     place_label: note.place_label,
     filed_at: e.created_at,
     sent_at: e.finished_at ?? e.created_at,
-    receipt: e.receipt,
+    receipt,
     view: note.view,
     view_at: note.view_at,
   };
 }
 
-const isSent = (e: CoreEntry): e is CoreEntry & { receipt: Receipt } => e.state === 'sent' && e.receipt !== null;
+const isSent = (e: CoreEntry): boolean => e.state === 'sent' && receiptOf(e) !== null;
 
 const entries = () => invoke<CoreEntry[]>('outbox_entries');
 
@@ -161,9 +177,10 @@ function emit(e: OutboxEvent): void {
 
 /** A sync round (the shell's background loop or ours) sent, refused or rescheduled entries. */
 async function afterRound(report: CoreSyncReport): Promise<void> {
-  if (report.sent.length) {
+  const sent = [...report.sent, ...(report.filed ?? [])];
+  if (sent.length) {
     const all = await entries();
-    for (const { client_id } of report.sent) {
+    for (const { client_id } of sent) {
       const e = all.find((x) => x.client_id === client_id);
       if (e && isSent(e)) emit({ type: 'sent', mine: toMine(e) });
     }
@@ -303,8 +320,9 @@ export function tauriPlatform(browser: Platform): Platform {
     name: 'tauri',
 
     start() {
-      // Démarches filed with a form wait in the webview's IndexedDB outbox (the core's queue
-      // holds reports and "me too"s): its sender runs beside the core's.
+      // The core's queue holds reports, "me too"s and démarche filings. Filings queued in the
+      // webview's IndexedDB outbox by an older version of the app still leave from there: its
+      // sender runs beside the core's.
       browser.start();
       browser.onOutbox((e) => listeners.forEach((l) => l(e)));
       void listen<CoreSyncReport>('outbox-changed', (ev) => {
@@ -349,7 +367,22 @@ export function tauriPlatform(browser: Platform): Platform {
       void syncNow(true);
     },
 
-    enqueueRequest: (item) => browser.enqueueRequest(item),
+    async enqueueRequest({ request, files, title }) {
+      const queued = await Promise.all(files.map(async (f) => ({
+        field: f.field,
+        name: f.name,
+        bytes: new Uint8Array(await f.blob.arrayBuffer()),
+      })));
+      writeNote(request.client_id, { category: request.demarche, category_title: title, place_label: '' });
+      try {
+        await invoke<string>('enqueue_request', { request, files: queued, title, token: token() });
+      } catch (e) {
+        dropNote(request.client_id);
+        throw e;
+      }
+      emit({ type: 'changed' });
+      void syncNow(true);
+    },
 
     async pendingEntries() {
       return [...(await entries()).filter((e) => e.state !== 'sent').map(toPending), ...(await browser.pendingEntries())];
