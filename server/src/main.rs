@@ -225,6 +225,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(objects = s.objects, bytes = s.bytes, "backup restored");
         }
         Command::Serve => serve(config, pool).await?,
+        // Run above, before any database connection.
         Command::MigrateStore { .. } => {}
     }
     Ok(())
