@@ -19,6 +19,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Where photos and other files are stored (`GUICHET_DATA_DIR`).
     pub data_dir: PathBuf,
+    /// Which store keeps photos and attached files: local disk under `data_dir` or an
+    /// S3-compatible bucket (`GUICHET_STORE`, `GUICHET_S3_*`).
+    pub store: StoreConfig,
     /// Public URL of this service, used in links it hands out (`GUICHET_PUBLIC_URL`).
     pub public_url: String,
     /// Database connections per instance (`GUICHET_DB_POOL`).
@@ -318,6 +321,90 @@ impl Default for OutboxConfig {
     }
 }
 
+/// Which store keeps photos and attached files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StoreKind {
+    /// Files under `<data_dir>/photos` (`GUICHET_STORE=local`).
+    #[default]
+    Local,
+    /// The bucket `GUICHET_S3_BUCKET` of an S3-compatible service (`GUICHET_STORE=s3`).
+    S3,
+}
+
+/// The store setting and the S3 connection, read whichever store is chosen: `guichet
+/// migrate-store` reaches S3 buckets with it while the service still uses local disk.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreConfig {
+    pub kind: StoreKind,
+    pub s3: S3Config,
+}
+
+/// How to reach an S3-compatible service. Requests are path-style
+/// (`<endpoint>/<bucket>/<key>`), which every S3-compatible server accepts.
+#[derive(Clone, PartialEq)]
+pub struct S3Config {
+    /// `GUICHET_S3_ENDPOINT`, e.g. `https://s3.fr-par.scw.cloud`; unset: AWS itself.
+    pub endpoint: Option<String>,
+    /// `GUICHET_S3_BUCKET`; required with `GUICHET_STORE=s3`.
+    pub bucket: Option<String>,
+    /// `GUICHET_S3_REGION`, part of the request signature.
+    pub region: String,
+    /// `GUICHET_S3_ACCESS_KEY_ID` and `GUICHET_S3_SECRET_ACCESS_KEY`, given together; unset:
+    /// the credentials of the machine (AWS instance metadata).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// Longest wait for one store operation, retries included (`GUICHET_S3_TIMEOUT_SECS`):
+    /// past it the call answers 503 instead of hanging on an unreachable store.
+    pub timeout: Duration,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            bucket: None,
+            region: "us-east-1".to_owned(),
+            access_key_id: None,
+            secret_access_key: None,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+// The secret never goes into a log line or an error message.
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Whether `name` is a bucket name S3 accepts for path-style requests: 3 to 63 lower-case
+/// letters, digits, dots and hyphens, starting and ending with a letter or digit.
+pub fn is_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
 /// Limits applied to uploaded photos before anything expensive happens.
 #[derive(Debug, Clone)]
 pub struct PhotoLimits {
@@ -386,6 +473,13 @@ struct FileConfig {
     database_url: Option<String>,
     listen: Option<String>,
     data_dir: Option<PathBuf>,
+    store: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_bucket: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
+    s3_timeout_secs: Option<u64>,
     public_url: Option<String>,
     db_pool_size: Option<u32>,
     photo_max_bytes: Option<usize>,
@@ -484,6 +578,18 @@ impl Config {
             .map(PathBuf::from)
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("data"));
+        let store = store_config(
+            StoreFile {
+                store: file.store,
+                endpoint: file.s3_endpoint,
+                bucket: file.s3_bucket,
+                region: file.s3_region,
+                access_key_id: file.s3_access_key_id,
+                secret_access_key: file.s3_secret_access_key,
+                timeout_secs: file.s3_timeout_secs,
+            },
+            &env,
+        )?;
         let public_url = env("GUICHET_PUBLIC_URL")
             .or(file.public_url)
             .unwrap_or_else(|| format!("http://{listen}"))
@@ -640,6 +746,7 @@ impl Config {
             database_url,
             listen,
             data_dir,
+            store,
             public_url,
             db_pool_size,
             photos,
@@ -673,6 +780,89 @@ impl Config {
                 .unwrap_or(DEFAULT_WALLET_QUOTA_BYTES),
         })
     }
+}
+
+/// The file's keys of the store.
+struct StoreFile {
+    store: Option<String>,
+    endpoint: Option<String>,
+    bucket: Option<String>,
+    region: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    timeout_secs: Option<u64>,
+}
+
+fn store_config(
+    file: StoreFile,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<StoreConfig, ConfigError> {
+    let set = |name: &str, from_file: Option<String>| {
+        env(name)
+            .or(from_file)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let kind = match set("GUICHET_STORE", file.store).as_deref() {
+        None | Some("local") => StoreKind::Local,
+        Some("s3") => StoreKind::S3,
+        Some(other) => return Err(invalid("GUICHET_STORE", other, "`local` or `s3`")),
+    };
+    let mut s3 = S3Config {
+        endpoint: set("GUICHET_S3_ENDPOINT", file.endpoint)
+            .map(|e| e.trim_end_matches('/').to_owned()),
+        bucket: set("GUICHET_S3_BUCKET", file.bucket),
+        access_key_id: set("GUICHET_S3_ACCESS_KEY_ID", file.access_key_id),
+        secret_access_key: set("GUICHET_S3_SECRET_ACCESS_KEY", file.secret_access_key),
+        ..S3Config::default()
+    };
+    if let Some(region) = set("GUICHET_S3_REGION", file.region) {
+        s3.region = region;
+    }
+    if let Some(v) = opt_env("GUICHET_S3_TIMEOUT_SECS", env)?.or(file.timeout_secs) {
+        s3.timeout = Duration::from_secs(at_least_one("GUICHET_S3_TIMEOUT_SECS", v)?);
+    }
+    if let Some(endpoint) = &s3.endpoint {
+        let parsed = reqwest::Url::parse(endpoint).ok();
+        let usable = parsed.as_ref().is_some_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+        });
+        if !usable {
+            return Err(invalid(
+                "GUICHET_S3_ENDPOINT",
+                redact_url(endpoint),
+                "expected http(s)://host[:port], without credentials (they go in \
+                 GUICHET_S3_ACCESS_KEY_ID and GUICHET_S3_SECRET_ACCESS_KEY)",
+            ));
+        }
+    }
+    if let Some(bucket) = &s3.bucket
+        && !is_bucket_name(bucket)
+    {
+        return Err(invalid(
+            "GUICHET_S3_BUCKET",
+            bucket,
+            "3 to 63 lower-case letters, digits, `.` and `-`",
+        ));
+    }
+    if s3.access_key_id.is_some() != s3.secret_access_key.is_some() {
+        return Err(invalid(
+            "GUICHET_S3_SECRET_ACCESS_KEY",
+            "***",
+            "GUICHET_S3_ACCESS_KEY_ID and GUICHET_S3_SECRET_ACCESS_KEY go together",
+        ));
+    }
+    if kind == StoreKind::S3 && s3.bucket.is_none() {
+        return Err(invalid(
+            "GUICHET_S3_BUCKET",
+            "",
+            "GUICHET_STORE=s3 needs the bucket's name",
+        ));
+    }
+    Ok(StoreConfig { kind, s3 })
 }
 
 /// The file's keys of the limits section.
@@ -1117,6 +1307,65 @@ mod tests {
         for bad in ["10", "0/min", "5/0min", "5/fortnight", "x/h"] {
             assert!(bad.parse::<Rate>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_store_is_local_unless_s3_is_configured_and_the_secret_never_shows() {
+        let c = load("", &[("DATABASE_URL", "x")]).expect("config");
+        assert_eq!(c.store.kind, StoreKind::Local);
+        let secret = "s3cr3t-that-must-not-leak";
+        let c = load(
+            "store = \"s3\"\ns3_bucket = \"guichet-photos\"\ns3_timeout_secs = 4",
+            &[
+                ("DATABASE_URL", "x"),
+                ("GUICHET_S3_ENDPOINT", "http://127.0.0.1:9000/"),
+                ("GUICHET_S3_ACCESS_KEY_ID", "guichet"),
+                ("GUICHET_S3_SECRET_ACCESS_KEY", secret),
+            ],
+        )
+        .expect("config");
+        assert_eq!(c.store.kind, StoreKind::S3);
+        assert_eq!(
+            c.store.s3.endpoint.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(c.store.s3.bucket.as_deref(), Some("guichet-photos"));
+        assert_eq!(c.store.s3.region, "us-east-1");
+        assert_eq!(c.store.s3.timeout, Duration::from_secs(4));
+        assert!(!format!("{c:?}").contains(secret));
+        for (name, value) in [
+            ("GUICHET_STORE", "nfs"),
+            ("GUICHET_S3_BUCKET", "Photos_2026"),
+            ("GUICHET_S3_ENDPOINT", "ftp://files.example"),
+            ("GUICHET_S3_ENDPOINT", "https://key:secret@s3.example"),
+            ("GUICHET_S3_TIMEOUT_SECS", "0"),
+        ] {
+            let err = load("", &[("DATABASE_URL", "x"), (name, value)])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(name), "{name}: {err}");
+            assert!(!err.contains("secret@"), "{err}");
+        }
+        let err = load("", &[("DATABASE_URL", "x"), ("GUICHET_STORE", "s3")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("GUICHET_S3_BUCKET"), "{err}");
+        let err = load(
+            "",
+            &[
+                ("DATABASE_URL", "x"),
+                ("GUICHET_S3_SECRET_ACCESS_KEY", secret),
+            ],
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            err.contains("go together") && !err.contains(secret),
+            "{err}"
+        );
     }
 
     #[test]

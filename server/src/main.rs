@@ -1,5 +1,5 @@
 //! The `guichet` command: serve, migrate, setup, demo, import-zones, import-addresses, agent,
-//! api-key, backup, restore.
+//! api-key, backup, restore, migrate-store.
 
 use std::path::PathBuf;
 
@@ -69,6 +69,18 @@ enum Command {
     Backup { dir: PathBuf },
     /// Restore a backup made by `guichet backup` into an empty database and the store.
     Restore { dir: PathBuf },
+    /// Copy every object of one store into another (e.g. from local disk to a bucket before
+    /// switching GUICHET_STORE). Checks each object against its key; objects already there
+    /// with the same size are skipped, so it can be run again. Safe while the service runs.
+    MigrateStore {
+        /// `configured`, `local:DIR` (a data folder, as GUICHET_DATA_DIR) or `s3://BUCKET`
+        /// (reached with the GUICHET_S3_* settings).
+        #[arg(long)]
+        from: String,
+        /// Where to copy to, in the same form.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +107,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
+    // The one command that needs no database.
+    if let Command::MigrateStore { from, to } = &cli.command {
+        return migrate_store(&config, from, to).await;
+    }
     let pool = db::connect(&config.database_url, config.db_pool_size)
         .await
         .context("cannot connect to the database")?;
@@ -197,19 +213,41 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::ApiKey(command) => api_key(&pool, command).await?,
         Command::Backup { dir } => {
-            let store = AppState::store_of(&config);
+            let store = AppState::store_of(&config)?;
             let s =
                 guichet_server::backup::backup(&pool, &config.database_url, store, &dir).await?;
             tracing::info!(objects = s.objects, bytes = s.bytes, dir = %dir.display(), "backup taken");
         }
         Command::Restore { dir } => {
-            let store = AppState::store_of(&config);
+            let store = AppState::store_of(&config)?;
             let s =
                 guichet_server::backup::restore(&pool, &config.database_url, store, &dir).await?;
             tracing::info!(objects = s.objects, bytes = s.bytes, "backup restored");
         }
         Command::Serve => serve(config, pool).await?,
+        // Run above, before any database connection.
+        Command::MigrateStore { .. } => {}
     }
+    Ok(())
+}
+
+// The counts are this command's output, for the operator or a script to read.
+#[allow(clippy::print_stdout)]
+async fn migrate_store(config: &Config, from: &str, to: &str) -> anyhow::Result<()> {
+    use guichet_server::photos::{StoreLocation, copy_all, store};
+    let from = StoreLocation::parse(from, config).context("--from")?;
+    let to = StoreLocation::parse(to, config).context("--to")?;
+    if from == to {
+        anyhow::bail!("--from and --to name the same store ({from})");
+    }
+    let (source, target) = (store::open(&from)?, store::open(&to)?);
+    let s = copy_all(source.as_ref(), target.as_ref())
+        .await
+        .with_context(|| format!("copying {from} into {to}"))?;
+    println!(
+        "{} objects copied ({} bytes), {} already there, from {from} into {to}",
+        s.copied, s.bytes, s.skipped
+    );
     Ok(())
 }
 
@@ -338,7 +376,13 @@ async fn serve(config: Config, pool: sqlx::PgPool) -> anyhow::Result<()> {
              for every instance, and keep it out of the database"
         );
     }
-    let state = AppState::new(config, pool);
+    let state = AppState::new(config, pool).context("cannot open the store")?;
+    // Wrong keys or an unreachable service show at start, not at the first photo. The service
+    // still starts: everything but photos and files works without the store.
+    let probe = format!("{}.webp", "0".repeat(64));
+    if let Err(e) = state.photos.size(&probe).await {
+        tracing::warn!(error = %e, "the store cannot be reached: photos and files answer 503 until it can");
+    }
     let demo_accounts = state
         .demo_passwords
         .accounts(&state.db)

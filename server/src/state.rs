@@ -13,7 +13,7 @@ use crate::inflight::InFlight;
 use crate::limits::Limits;
 use crate::live::LiveFeed;
 use crate::metrics::Metrics;
-use crate::photos::{LocalDiskStore, PhotoGate, PhotoStore};
+use crate::photos::{PhotoGate, PhotoStore, StoreError, StoreLocation};
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -35,14 +35,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: PgPool) -> Self {
-        let store = Self::store_of(&config);
-        Self::with_store(config, db, store)
+    pub fn new(config: Config, db: PgPool) -> Result<Self, StoreError> {
+        let store = Self::store_of(&config)?;
+        Ok(Self::with_store(config, db, store))
     }
 
     /// The store that the configuration names (photos and attached files).
-    pub fn store_of(config: &Config) -> Arc<dyn PhotoStore> {
-        Arc::new(LocalDiskStore::new(config.data_dir.join("photos")))
+    pub fn store_of(config: &Config) -> Result<Arc<dyn PhotoStore>, StoreError> {
+        crate::photos::store::open(&StoreLocation::configured(config)?)
     }
 
     pub fn with_store(config: Config, db: PgPool, photos: Arc<dyn PhotoStore>) -> Self {

@@ -12,7 +12,9 @@ pub mod api;
 pub mod call;
 pub mod fixtures;
 pub mod routes;
+pub mod s3;
 pub mod smtp;
+pub mod store;
 pub mod webhook_receiver;
 
 use std::path::{Path, PathBuf};
@@ -234,6 +236,7 @@ impl TestServer {
             database_url: db.url.clone(),
             listen: addr,
             data_dir: data_dir.clone(),
+            store: Default::default(),
             public_url: format!("http://{addr}"),
             db_pool_size: 16,
             photos: PhotoLimits::default(),
@@ -257,7 +260,7 @@ impl TestServer {
         let pool = guichet_server::db::connect(&config.database_url, config.db_pool_size)
             .await
             .expect("server pool");
-        let state = AppState::new(config, pool);
+        let state = AppState::new(config, pool).expect("open the store");
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(guichet_server::serve(listener, state, async move {
             let _ = rx.await;

@@ -32,7 +32,7 @@ fn state(db: &TestDb, smtp: Option<&SmtpServer>) -> AppState {
         vars.push(("GUICHET_SMTP_URL", smtp.url()));
     }
     let config = Config::from_vars(vars).expect("config");
-    AppState::new(config, db.pool.clone())
+    AppState::new(config, db.pool.clone()).expect("store")
 }
 
 /// Contacts of a test request.

@@ -298,6 +298,7 @@ async fn filed_form(
     responses(
         (status = 200, description = "The file, as an attachment, with its own content type", content(("*/*"))),
         (status = 404, description = "`request-not-found`, `file-not-found`"),
+        (status = 503, description = "`store-unavailable`: the file storage cannot be reached; try again"),
     ),
     security(("agent_token" = []), ("agent_cookie" = [])),
 )]
@@ -325,12 +326,11 @@ pub async fn file(
             "field agents do not get the personal documents of a request",
         ));
     }
-    let bytes = state
-        .photos
-        .get(&f.storage_key)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .ok_or_else(|| ApiError::not_found("file-not-found", "The file is no longer stored."))?;
+    // Read through the service and never redirected to the store: the file is personal data.
+    let bytes =
+        state.photos.get(&f.storage_key).await?.ok_or_else(|| {
+            ApiError::not_found("file-not-found", "The file is no longer stored.")
+        })?;
     Ok(super::download::private_file(bytes, &f.filename, &f.mime))
 }
 

@@ -46,11 +46,12 @@ pub async fn photo(
             "No photo has this address.",
         ));
     }
+    // Proxied, whatever the store: the address stays this service's own, cached for a year,
+    // and the bucket is never exposed (README, "Object storage").
     let bytes = state
         .photos
         .get(&key)
-        .await
-        .map_err(|e| ApiError::internal(&e))?
+        .await?
         .ok_or_else(|| ApiError::not_found("photo-not-found", "No photo has this address."))?;
     Ok((
         cache,

@@ -12,7 +12,7 @@ use crate::db::DbError;
 use crate::files::FileError;
 use crate::intake::IntakeError;
 use crate::limits::Throttled;
-use crate::photos::PhotoError;
+use crate::photos::{PhotoError, StoreError};
 use crate::pipeline::PipelineError;
 use guichet_shared::workflow::TransitionError;
 
@@ -278,8 +278,25 @@ impl From<FileError> for ApiError {
     fn from(e: FileError) -> Self {
         match e {
             FileError::Db(e) => e.into(),
-            FileError::Store(e) => ApiError::internal(&e),
+            FileError::Store(e) => e.into(),
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        if !e.is_unavailable() {
+            return ApiError::internal(&e);
+        }
+        tracing::warn!(error = %e, "object store unavailable");
+        let mut problem = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            "Storage temporarily unavailable",
+            "The service cannot reach its file storage right now; nothing was recorded. Please try again.",
+        );
+        problem.retry_after_secs = Some(5);
+        problem
     }
 }
 

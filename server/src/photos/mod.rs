@@ -7,10 +7,13 @@
 //! pixels is what drops every metadata block (EXIF with GPS, XMP, ICC, comments).
 
 mod gate;
-mod store;
+pub mod store;
 
 pub use gate::{GateBusy, PhotoGate};
-pub use store::{LocalDiskStore, PhotoStore, StoreError, is_storable_key, is_valid_key};
+pub use store::{
+    CopySummary, LocalDiskStore, PhotoStore, S3Store, StoreError, StoreLocation, copy_all,
+    is_storable_key, is_valid_key, matches_key,
+};
 
 use std::io::Cursor;
 
