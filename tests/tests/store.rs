@@ -474,6 +474,42 @@ async fn migrate_store_copies_local_disk_into_a_bucket_and_back_and_skips_what_i
     }
 }
 
+/// A verified citizen's session, and a document of their wallet whose bytes the store was
+/// never given (only its row is written).
+async fn wallet_document_without_bytes(server: &TestServer) -> (String, i64) {
+    let email = "nina@example.org";
+    let password = "un mot de passe solide";
+    let r = server
+        .client
+        .post(server.url("/api/v1/citizen/register"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let document: i64 = sqlx::query_scalar(
+        "WITH verified AS (UPDATE citizens SET email_verified_at = now() WHERE email = $1 RETURNING id)
+         INSERT INTO wallet_documents (citizen_id, label, kind, filename, mime, bytes, storage_key)
+         SELECT id, 'CV', 'other', 'cv.pdf', 'application/pdf', 10, $2 FROM verified RETURNING id",
+    )
+    .bind(email)
+    .bind(format!("{}.pdf", "ab".repeat(32)))
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    let session: serde_json::Value = server
+        .client
+        .post(server.url("/api/v1/citizen/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (session["token"].as_str().unwrap().to_owned(), document)
+}
+
 /// A store that cannot be reached makes the calls that need it answer 503, within the
 /// configured wait, and nothing is recorded.
 #[tokio::test]
@@ -500,8 +536,15 @@ async fn an_unreachable_or_silent_store_answers_503_and_records_nothing() {
             c.store.s3.timeout = Duration::from_secs(2);
         })
         .await;
-        let photo = format!("/media/{}.webp", "ab".repeat(32));
-        let r = server.client.get(server.url(&photo)).send().await.unwrap();
+        // A read of a stored file (a wallet document, whose row is all the database knows).
+        let (token, document) = wallet_document_without_bytes(&server).await;
+        let r = server
+            .client
+            .get(server.url(&format!("/api/v1/citizen/me/documents/{document}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.headers()["retry-after"], "5");
         expect_problem(r, 503, "store-unavailable").await;
 
