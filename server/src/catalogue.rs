@@ -29,8 +29,14 @@ pub struct Entry {
     pub public_incident: bool,
     #[serde(default)]
     pub description: String,
+    /// The description in English; empty when the démarche has none (clients fall back to
+    /// the French).
+    #[serde(default)]
+    pub description_en: String,
     #[serde(default)]
     pub keywords: Vec<String>,
+    #[serde(default)]
+    pub keywords_en: Vec<String>,
     pub channels: Vec<String>,
     pub auth: String,
     pub team: String,
@@ -248,7 +254,9 @@ pub async fn store(
             title: &entry.title,
             title_en: &entry.title_en,
             description: &entry.description,
+            description_en: &entry.description_en,
             keywords: &entry.keywords,
+            keywords_en: &entry.keywords_en,
             channels: &entry.channels,
             auth: &entry.auth,
             geolocated: entry.geolocated,

@@ -199,8 +199,15 @@ pub struct CatalogueEntry {
     /// private, whatever its place.
     #[serde(default)]
     pub public_incident: bool,
+    /// What the démarche is for; also the purpose of its privacy notice.
     pub description: String,
+    /// The description in English; empty when the démarche has none (show the French).
+    #[serde(default)]
+    pub description_en: String,
     pub keywords: Vec<String>,
+    /// Words an English search finds it by, besides its English title and description.
+    #[serde(default)]
+    pub keywords_en: Vec<String>,
     pub channels: Vec<String>,
     pub auth: String,
     pub revision: i32,

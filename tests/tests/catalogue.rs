@@ -27,10 +27,15 @@ async fn catalogue_lists_incident_categories_and_every_other_demarche() {
             "group_en",
             "group_code",
             "description",
+            "description_en",
             "auth",
         ] {
             assert!(d[key].is_string(), "{key} of {d}");
         }
+        assert!(
+            d["keywords"].is_array() && d["keywords_en"].is_array(),
+            "{d}"
+        );
         assert!(d["geolocated"].is_boolean());
     }
 
@@ -75,6 +80,75 @@ async fn catalogue_lists_incident_categories_and_every_other_demarche() {
             "{seed_title}"
         );
     }
+}
+
+/// The English interface shows what each démarche is for, and its search finds démarches by
+/// English words: every entry of the catalogue has both, and the API serves them as written.
+#[tokio::test]
+async fn every_demarche_says_what_it_is_for_in_english_and_has_english_keywords() {
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../assets/catalogue.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let entries = file["demarches"].as_array().unwrap();
+    assert!(entries.len() >= 100, "{}", entries.len());
+    for e in entries {
+        let code = &e["code"];
+        let en = e["description_en"].as_str().unwrap_or_default().trim();
+        assert!(!en.is_empty(), "{code} has no description_en");
+        assert_ne!(Some(en), e["description"].as_str(), "{code}: copied French");
+        let keywords = e["keywords_en"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        assert!(!keywords.is_empty(), "{code} has no keywords_en");
+        assert!(
+            keywords
+                .iter()
+                .all(|k| k.as_str().is_some_and(|k| !k.trim().is_empty())),
+            "{code}: {keywords:?}"
+        );
+    }
+
+    let server = TestServer::start().await;
+    let body = server
+        .get("/api/v1/catalogue")
+        .send()
+        .await
+        .expect(200)
+        .json();
+    let served = body["demarches"].as_array().unwrap();
+    for e in entries {
+        let d = served
+            .iter()
+            .find(|d| d["code"] == e["code"])
+            .unwrap_or_else(|| panic!("{} is not served", e["code"]));
+        assert_eq!(d["description_en"], e["description_en"], "{}", e["code"]);
+        assert_eq!(d["keywords_en"], e["keywords_en"], "{}", e["code"]);
+    }
+    let voirie = server
+        .get("/api/v1/catalogue/voirie")
+        .send()
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        voirie["description_en"]
+            .as_str()
+            .unwrap()
+            .contains("pothole"),
+        "{voirie}"
+    );
+    assert!(
+        voirie["keywords_en"]
+            .as_array()
+            .unwrap()
+            .contains(&"pothole".into())
+    );
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
     let definition =
         serde_json::json!({ "code": "mobilier-urbain", "title": "Mobilier urbain abîmé" });
     let channels = vec!["app".to_owned(), "web".to_owned()];
+    let keywords_en = vec!["bench".to_owned()];
     let input = DemarcheInput {
         code: "mobilier-urbain",
         group: "signalement",
@@ -26,7 +27,9 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
         title: "Mobilier urbain abîmé",
         title_en: "Damaged street furniture",
         description: "",
+        description_en: "Report a broken bench.",
         keywords: &[],
+        keywords_en: &keywords_en,
         channels: &channels,
         auth: "anonymous",
         geolocated: true,
@@ -59,6 +62,8 @@ async fn a_request_keeps_the_revision_it_was_filed_under() {
         .clone();
     assert_eq!(entry["revision"], 2);
     assert_eq!(entry["title"], "Mobilier urbain abîmé");
+    assert_eq!(entry["description_en"], "Report a broken bench.");
+    assert_eq!(entry["keywords_en"], serde_json::json!(["bench"]));
 
     let view = server
         .get(receipt["status_url"].as_str().unwrap())

@@ -190,6 +190,63 @@ async fn discovery_services_and_definitions_conform_in_json_and_xml() {
     assert_eq!(xml_text(&xml, "code").as_deref(), Some("404"));
 }
 
+/// A service in the list GeoReport gives: the one of `code`.
+fn service_of<'a>(services: &'a Value, code: &str) -> &'a Value {
+    services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service_code"] == code)
+        .unwrap_or_else(|| panic!("{code} not in {services}"))
+}
+
+#[tokio::test]
+async fn services_are_described_in_english_when_the_client_asks_for_it() {
+    let server = TestServer::start().await;
+    let (_, french) = get_json(&server, "/open311/v2/services.json").await;
+    let voirie = service_of(&french, "voirie");
+    assert_eq!(voirie["service_name"], "Chaussée, trottoir ou nid-de-poule");
+    assert!(
+        voirie["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signaler une dégradation"),
+        "{voirie}"
+    );
+    assert!(
+        voirie["keywords"]
+            .as_str()
+            .unwrap()
+            .contains("nid-de-poule")
+    );
+
+    let (_, by_locale) = get_json(&server, "/open311/v2/services.json?locale=en").await;
+    conforms("services.json", &by_locale);
+    let r = server
+        .client
+        .get(server.url("/open311/v2/services.json"))
+        .header("accept-language", "en-GB,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    let by_header: Value = r.json().await.unwrap();
+    for english in [&by_locale, &by_header] {
+        let voirie = service_of(english, "voirie");
+        assert_eq!(voirie["service_name"], "Road, pavement or pothole");
+        assert_eq!(voirie["group"], "Reports about public space");
+        assert!(
+            voirie["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("Report damage to a road or pavement"),
+            "{voirie}"
+        );
+        let keywords = voirie["keywords"].as_str().unwrap();
+        assert!(keywords.split(',').any(|k| k == "pothole"), "{keywords}");
+        assert!(!keywords.contains("nid-de-poule"), "{keywords}");
+    }
+}
+
 #[tokio::test]
 async fn a_fixmystreet_like_client_files_reads_and_follows_a_request() {
     let server = TestServer::start().await;

@@ -172,6 +172,17 @@ async fn setup_loads_the_catalogue_teams_and_communes_creates_no_account_and_is_
     .await
     .unwrap();
     assert_eq!(not_setups, 0, "setup signs its revisions");
+    let french_only: Vec<String> = sqlx::query_scalar(
+        "SELECT demarche_code FROM demarche_revisions
+          WHERE description_en = '' OR cardinality(keywords_en) = 0",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        french_only.is_empty(),
+        "stored without English: {french_only:?}"
+    );
 
     let out = run(&db, &["setup"]);
     assert!(out.status.success(), "{}", stderr(&out));

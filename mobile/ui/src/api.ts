@@ -13,8 +13,11 @@ export interface Demarche {
   group_code: string;
   geolocated: boolean;
   public_incident?: boolean;
+  /** What it is for; also the purpose of its privacy notice. */
   description: string;
+  description_en?: string;
   keywords?: string[];
+  keywords_en?: string[];
   channels?: string[];
   /** `anonymous` (a tracking code is enough) or `account`. */
   auth?: string;

@@ -30,6 +30,37 @@ test('search matches every word at the start of a word of the title or keywords,
   assert.deepEqual(search(catalogue, '  '), []);
 });
 
+// The catalogue as the English interface shows it: titles and descriptions in English, both
+// languages' keywords.
+const english = [
+  {
+    code: 'depot-sauvage', title: 'Illegal waste dumping', group: 'Reports about public space', group_code: 'signalement',
+    description: 'Report waste dumped illegally in the street or in a natural area.',
+    keywords: ['déchets', 'dépôt'], keywords_en: ['waste', 'Fly-tipping', 'rubbish'],
+  },
+  {
+    code: 'proprete', title: 'Street cleanliness', group: 'Reports about public space', group_code: 'signalement',
+    description: 'Report a full litter bin, dirt or animal mess in public space.',
+    keywords: ['corbeille', 'propreté'], keywords_en: ['litter bin', 'cleaning'],
+  },
+];
+
+test('in English, a search finds a démarche by an English keyword found nowhere else', () => {
+  // "fly tipping" is in neither the title, the description nor the French keywords.
+  assert.deepEqual(search(english, 'FLY TIPPING').map((d) => d.code), ['depot-sauvage']);
+  assert.deepEqual(search(english, 'fly-tipp').map((d) => d.code), ['depot-sauvage']);
+  // The French keywords still find it, accents ignored.
+  assert.deepEqual(search(english, 'depot').map((d) => d.code), ['depot-sauvage']);
+});
+
+test('a search finds words of the description, after titles and keywords', () => {
+  assert.deepEqual(search(english, 'illegally').map((d) => d.code), ['depot-sauvage']);
+  // "street" is in one title and in the other's description: the title's first.
+  assert.deepEqual(search(english, 'street').map((d) => d.code), ['proprete', 'depot-sauvage']);
+  // "mess" (description) and "bin" (keyword) together.
+  assert.deepEqual(search(english, 'bin mess').map((d) => d.code), ['proprete']);
+});
+
 test('byGroup keeps the catalogue order of groups and démarches', () => {
   const groups = byGroup(catalogue);
   assert.deepEqual(groups.map((g) => [g.code, g.title, g.items.map((d) => d.code)]), [

@@ -8,12 +8,15 @@ test('the client view of a démarche becomes the entry PUT takes', () => {
   const def = {
     code: 'voirie', title: 'Chaussée', title_en: 'Road', group: 'Signalement sur l’espace public', group_en: 'Reports about public space', group_code: 'signalement',
     geolocated: true, channels: ['app'], auth: 'anonymous', revision: 3, dedup_radius_m: 30, sla_days: 15,
+    description: 'Signaler un nid-de-poule.', description_en: 'Report a pothole.', keywords: ['chaussée'], keywords_en: ['pothole'],
     workflow: { code: 'report', initial: 'received', statuses: [] }, form: { fields: [] }, submit: { url: '/api/v1/requests' },
   };
   const e = entryOf(def, 'voirie');
   assert.deepEqual(e, {
     code: 'voirie', title: 'Chaussée', title_en: 'Road', group: 'signalement', geolocated: true, channels: ['app'],
     auth: 'anonymous', sla_days: 15, workflow: 'report', dedup: { radius_m: 30 }, team: 'voirie',
+    // Both languages of what the démarche is for go back, so an edit keeps the English.
+    description: 'Signaler un nid-de-poule.', description_en: 'Report a pothole.', keywords: ['chaussée'], keywords_en: ['pothole'],
   });
   // A team the answer names is kept; none is invented without a rule.
   assert.equal(entryOf({ ...def, team: 'autre' }, 'voirie').team, 'autre');

@@ -34,7 +34,7 @@ pub struct IntakeDemarche {
 const ENTRIES: &str = "SELECT d.code, r.title, r.title_en, d.group_code, g.title AS group_title,
         g.title_en AS group_title_en, r.geolocated,
         r.public_incident,
-        r.description, r.keywords, r.channels, r.auth, r.revision, r.dedup_radius_m
+        r.description, r.description_en, r.keywords, r.keywords_en, r.channels, r.auth, r.revision, r.dedup_radius_m
    FROM demarches d
    JOIN demarche_revisions r
      ON r.demarche_code = d.code AND r.revision = d.current_revision
@@ -65,7 +65,9 @@ struct CatalogueRow {
     geolocated: bool,
     public_incident: bool,
     description: String,
+    description_en: String,
     keywords: Vec<String>,
+    keywords_en: Vec<String>,
     channels: Vec<String>,
     auth: String,
     revision: i32,
@@ -84,7 +86,9 @@ impl CatalogueRow {
             geolocated: self.geolocated,
             public_incident: self.public_incident,
             description: self.description,
+            description_en: self.description_en,
             keywords: self.keywords,
+            keywords_en: self.keywords_en,
             channels: self.channels,
             auth: self.auth,
             revision: self.revision,
@@ -175,7 +179,9 @@ pub struct DemarcheInput<'a> {
     pub title: &'a str,
     pub title_en: &'a str,
     pub description: &'a str,
+    pub description_en: &'a str,
     pub keywords: &'a [String],
+    pub keywords_en: &'a [String],
     pub channels: &'a [String],
     pub auth: &'a str,
     pub geolocated: bool,
@@ -235,8 +241,8 @@ pub async fn upsert_demarche(
         "INSERT INTO demarche_revisions
             (demarche_code, revision, title, title_en, description, keywords, channels, auth,
              geolocated, dedup_radius_m, dedup_window_days, sla_days, definition, dedup_group,
-             public_incident)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             public_incident, description_en, keywords_en)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(d.code)
     .bind(revision)
@@ -253,6 +259,8 @@ pub async fn upsert_demarche(
     .bind(d.definition)
     .bind(d.dedup_group)
     .bind(d.public_incident)
+    .bind(d.description_en)
+    .bind(d.keywords_en)
     .execute(&mut **tx)
     .await?;
     Ok(revision)

@@ -69,15 +69,20 @@ pub async fn use_key(pool: &PgPool, digest: &[u8]) -> Result<Option<(i64, String
 pub struct ServiceRow {
     pub code: String,
     pub title: String,
+    pub title_en: String,
     pub description: String,
+    pub description_en: String,
     pub keywords: Vec<String>,
+    pub keywords_en: Vec<String>,
     pub group_title: String,
+    pub group_title_en: String,
     pub geolocated: bool,
     /// The form definition of the current revision.
     pub form: Option<serde_json::Value>,
 }
 
-const SERVICES: &str = "SELECT d.code, r.title, r.description, r.keywords, g.title AS group_title,
+const SERVICES: &str = "SELECT d.code, r.title, r.title_en, r.description, r.description_en,
+        r.keywords, r.keywords_en, g.title AS group_title, g.title_en AS group_title_en,
         r.geolocated, r.definition->'form' AS form
    FROM demarches d
    JOIN demarche_revisions r

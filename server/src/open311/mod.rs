@@ -164,19 +164,35 @@ pub fn attributes(form: &FormDefinition, lang: Lang) -> Option<Vec<Value>> {
     Some(out)
 }
 
-/// A service of `GET services`; `None` when the démarche cannot be filed through GeoReport.
+/// A service of `GET services`, in `lang` (English texts fall back to the French ones a
+/// revision lacks); `None` when the démarche cannot be filed through GeoReport.
 pub fn service(row: &crate::db::open311::ServiceRow, lang: Lang) -> Option<Value> {
     let form = crate::pipeline::form::parse(&row.code, row.form.as_ref()).ok()?;
     let attributes = attributes(&form, lang)?;
     Some(json!({
         "service_code": row.code,
-        "service_name": row.title,
-        "description": row.description,
+        "service_name": in_lang(lang, &row.title, &row.title_en),
+        "description": in_lang(lang, &row.description, &row.description_en),
         "metadata": !attributes.is_empty(),
         "type": "realtime",
-        "keywords": row.keywords.join(","),
-        "group": row.group_title,
+        "keywords": keywords_in(lang, &row.keywords, &row.keywords_en).join(","),
+        "group": in_lang(lang, &row.group_title, &row.group_title_en),
     }))
+}
+
+/// The English text when asked for and present, the French one otherwise.
+fn in_lang<'a>(lang: Lang, fr: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::En if !en.trim().is_empty() => en,
+        _ => fr,
+    }
+}
+
+fn keywords_in<'a>(lang: Lang, fr: &'a [String], en: &'a [String]) -> &'a [String] {
+    match lang {
+        Lang::En if !en.is_empty() => en,
+        _ => fr,
+    }
 }
 
 /// `open` or `closed`, from a public phase.

@@ -415,6 +415,11 @@ test('the démarche screens speak English when asked', async ({ browser }) => {
   await page.getByRole('button', { name: 'Switch to English' }).tap();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await expect(page.getByRole('heading', { level: 1, name: 'Contact request' })).toBeVisible();
+  // What it is for, and the purpose of the processing, in English too.
+  const purpose = 'Send a message to the town hall or to one of its departments.';
+  await expect(page.locator('#what')).toHaveText(purpose);
+  await expect(page.locator('#privacy')).toContainText(purpose);
+  await expect(page.locator('#privacy')).not.toContainText('Adresser un message');
   await expect(page.locator('#privacy')).toContainText('Legal basis');
   await expect(page.locator('#privacy')).toContainText('public interest');
   await expectAccessible(page, 'démarche page (English)');
@@ -428,6 +433,9 @@ test('the démarche screens speak English when asked', async ({ browser }) => {
   await page.getByLabel('Search for a service').fill('BULKY');
   await expect(page.locator('#search-count')).toContainText('found');
   await expect(page.getByRole('link', { name: /^Bulky waste collection request/ })).toBeVisible();
+  // An English word that only the keywords hold.
+  await page.getByLabel('Search for a service').fill('wheelie');
+  await expect(page.getByRole('link', { name: /^Bin replacement request/ })).toBeVisible();
   await page.getByRole('link', { name: 'My account', exact: true }).tap();
   await expect(page.getByRole('button', { name: 'Log in' })).toBeVisible();
   await expectAccessible(page, 'account (English)');

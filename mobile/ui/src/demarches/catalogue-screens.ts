@@ -30,9 +30,17 @@ export function isIncident(d: Pick<Demarche, 'geolocated' | 'group_code'>): bool
   return d.geolocated && d.group_code === 'signalement';
 }
 
-/** The catalogue as this language shows it: titles and groups in English when asked. */
+/**
+ * The catalogue as this language shows it (and searches it): titles, groups and descriptions
+ * in English when asked.
+ */
 function shown(list: Demarche[]): Demarche[] {
-  return list.map((d) => ({ ...d, title: pick(d.title, d.title_en), group: pick(d.group, d.group_en) }));
+  return list.map((d) => ({
+    ...d,
+    title: pick(d.title, d.title_en),
+    group: pick(d.group, d.group_en),
+    description: descriptionOf(d),
+  }));
 }
 
 function demarcheLink(d: Demarche): HTMLElement {
@@ -126,6 +134,11 @@ export function titleOf(def: DemarcheDefinition): string {
   return pick(def.title, def.title_en);
 }
 
+/** What the démarche is for, in the language shown (French when it has no English). */
+export function descriptionOf(d: Pick<Demarche, 'description' | 'description_en'>): string {
+  return pick(d.description, d.description_en);
+}
+
 function prepareSection(def: DemarcheDefinition): HTMLElement {
   const p = toPrepare(def.form);
   const label = (x: { label: string; label_en: string }) => pick(x.label, x.label_en);
@@ -154,7 +167,7 @@ function privacySection(def: DemarcheDefinition): HTMLElement {
   const n: PrivacyNotice = def.privacy ?? {};
   const text = (k: 'controller' | 'legal_basis' | 'recipients' | 'retention' | 'rights') => pick(n[k] ?? '', n[`${k}_en`]);
   const rows: [string, string][] = [
-    [t('page.privacy.purpose'), t('page.privacy.purpose.text', { title: titleOf(def), description: def.description })],
+    [t('page.privacy.purpose'), t('page.privacy.purpose.text', { title: titleOf(def), description: descriptionOf(def) })],
     [t('page.privacy.controller'), text('controller')],
     [t('page.privacy.legal_basis'), text('legal_basis')],
     [t('page.privacy.recipients'), text('recipients')],
@@ -188,7 +201,7 @@ export function demarcheScreen(code: string, go: Navigate): Screen {
         readDraft(code) ? t('page.resume') : t('page.start'));
     replace(body,
       h('p', { class: 'muted' }, pick(def.group, def.group_en)),
-      h('section', { 'aria-labelledby': 'what-title' }, h('h2', { id: 'what-title' }, t('page.what')), h('p', { id: 'what' }, def.description)),
+      h('section', { 'aria-labelledby': 'what-title' }, h('h2', { id: 'what-title' }, t('page.what')), h('p', { id: 'what' }, descriptionOf(def))),
       h('section', { 'aria-labelledby': 'who-title' },
         h('h2', { id: 'who-title' }, t('page.who')),
         h('p', { id: 'who' }, def.auth === 'account' ? t('page.who.account') : t('page.who.anonymous')),

@@ -1,13 +1,17 @@
 // Finding a démarche: the catalogue by group, in the catalogue's order, and a search on titles
-// (in the language shown) and keywords that ignores case and accents ("etat civil" finds
-// "État civil"). Pure: no DOM, no imports, tested in Node.js (test/demarches.test.ts).
+// and descriptions (in the language shown) and keywords (French and English, so that either
+// word finds it) that ignores case and accents ("etat civil" finds "État civil"). Pure: no DOM,
+// no imports, tested in Node.js (test/demarches.test.ts).
 
 export interface Searchable {
   code: string;
   title: string;
   group: string;
   group_code: string;
+  /** What the démarche is for, in the language shown. */
+  description?: string;
   keywords?: string[];
+  keywords_en?: string[];
 }
 
 /** Lower case, accents and ligatures removed, punctuation as spaces, spaces collapsed. */
@@ -40,9 +44,9 @@ export function byGroup<T extends Searchable>(list: T[]): Group<T>[] {
 }
 
 /**
- * The démarches whose title or keywords hold every word of the query (a word matches the
- * start of a word of theirs), best first: a match in the title before one in keywords only,
- * then the catalogue's order.
+ * The démarches whose title, keywords or description hold every word of the query (a word
+ * matches the start of a word of theirs), best first: a match in the title before one in
+ * keywords, before one in the description only, then the catalogue's order.
  */
 export function search<T extends Searchable>(list: T[], query: string): T[] {
   const words = fold(query).split(' ').filter((w) => w.length > 0);
@@ -50,11 +54,13 @@ export function search<T extends Searchable>(list: T[], query: string): T[] {
   const scored: { d: T; score: number; i: number }[] = [];
   list.forEach((d, i) => {
     const title = fold(d.title).split(' ');
-    const keys = (d.keywords ?? []).flatMap((k) => fold(k).split(' '));
+    const keys = [...(d.keywords ?? []), ...(d.keywords_en ?? [])].flatMap((k) => fold(k).split(' '));
+    const about = fold(d.description ?? '').split(' ');
     let score = 0;
     for (const w of words) {
-      if (title.some((t) => t.startsWith(w))) score += 2;
-      else if (keys.some((k) => k.startsWith(w))) score += 1;
+      if (title.some((t) => t.startsWith(w))) score += 3;
+      else if (keys.some((k) => k.startsWith(w))) score += 2;
+      else if (about.some((a) => a.startsWith(w))) score += 1;
       else return;
     }
     scored.push({ d, score, i });
