@@ -133,6 +133,8 @@ function addTiles(map: L.Map, tiles: MapTiles, outlines: L.GeoJSON, filled: L.Pa
   notice.id = `${container.id || 'map'}-tiles-failed`;
   notice.setAttribute('role', 'status');
   notice.hidden = true;
+  // A tap on the message is not a tap on the map (which would move the pin).
+  L.DomEvent.disableClickPropagation(notice);
   let loaded = 0;
   const layer = L.tileLayer(tiles.url, {
     maxZoom: 19,
