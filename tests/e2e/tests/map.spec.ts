@@ -111,11 +111,13 @@ test.describe('tiles', () => {
     expect(tileAsks.every((u) => u.startsWith(`http://127.0.0.1:${closedPort}/tuiles/`))).toBe(true);
     // The communes' outlines are drawn, and the map still takes the pin.
     await expect(map.locator('path.leaflet-interactive, svg path').first()).toBeAttached();
+    await map.evaluate((el) => el.scrollIntoView({ block: 'center' }));
     const boxOf = (await map.boundingBox())!;
-    await page.mouse.click(boxOf.x + boxOf.width * 0.3, boxOf.y + boxOf.height * 0.6);
+    await page.mouse.click(boxOf.x + boxOf.width * 0.25, boxOf.y + boxOf.height * 0.75);
     await expect(page.locator('#place-chosen')).toContainText('l’épingle placée sur la carte');
     // The zoom buttons speak French.
-    await expect(map.getByRole('button', { name: 'Zoomer' })).toBeVisible();
+    await expect(map.getByRole('button', { name: 'Zoomer', exact: true })).toBeVisible();
+    await expect(map.getByRole('button', { name: 'Dézoomer', exact: true })).toBeVisible();
     await expectAccessible(page, 'place with an unreachable tile server');
 
     // In English, the message too.
