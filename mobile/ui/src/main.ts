@@ -3,9 +3,30 @@ import { config } from '@guichet/web/config';
 import { announce, h, replace } from '@guichet/web/dom';
 import { lang, setLang, t } from './i18n';
 import { choosePlatform, insideTauri } from './platform';
+import { prefetchDefinition } from './api';
 import { categoryScreen, detailsScreen, mineScreen, nearbyScreen, placeScreen, receiptScreen, type Screen } from './screens';
 import { draft, stopGps } from './state';
 import type * as Portal from './demarches/routes';
+
+// The démarche and account screens (and the form renderer they use) are a chunk of their own,
+// fetched on the first visit to one of their routes: the report flow's screens do not wait
+// for them. Started at once when the app opens on such a route.
+const PORTAL_PATH = /^\/(demarches?|account|filed|request)(\/|$)/;
+let portal: typeof Portal | null = null;
+let portalLoading: Promise<void> | null = null;
+function loadPortal(): Promise<void> {
+  portalLoading ??= import('./demarches/routes').then((m) => {
+    portal = m;
+  });
+  return portalLoading;
+}
+
+// Opened on a démarche's page: its screens' chunk and its definition are fetched at once, side
+// by side, rather than one after the other.
+const openedOn = location.hash.replace(/^#/, '').split('?')[0];
+if (PORTAL_PATH.test(openedOn)) void loadPortal();
+const openedDemarche = /^\/demarche\/([a-z0-9-]+)/.exec(openedOn);
+if (openedDemarche) prefetchDefinition(openedDemarche[1]);
 
 // Inside the Tauri app, the native core; in a browser, the IndexedDB outbox (see platform.ts).
 // Chosen before anything reads the outbox or the position.
@@ -77,20 +98,6 @@ langBtn.addEventListener('click', () => {
 // ---- router ----
 
 let current: Screen | null = null;
-
-// The démarche and account screens (and the form renderer they use) are a chunk of their own,
-// fetched on the first visit to one of their routes: the report flow's screens do not wait
-// for them. Started at once when the app opens on such a route.
-const PORTAL_PATH = /^\/(demarches?|account|filed|request)(\/|$)/;
-let portal: typeof Portal | null = null;
-let portalLoading: Promise<void> | null = null;
-function loadPortal(): Promise<void> {
-  portalLoading ??= import('./demarches/routes').then((m) => {
-    portal = m;
-  });
-  return portalLoading;
-}
-if (PORTAL_PATH.test(location.hash.replace(/^#/, ''))) void loadPortal();
 
 /** Which item of the menu a route belongs to (as `routes.menuOf`, without loading it). */
 function menuOf(path: string): 'report' | 'demarches' | 'mine' | 'account' {

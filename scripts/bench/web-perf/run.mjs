@@ -29,6 +29,7 @@ const median = (xs) => {
 const rows = [];
 for (const url of urls) {
   const got = [];
+  let failures = 0;
   for (let i = 0; i < runs; i++) {
     const chrome = await launch({ chromePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', chromeFlags: flags });
     try {
@@ -39,7 +40,13 @@ for (const url of urls) {
         onlyCategories: ['performance', 'accessibility'],
       });
       const lhr = result.lhr;
-      if (lhr.runtimeError) throw new Error(`${url}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+      if (lhr.runtimeError) {
+        // A trace lost on a busy machine (NO_NAVSTART…): that run again, a few times at most.
+        console.error(`  ${url}: ${lhr.runtimeError.code}, run again`);
+        if (++failures > 3) throw new Error(`${url}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+        i--;
+        continue;
+      }
       const a = lhr.audits;
       const run = {
         performance: Math.round(lhr.categories.performance.score * 100),
