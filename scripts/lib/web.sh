@@ -38,7 +38,7 @@ test_ui() {
 
 # Starts `guichet serve` (the debug build) on a fresh database NAME of the private cluster,
 # with the demo data (loaded once into NAME_template, which the browser tests clone again),
-# the built web apps, rate limits off (clients here call far more often than people do), on
+# the built web apps, no map tiles, rate limits off (clients here call far more often than people do), on
 # 127.0.0.1:PORT; returns once it is ready. Needs pg_* from postgres.sh and the debug binary
 # built. Sets DEMO_SERVER_PID; stop_demo_server stops it and removes its data.
 start_demo_server() {
@@ -53,9 +53,10 @@ start_demo_server() {
   DATABASE_URL=$(pg_url "${name}_template") RUST_LOG=warn "$bin" demo
   _pg_psql postgres -c "CREATE DATABASE $name TEMPLATE ${name}_template" postgres
   DEMO_SERVER_DATA=$(mktemp -d)
-  # Exported: the browser tests start servers of their own with the same web apps.
+  # Exported: the browser tests start servers of their own with the same web apps. No map
+  # tiles: nothing may be fetched from outside (the journeys that test tiles set their own).
   export GUICHET_UI_DIR="$PWD/mobile/ui/dist" GUICHET_BACKOFFICE_DIR="$PWD/server/backoffice/dist" \
-    GUICHET_API_DOCS_DIR="$PWD/server/api-docs/dist"
+    GUICHET_API_DOCS_DIR="$PWD/server/api-docs/dist" GUICHET_MAP_TILES=""
   DATABASE_URL=$(pg_url "$name") GUICHET_LISTEN=127.0.0.1:$port GUICHET_DATA_DIR="$DEMO_SERVER_DATA" \
     GUICHET_RATE_LIMITS=off RUST_LOG=warn "$bin" serve &
   DEMO_SERVER_PID=$!

@@ -219,9 +219,71 @@ pub struct HttpConfig {
     /// Bearer token that opens `/metrics` (`GUICHET_METRICS_TOKEN`); without one, `/metrics`
     /// answers only direct loopback callers.
     pub metrics_token: Option<String>,
-    /// Origins the citizen app loads map tiles from (`GUICHET_MAP_TILES`), for the
-    /// Content-Security-Policy, e.g. `https://tiles.example.org`.
-    pub map_tiles: Vec<String>,
+    /// The maps' background tiles (`GUICHET_MAP_TILES`); `None`: no tiles, the maps show the
+    /// communes' outlines only.
+    pub map_tiles: Option<MapTiles>,
+}
+
+/// OpenStreetMap's standard tiles: keyless and public, so a new deployment shows streets at
+/// once. Their usage policy (README, "Maps") asks heavy users for tiles of their own.
+pub const DEFAULT_MAP_TILES: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+
+/// Where the maps' tiles come from and whom they credit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapTiles {
+    /// A URL template with `{z}`, `{x}` and `{y}` (and `{s}` for a subdomain).
+    pub url: String,
+    /// `scheme://host[:port]` of the template, for the Content-Security-Policy's `img-src`.
+    pub origin: String,
+    /// The credit the tiles' licence asks for (`GUICHET_MAP_TILES_ATTRIBUTION`); `None`: the
+    /// OpenStreetMap credit in the reader's language for the default tiles, none otherwise.
+    pub attribution: Option<String>,
+}
+
+impl MapTiles {
+    /// Reads a tile URL template; refuses anything that could change the meaning of the
+    /// security policy or that is not a template.
+    pub fn parse(url: &str, attribution: Option<String>) -> Result<Option<MapTiles>, ConfigError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let wrong = || {
+            invalid(
+                "GUICHET_MAP_TILES",
+                url,
+                "expected https://host/{z}/{x}/{y}.png",
+            )
+        };
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err(wrong());
+        };
+        // Leaflet's `{s}` picks a subdomain: any of them.
+        let host = rest
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .replace("{s}", "*");
+        let well_formed = matches!(scheme, "http" | "https")
+            && !host.is_empty()
+            && host.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']')
+            })
+            && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p))
+            && url
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '\'' | '"' | '<' | '>'));
+        if !well_formed {
+            return Err(wrong());
+        }
+        Ok(Some(MapTiles {
+            url: url.to_owned(),
+            origin: format!("{scheme}://{host}"),
+            attribution: attribution
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty()),
+        }))
+    }
 }
 
 /// Where the service runs. In production, `serve` refuses to start while a demo account still
@@ -510,6 +572,7 @@ struct FileConfig {
     env: Option<String>,
     metrics_token: Option<String>,
     map_tiles: Option<String>,
+    map_tiles_attribution: Option<String>,
     rate_limits: Option<String>,
     trusted_proxies: Option<String>,
     limit_login: Option<String>,
@@ -696,10 +759,12 @@ impl Config {
                 .or(file.metrics_token)
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty()),
-            map_tiles: match env("GUICHET_MAP_TILES").or(file.map_tiles) {
-                Some(text) => tile_origins(&text)?,
-                None => Vec::new(),
-            },
+            map_tiles: MapTiles::parse(
+                &env("GUICHET_MAP_TILES")
+                    .or(file.map_tiles)
+                    .unwrap_or_else(|| DEFAULT_MAP_TILES.to_owned()),
+                env("GUICHET_MAP_TILES_ATTRIBUTION").or(file.map_tiles_attribution),
+            )?,
         };
         let limits = limits_config(
             LimitsFile {
@@ -953,33 +1018,6 @@ fn ip_blocks(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
         .collect()
 }
 
-/// The origins (`scheme://host[:port]`) of a comma-separated list of tile hosts or tile URL
-/// templates; refuses anything that could change the meaning of the security policy.
-fn tile_origins(text: &str) -> Result<Vec<String>, ConfigError> {
-    let mut origins = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let Some((scheme, rest)) = item.split_once("://") else {
-            return Err(invalid("GUICHET_MAP_TILES", item, "expected https://host"));
-        };
-        // Leaflet's `{s}` picks a subdomain: any of them.
-        let host = rest
-            .split('/')
-            .next()
-            .unwrap_or_default()
-            .replace("{s}", "*");
-        let well_formed = matches!(scheme, "http" | "https")
-            && !host.is_empty()
-            && host.chars().all(|c| {
-                c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '*' | '[' | ']')
-            });
-        if !well_formed {
-            return Err(invalid("GUICHET_MAP_TILES", item, "expected https://host"));
-        }
-        origins.push(format!("{scheme}://{host}"));
-    }
-    Ok(origins)
-}
-
 /// The file's keys of the notify section.
 struct NotifyFile {
     follow_url: Option<String>,
@@ -1118,14 +1156,44 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
-    fn map_tiles_become_origins() {
+    fn map_tiles_are_a_template_with_an_origin() {
+        let tiles = MapTiles::parse("https://{s}.tile.example.org/{z}/{x}/{y}.png", None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(tiles.origin, "https://*.tile.example.org");
+        let local = MapTiles::parse(
+            "http://tiles.local:8081/t/{z}/{x}/{y}.png",
+            Some(" © Ville ".into()),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(local.origin, "http://tiles.local:8081");
+        assert_eq!(local.attribution.as_deref(), Some("© Ville"));
+        assert_eq!(MapTiles::parse("  ", None).unwrap(), None);
+        for bad in [
+            "https://x.org/{z}/{x}/{y}.png; script-src *",
+            "https://x.org/{z}/{x}/{y}.png, https://y.org/{z}/{x}/{y}.png",
+            "https://tiles.example.org",
+            "data:{z}{x}{y}",
+            "ftp://x.org/{z}/{x}/{y}.png",
+        ] {
+            assert!(MapTiles::parse(bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn map_tiles_default_to_openstreetmap_and_may_be_turned_off() {
+        let db = ("DATABASE_URL", "postgres://x/y");
+        let tiles = load("", &[db]).unwrap().http.map_tiles.unwrap();
+        assert_eq!(tiles.url, DEFAULT_MAP_TILES);
+        assert_eq!(tiles.origin, "https://tile.openstreetmap.org");
         assert_eq!(
-            tile_origins("https://{s}.tile.example.org/{z}/{x}/{y}.png, http://tiles.local:8081")
-                .unwrap(),
-            ["https://*.tile.example.org", "http://tiles.local:8081"]
+            load("", &[db, ("GUICHET_MAP_TILES", "")])
+                .unwrap()
+                .http
+                .map_tiles,
+            None
         );
-        assert!(tile_origins("https://x.org; script-src *").is_err());
-        assert!(tile_origins("data:").is_err());
     }
 
     fn load(file: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -205,6 +205,7 @@ const ROWS: &[Row] = &[
     row("GET", "/api/v1/incidents", R::Public, F::Nothing),
     row("GET", "/api/v1/geocode/reverse", R::Public, F::Nothing),
     row("GET", "/api/v1/geocode/search", R::Public, F::Nothing),
+    row("GET", "/api/v1/map", R::Public, F::Nothing),
     row("GET", "/api/v1/admin/webhooks", R::Admin, F::Nothing),
     row("POST", "/api/v1/admin/webhooks", R::Admin, F::Nothing),
     row(

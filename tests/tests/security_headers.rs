@@ -2,6 +2,7 @@
 //! Browser protections: security headers on every kind of answer, CORS by audience, and who
 //! may read `/metrics`.
 
+use guichet_server::config::MapTiles;
 use guichet_tests::TestServer;
 use guichet_tests::call::Answer;
 use reqwest::Method;
@@ -55,7 +56,8 @@ async fn every_kind_of_answer_carries_the_security_headers() {
 async fn https_deployments_send_hsts_and_allow_their_tile_host() {
     let server = TestServer::start_with(|c| {
         c.public_url = "https://guichet.example.org".to_owned();
-        c.http.map_tiles = vec!["https://tiles.example.org".to_owned()];
+        c.http.map_tiles =
+            MapTiles::parse("https://tiles.example.org/plan/{z}/{x}/{y}.png", None).unwrap();
     })
     .await;
     for path in ["/", "/api/v1/incidents", "/api/v1/nope"] {

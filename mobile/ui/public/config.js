@@ -4,7 +4,8 @@ window.GUICHET_CONFIG = Object.assign(
   {
     // Base URL of the Guichet server; empty = the same origin as the page.
     // apiBase: 'https://guichet.example.org',
-    // Map tiles; none by default: the map then shows the communes' outlines and the incidents.
+    // Map tiles: the server's GUICHET_MAP_TILES by default (GET /api/v1/map); these two
+    // override it for this app only.
     // tileUrl: 'https://tiles.example.org/{z}/{x}/{y}.png',
     // tileAttribution: '© OpenStreetMap contributors',
   },

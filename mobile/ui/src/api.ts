@@ -194,8 +194,27 @@ export async function getRequest(number: string, trackingCode: string): Promise<
   return (await call<PublicView>(`/requests/${encodeURIComponent(number)}?${q}`, {}, 10000)).body;
 }
 
-export async function getDefinition(code: string): Promise<DemarcheDefinition> {
+const early = new Map<string, { p: Promise<DemarcheDefinition>; at: number }>();
+
+/**
+ * Starts fetching a definition before its screen's code has arrived (the app opened on a
+ * démarche's page); the screen's `getDefinition` then takes that answer.
+ */
+export function prefetchDefinition(code: string): void {
+  const p = fetchDefinition(code);
+  p.catch(() => undefined); // the screen's own call reports the failure
+  early.set(code, { p, at: Date.now() });
+}
+
+async function fetchDefinition(code: string): Promise<DemarcheDefinition> {
   return (await call<DemarcheDefinition>(`/catalogue/${encodeURIComponent(code)}`, {}, 10000)).body;
+}
+
+export function getDefinition(code: string): Promise<DemarcheDefinition> {
+  const e = early.get(code);
+  early.delete(code);
+  // Taken only while fresh: a page left unopened does not serve an old answer later.
+  return e && Date.now() - e.at < 10_000 ? e.p : fetchDefinition(code);
 }
 
 function bearer(token: string | null): Record<string, string> {

@@ -3,9 +3,30 @@ import { config } from '@guichet/web/config';
 import { announce, h, replace } from '@guichet/web/dom';
 import { lang, setLang, t } from './i18n';
 import { choosePlatform, insideTauri } from './platform';
+import { prefetchDefinition } from './api';
 import { categoryScreen, detailsScreen, mineScreen, nearbyScreen, placeScreen, receiptScreen, type Screen } from './screens';
 import { draft, stopGps } from './state';
-import { menuOf, portalScreen } from './demarches/routes';
+import type * as Portal from './demarches/routes';
+
+// The démarche and account screens (and the form renderer they use) are a chunk of their own,
+// fetched on the first visit to one of their routes: the report flow's screens do not wait
+// for them. Started at once when the app opens on such a route.
+const PORTAL_PATH = /^\/(demarches?|account|filed|request)(\/|$)/;
+let portal: typeof Portal | null = null;
+let portalLoading: Promise<void> | null = null;
+function loadPortal(): Promise<void> {
+  portalLoading ??= import('./demarches/routes').then((m) => {
+    portal = m;
+  });
+  return portalLoading;
+}
+
+// Opened on a démarche's page: its screens' chunk and its definition are fetched at once, side
+// by side, rather than one after the other.
+const openedOn = location.hash.replace(/^#/, '').split('?')[0];
+if (PORTAL_PATH.test(openedOn)) void loadPortal();
+const openedDemarche = /^\/demarche\/([a-z0-9-]+)/.exec(openedOn);
+if (openedDemarche) prefetchDefinition(openedDemarche[1]);
 
 // Inside the Tauri app, the native core; in a browser, the IndexedDB outbox (see platform.ts).
 // Chosen before anything reads the outbox or the position.
@@ -44,6 +65,8 @@ replace(app,
 );
 
 async function renderChrome(): Promise<void> {
+  // Everything but the count of waiting reports is drawn at once, so that the header does not
+  // move under the first screen when the count arrives.
   document.documentElement.lang = lang();
   skip.textContent = t('skip');
   replace(brand, h('span', { class: 'brand-name' }, t('app.name')), h('span', { class: 'brand-tag' }, t('app.tagline')));
@@ -51,8 +74,7 @@ async function renderChrome(): Promise<void> {
   navReport.textContent = t('nav.report');
   navDemarches.textContent = t('nav.demarches');
   navAccount.textContent = t('nav.account');
-  const pending = (await platform.pendingEntries()).filter((i) => !i.failed).length;
-  replace(navMine, t('nav.mine'), pending ? h('span', { class: 'badge', id: 'pending-badge' }, t('nav.pending', { n: pending })) : null);
+  if (!navMine.querySelector('.badge')) navMine.textContent = t('nav.mine');
   const other = lang() === 'fr' ? 'en' : 'fr';
   langBtn.textContent = t('lang.switch');
   langBtn.setAttribute('lang', other);
@@ -62,6 +84,8 @@ async function renderChrome(): Promise<void> {
   replace(footer,
     h('p', null, t('footer')),
     h('p', null, h('a', { href: `${config.apiBase}/accessibilite?lang=${lang()}`, id: 'accessibility-link' }, t('footer.accessibility'))));
+  const pending = (await platform.pendingEntries()).filter((i) => !i.failed).length;
+  replace(navMine, t('nav.mine'), pending ? h('span', { class: 'badge', id: 'pending-badge' }, t('nav.pending', { n: pending })) : null);
 }
 
 langBtn.addEventListener('click', () => {
@@ -75,6 +99,33 @@ langBtn.addEventListener('click', () => {
 
 let current: Screen | null = null;
 
+/** Which item of the menu a route belongs to (as `routes.menuOf`, without loading it). */
+function menuOf(path: string): 'report' | 'demarches' | 'mine' | 'account' {
+  if (path === '/mine' || path.startsWith('/receipt') || path.startsWith('/request/') || path.startsWith('/filed/')) return 'mine';
+  if (path.startsWith('/account')) return 'account';
+  if (path.startsWith('/demarche')) return 'demarches';
+  return 'report';
+}
+
+/** Shown while the portal's chunk arrives; the route is drawn again once it is there. */
+function loadingScreen(): Screen {
+  const wanted = location.hash;
+  loadPortal()
+    .then(() => {
+      if (location.hash === wanted) render(true);
+    })
+    .catch(() => {
+      if (location.hash !== wanted) return;
+      replace(main, h('section', { class: 'screen', 'aria-labelledby': 'screen-title' },
+        h('h1', { id: 'screen-title', tabindex: '-1' }, t('screen.unavailable'))));
+    });
+  return {
+    title: t('screen.loading'),
+    el: h('section', { class: 'screen', 'aria-busy': 'true', 'aria-labelledby': 'screen-title' },
+      h('h1', { id: 'screen-title', tabindex: '-1' }, t('screen.loading'))),
+  };
+}
+
 function go(hash: string): void {
   if (location.hash === hash) render(true);
   else location.hash = hash;
@@ -83,10 +134,11 @@ function go(hash: string): void {
 function screenFor(hash: string): Screen {
   const [rawPath, rawQuery = ''] = hash.replace(/^#/, '').split('?');
   const path = rawPath || '/';
-  const portal = portalScreen(path, new URLSearchParams(rawQuery), go);
-  if (portal) {
+  if (PORTAL_PATH.test(path)) {
     stopGps();
-    return portal;
+    if (!portal) return loadingScreen();
+    const screen = portal.portalScreen(path, new URLSearchParams(rawQuery), go);
+    if (screen) return screen;
   }
   const flow = ['/place', '/nearby', '/details'];
   if (flow.includes(path) && !draft.category) return redirect('#/');

@@ -4,8 +4,9 @@ import { ApiError, getCatalogue, getNearby, getRequest, type Demarche, type Near
 import type { MyRequest } from './db';
 import { accountRequests, dropSession, session, type AccountRequest } from './account';
 import { t as dt } from './demarches/i18n';
+import { addressSearch, reverseGeocode } from '@guichet/web/address';
 import { announce, h, replace } from '@guichet/web/dom';
-import { communeAt, communes, uuid } from '@guichet/web/geo';
+import type * as Geo from '@guichet/web/geo';
 import {
   categoryTitle, FALLBACK_CATEGORIES, formatAge, formatDateTime, formatDistance, formatNumber, formatTime, t,
 } from './i18n';
@@ -44,12 +45,23 @@ function link(href: string, text: string, cls = 'button secondary'): HTMLAnchorE
   return h('a', { href, class: cls }, text);
 }
 
+// The communes (their outlines make most of the bytes) are needed from the place step on: they
+// are fetched once the app has started, not before its first screen is drawn.
+let geo: typeof Geo | null = null;
+const geoReady = import('@guichet/web/geo').then((m) => {
+  geo = m;
+});
+const communeAt = (lat: number, lon: number) => geo?.communeAt(lat, lon) ?? null;
+// From the place step on, where the communes are loaded.
+const uuid = (): string => (geo ? geo.uuid() : crypto.randomUUID());
+
 function placeLabel(p: Place | null): string {
   if (!p) return '';
   if (draft.address.trim()) {
     const c = communeAt(p.lat, p.lon);
     return c ? `${draft.address.trim()}, ${c.name}` : draft.address.trim();
   }
+  if (draft.foundAddress) return draft.foundAddress;
   const c = communeAt(p.lat, p.lon);
   const where = `${formatNumber(p.lat, 5)}, ${formatNumber(p.lon, 5)}`;
   return c ? `${c.name} (${where})` : where;
@@ -130,12 +142,37 @@ export function categoryScreen(go: Navigate): Screen {
   return { title: t('cat.title'), el, cleanup: () => { alive = false; } };
 }
 
+/** What the report says of its place: what was typed, and the pin's address when known. */
+function reportAddress(): string {
+  const typed = draft.address.trim();
+  const found = draft.foundAddress;
+  const both = typed && found ? `${typed} (${found})` : typed || found || '';
+  return both.slice(0, 300);
+}
+
 // ---------------------------------------------------------------- 2. place
 
+/** Pins closer than this share their address: GPS updates do not ask again. */
+const SAME_ADDRESS_M = 15;
+
+function metres(a: [number, number], b: [number, number]): number {
+  const rad = Math.PI / 180;
+  const x = (b[1] - a[1]) * rad * Math.cos(((a[0] + b[0]) / 2) * rad);
+  const y = (b[0] - a[0]) * rad;
+  return Math.hypot(x, y) * 6_371_000;
+}
+
 export function placeScreen(go: Navigate): Screen {
+  if (!geo) {
+    // Only when the place step is reached within moments of the start.
+    void geoReady.then(() => go('#/place'));
+    return { title: t('place.title'), el: h('section', { class: 'screen', 'aria-busy': 'true', 'aria-labelledby': 'screen-title' }, heading(t('place.title'))) };
+  }
+  const communes = geo.communes;
   startGps();
   const gpsText = h('p', { class: 'gps', id: 'gps-status' });
   const chosen = h('p', { class: 'chosen', id: 'place-chosen' });
+  const addressLine = h('p', { class: 'place-address', id: 'place-address', hidden: true });
   const error = h('p', { class: 'error', id: 'place-error', hidden: true });
   const mapEl = h('div', { class: 'map', id: 'map' });
   let announcedFix = gps.status === 'fix';
@@ -179,11 +216,59 @@ export function placeScreen(go: Navigate): Screen {
     useGps.disabled = gps.status !== 'fix';
   };
 
+  // The pin's address in words (Base Adresse Nationale), looked up once the pin rests.
+  let lookupTimer: ReturnType<typeof setTimeout> | null = null;
+  let lookupSeq = 0;
+  let lookedUp: [number, number] | null = null;
+  const showAddress = (text: string | null) => {
+    addressLine.hidden = !text;
+    addressLine.textContent = text ?? '';
+  };
+  const lookUpAddress = (announceIt: boolean) => {
+    const p = draft.place;
+    if (lookupTimer) clearTimeout(lookupTimer);
+    if (!p || p.source === 'commune' || p.source === 'address') {
+      lookupSeq++;
+      if (p?.source !== 'address') draft.foundAddress = null;
+      lookedUp = null;
+      showAddress(draft.foundAddress ? t('place.address.found', { address: draft.foundAddress }) : null);
+      return;
+    }
+    const at: [number, number] = [p.lat, p.lon];
+    if (lookedUp && metres(lookedUp, at) < SAME_ADDRESS_M) return;
+    draft.foundAddress = null;
+    showChosen();
+    if (navigator.onLine === false) {
+      lookedUp = null;
+      showAddress(t('place.address.offline'));
+      return;
+    }
+    showAddress(t('place.address.looking'));
+    const mine = ++lookupSeq;
+    lookupTimer = setTimeout(() => {
+      reverseGeocode(at[0], at[1])
+        .then((hit) => {
+          if (mine !== lookupSeq || destroyed) return;
+          lookedUp = at;
+          draft.foundAddress = hit?.label ?? null;
+          showAddress(hit ? t('place.address.found', { address: hit.label }) : t('place.address.none'));
+          showChosen();
+          if (announceIt) announce(addressLine.textContent ?? '');
+        })
+        .catch(() => {
+          if (mine !== lookupSeq || destroyed) return;
+          lookedUp = null;
+          showAddress(t('place.address.offline'));
+        });
+    }, 400);
+  };
+
   const showChosen = () => {
     const p = draft.place;
     if (!p) chosen.textContent = t('place.chosen.none');
     else if (p.source === 'gps') chosen.textContent = t('place.chosen.gps', { acc: formatNumber(Math.round(p.accuracy_m ?? 0)) });
     else if (p.source === 'map') chosen.textContent = t('place.chosen.map');
+    else if (p.source === 'address') chosen.textContent = t('place.chosen.address');
     else {
       const c = communes.find((x) => x.insee === draft.communeInsee);
       chosen.textContent = t('place.chosen.commune', { commune: c?.name ?? '' });
@@ -196,6 +281,7 @@ export function placeScreen(go: Navigate): Screen {
     draft.place = { lat: gps.lat!, lon: gps.lon!, accuracy_m: Math.round(gps.accuracy! * 10) / 10, source: 'gps' };
     map?.setPin(gps.lat!, gps.lon!, gps.accuracy!, recentre);
     showChosen();
+    lookUpAddress(false);
   };
 
   const useGps = h('button', {
@@ -217,8 +303,28 @@ export function placeScreen(go: Navigate): Screen {
     draft.followGps = false;
     draft.place = { lat: c.town_hall[1], lon: c.town_hall[0], source: 'commune' };
     map?.setPin(c.town_hall[1], c.town_hall[0], null, true);
+    lookUpAddress(false);
     showChosen();
     showError(null);
+  });
+
+  const search = addressSearch({
+    id: 'address-search',
+    label: t('place.search'),
+    hint: t('place.search.hint'),
+    near: () => (draft.place ? [draft.place.lat, draft.place.lon] : gps.status === 'fix' ? [gps.lat!, gps.lon!] : null),
+    onPick: (hit) => {
+      draft.followGps = false;
+      draft.communeInsee = '';
+      communeSelect.value = '';
+      draft.place = { lat: hit.lat, lon: hit.lon, source: 'address' };
+      draft.foundAddress = hit.label;
+      map?.setPin(hit.lat, hit.lon, null, true);
+      lookUpAddress(false);
+      showChosen();
+      showError(null);
+      announce(t('place.address.picked', { address: hit.label }));
+    },
   });
 
   const start: [number, number] | null = draft.place
@@ -270,8 +376,10 @@ export function placeScreen(go: Navigate): Screen {
     h('p', { class: 'muted' }, categoryTitle(draft.category!.code, draft.category!.title)),
     h('p', null, t('place.intro')),
     h('div', { class: 'gps-row' }, gpsText, useGps),
+    search,
     mapEl,
     chosen,
+    addressLine,
     h('fieldset', { class: 'alt-place' },
       h('legend', null, t('place.alt.title')),
       h('div', { class: 'field' }, h('label', { for: 'commune' }, t('place.commune')), communeSelect),
@@ -300,6 +408,8 @@ export function placeScreen(go: Navigate): Screen {
         showChosen();
         showError(null);
         announce(t('place.moved') + ' ' + placeLabel(draft.place));
+        // The address follows, said once it is known.
+        lookUpAddress(true);
       },
     }, start);
     if (draft.place) map.setPin(draft.place.lat, draft.place.lon, draft.place.source === 'gps' ? draft.place.accuracy_m ?? null : null, false);
@@ -308,11 +418,13 @@ export function placeScreen(go: Navigate): Screen {
 
   showGps();
   showChosen();
+  lookUpAddress(false);
   return {
     title: t('place.title'),
     el,
     cleanup: () => {
       destroyed = true;
+      if (lookupTimer) clearTimeout(lookupTimer);
       offGps();
       map?.destroy();
     },
@@ -485,7 +597,7 @@ export function detailsScreen(go: Navigate): Screen {
       send.disabled = true;
       const p = draft.place!;
       const clientId = uuid();
-      const address = draft.address.trim();
+      const address = reportAddress();
       const item = {
         category_title: draft.category!.title,
         place_label: placeLabel(p),

@@ -2,7 +2,7 @@
 import type { Demarche, NearbyItem } from './api';
 import { platform } from './platform';
 
-export type PlaceSource = 'gps' | 'map' | 'commune';
+export type PlaceSource = 'gps' | 'map' | 'commune' | 'address';
 
 export interface Place {
   lat: number;
@@ -22,7 +22,10 @@ export interface Draft {
   /** The pin follows the GPS until the user moves it or picks a commune. */
   followGps: boolean;
   communeInsee: string;
+  /** What the citizen typed: an address or a landmark. */
   address: string;
+  /** The address of the pin in the national address base, when one is near. */
+  foundAddress: string | null;
   nearby: NearbyItem[];
   photos: DraftPhoto[];
   description: string;
@@ -38,6 +41,7 @@ function emptyDraft(): Draft {
     followGps: true,
     communeInsee: '',
     address: '',
+    foundAddress: null,
     nearby: [],
     photos: [],
     description: '',

@@ -21,6 +21,7 @@ mod incidents;
 pub mod limit;
 mod linger;
 mod live;
+mod map_settings;
 mod media;
 mod middleware;
 mod nearby;
@@ -117,6 +118,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/incidents",
             get(incidents::incidents).layer(limited(Limit::Reads)),
+        )
+        // The maps' background tiles and their credit.
+        .route(
+            "/map",
+            get(map_settings::settings).layer(limited(Limit::Reads)),
         )
         // Addresses (Base Adresse Nationale): a pin's address, and address search.
         .route(
@@ -374,6 +380,14 @@ pub fn router(state: AppState) -> Router {
             cookie,
             session_cookie::agent_cookie,
         ))
+        // The web apps' files and the answers go compressed to browsers that accept it (a
+        // phone on a slow network gets the app about four times sooner); outside the cookie
+        // middleware, which reads the login's answer. Images (already compressed) and event
+        // streams (which must not wait for a buffer) are left as they are.
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::compression::CompressionLevel::Precise(4)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::record_metrics,

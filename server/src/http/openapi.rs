@@ -19,8 +19,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::{
     agent, agent_map, agents_admin, audit, bulk, catalogue, citizen, dashboard, demarches, exports,
-    geocode, incidents, live, nearby, preferences, queue, reports, requests, round, routing,
-    second_factor, support, teams, wallet, webhooks,
+    geocode, incidents, live, map_settings, nearby, preferences, queue, reports, requests, round,
+    routing, second_factor, support, teams, wallet, webhooks,
 };
 
 const DESCRIPTION: &str = "\
@@ -61,6 +61,7 @@ l'accompagne de l'en-tête `X-Requested-With: guichet`.";
         incidents::incidents,
         geocode::reverse,
         geocode::search,
+        map_settings::settings,
         citizen::register,
         citizen::verify_page,
         citizen::verify,

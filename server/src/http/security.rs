@@ -3,7 +3,7 @@
 //!
 //! - The citizen web app is served from this origin and loads only its own scripts and styles,
 //!   so the policy allows no inline script and no third-party code; map tiles come from the
-//!   hosts of `GUICHET_MAP_TILES`.
+//!   host of `GUICHET_MAP_TILES`.
 //! - The citizen app built with Tauri calls the citizen API from its own origins.
 //! - Public read-only data (incidents map, catalogue, nearby reports) may be read by any origin,
 //!   without credentials.
@@ -39,7 +39,9 @@ impl SecurityHeaders {
         let mut headers = vec![
             (
                 header::CONTENT_SECURITY_POLICY,
-                value(&content_security_policy(&config.http.map_tiles)),
+                value(&content_security_policy(
+                    config.http.map_tiles.as_ref().map(|t| t.origin.as_str()),
+                )),
             ),
             (header::X_CONTENT_TYPE_OPTIONS, value("nosniff")),
             (
@@ -66,11 +68,11 @@ impl SecurityHeaders {
     }
 }
 
-/// The Content-Security-Policy: own scripts and styles only, images also from the tile hosts
+/// The Content-Security-Policy: own scripts and styles only, images also from the tile host
 /// and from photos being prepared (`blob:`, `data:`), and no framing.
-pub fn content_security_policy(tile_origins: &[String]) -> String {
+pub fn content_security_policy(tile_origin: Option<&str>) -> String {
     let mut img_src = String::from("'self' data: blob:");
-    for origin in tile_origins {
+    if let Some(origin) = tile_origin {
         img_src.push(' ');
         img_src.push_str(origin);
     }
@@ -216,7 +218,7 @@ mod tests {
 
     #[test]
     fn policy_lists_tile_hosts() {
-        let csp = content_security_policy(&["https://tiles.example.org".to_owned()]);
+        let csp = content_security_policy(Some("https://tiles.example.org"));
         assert!(csp.contains("img-src 'self' data: blob: https://tiles.example.org;"));
         assert!(csp.contains("script-src 'self';"));
         assert!(csp.contains("frame-ancestors 'none'"));

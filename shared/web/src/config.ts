@@ -3,7 +3,7 @@
 //
 //   window.GUICHET_CONFIG = {
 //     apiBase: 'https://guichet.example.org',   // default: same origin as the page
-//     tileUrl: 'https://tiles.example.org/{z}/{x}/{y}.png',   // default: no tile layer
+//     tileUrl: 'https://tiles.example.org/{z}/{x}/{y}.png',   // default: the server's (map.ts)
 //     tileAttribution: '© OpenStreetMap contributors',
 //   };
 

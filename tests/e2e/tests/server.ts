@@ -114,7 +114,8 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function startServer(name: string): Promise<Server> {
+/** `settings`: more environment of the server (e.g. its map tiles). */
+export async function startServer(name: string, settings: Record<string, string> = {}): Promise<Server> {
   const pg = env('GUICHET_E2E_PG');
   const template = env('GUICHET_E2E_TEMPLATE');
   const db = `guichet_e2e_${name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
@@ -155,6 +156,7 @@ export async function startServer(name: string): Promise<Server> {
       // The journeys log in and file more often than a person would.
       GUICHET_RATE_LIMITS: 'off',
       RUST_LOG: 'warn',
+      ...settings,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -9,6 +9,7 @@
 // Accessible markup: every input has a label; hints and errors are tied with
 // aria-describedby; groups (choices, addresses, points, block items) are fieldsets with a
 // legend; a field in error has aria-invalid; the summary takes the focus.
+import { addressSearch } from '../address.js';
 import type { FieldError } from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatBytes, formatDate, formatNumber, pick } from '../i18n.js';
@@ -355,12 +356,27 @@ export function renderForm(def: FormDefinition, opts: FormOptions): FormHandle {
         const lat = coord('lat'), lon = coord('lon');
         const mapEl = h('div', { class: 'form-map', id: `${baseId}-map` });
         const geoHint = h('p', { class: 'hint', id: `${baseId}-geohint` }, t('geo.hint'));
-        const fs = h('fieldset', { class: 'geo-point', 'aria-describedby': `${describedBy} ${baseId}-geohint` },
-          h('legend', null, labelText(label)), hintEl ?? '', geoHint, errorEl, mapEl, h('div', { class: 'row' }, lat.row, lon.row));
-        wrap.append(fs);
         let destroyMap: (() => void) | null = null;
         let movePin: ((la: number, lo: number) => void) | null = null;
         const num = (i: HTMLInputElement) => parseNumber(i.value);
+        // An address from the national address base places the pin.
+        const search = addressSearch({
+          id: `${baseId}-address`,
+          label: t('geo.search'),
+          hint: t('geo.search.hint'),
+          near: () => {
+            const la = num(lat.input), lo = num(lon.input);
+            return typeof la === 'number' && typeof lo === 'number' ? [la, lo] : null;
+          },
+          onPick: (hit) => {
+            lat.input.value = hit.lat.toFixed(6);
+            lon.input.value = hit.lon.toFixed(6);
+            movePin?.(hit.lat, hit.lon);
+          },
+        });
+        const fs = h('fieldset', { class: 'geo-point', 'aria-describedby': `${describedBy} ${baseId}-geohint` },
+          h('legend', null, labelText(label)), hintEl ?? '', geoHint, errorEl, search, mapEl, h('div', { class: 'row' }, lat.row, lon.row));
+        wrap.append(fs);
         // The map library is loaded only when a form with a place is shown.
         const mountMap = async () => {
           const { baseMap, pinMarker } = await import('../map.js');

@@ -1,7 +1,7 @@
 // The round on a map: the starting point, the numbered stops and the path between them in
 // order. Markers are buttons (Tab, Enter or Space) named after the stop; the same stops are
 // listed as links under the map, for whoever does not use the map. Offline, the map shows the
-// communes' outlines (no tiles unless the deployment serves its own).
+// communes' outlines (and the tiles the phone still has in its browser cache).
 import { h, replace } from '@guichet/web/dom';
 import { field, go, screenHref, stopHref, type Screen } from '../app';
 import { t } from '../i18n';
