@@ -6,7 +6,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { PublicView, Receipt } from './api';
 import type { MyRequest } from './db';
-import type { Fix, OutboxEvent, PendingEntry, Platform, PositionFailure } from './platform';
+import type { Fix, OutboxEvent, PendingEntry, Platform, PositionFailure, ServerStatus } from './platform';
 
 // ---- the core's shapes, as serde writes them ----
 
@@ -399,5 +399,7 @@ export function tauriPlatform(browser: Platform): Platform {
     },
 
     watchPosition: (onFix, onFailure) => watchPosition(browser.watchPosition, onFix, onFailure),
+
+    serverStatus: () => invoke<ServerStatus>('server_status'),
   };
 }
