@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { By, expectAccessible, invoke, launchApp, setPosition, waitForScreen, waitForText } from '../lib/app.mjs';
+import { By, click, expectAccessible, waitForCount, invoke, launchApp, setPosition, waitForScreen, waitForText } from '../lib/app.mjs';
 import { filedReports, freeSpot } from '../lib/helpers.mjs';
 import { startServer } from '../lib/server.mjs';
 
@@ -44,27 +44,27 @@ test('a report filed while the server is down waits in the outbox', async () => 
   const d = app.driver;
   await setPosition(d, spot, 7);
   // The categories the app knows without the server.
-  await d.findElement(By.css('button.choice[data-code="eclairage-public"]')).click();
+  await click(d, By.css('button.choice[data-code="eclairage-public"]'));
   await waitForScreen(d, 'Où est-ce ?');
   await waitForText(d, '#gps-status', /précision ± 7 m/);
-  await d.findElement(By.xpath('//button[normalize-space()="Continuer"]')).click();
+  await click(d, By.xpath('//button[normalize-space()="Continuer"]'));
   await waitForScreen(d, 'Photos et description');
   await d.findElement(By.css('textarea')).sendKeys('Lampadaire éteint depuis trois jours.');
-  await d.findElement(By.xpath('//button[normalize-space()="Envoyer le signalement"]')).click();
+  await click(d, By.xpath('//button[normalize-space()="Envoyer le signalement"]'));
   await waitForScreen(d, 'Signalement enregistré');
   await expectAccessible(d, 'signalement enregistré');
+  await waitForText(d, '#pending-badge', /^1 en attente$/);
 
   // A "me too" on a request the server does not have (it was merged away meanwhile, say).
   const queued = await invoke(d, 'enqueue_support', { number: '2026-VOI-999999', clientId: refusedId, email: null });
   assert.equal(queued.ok, true, queued.error);
 
-  await d.findElement(By.id('nav-mine')).click();
+  await click(d, By.id('nav-mine'));
   await waitForScreen(d, 'Mes démarches');
+  await waitForCount(d, 'li.card.pending', 2);
   const cards = await d.findElements(By.css('li.card.pending'));
-  assert.equal(cards.length, 2);
   clientId = (await Promise.all(cards.map((c) => c.getAttribute('data-client-id')))).find((id) => id !== refusedId);
   assert.ok(clientId);
-  await waitForText(d, '#pending-badge', /^2 en attente$/);
   await expectAccessible(d, 'mes démarches, en attente');
   const entries = (await invoke(d, 'outbox_entries')).value;
   assert.deepEqual(entries.map((e) => e.state), ['pending', 'pending']);
@@ -89,7 +89,7 @@ test('the refused "me too" is listed as refused, and deleting it removes it from
   await d.wait(async () => (await d.findElements(card)).length === 1, 150_000, 'the refused "me too"');
   assert.match(await d.findElement(card).getText(), /Refusé par le serveur/);
   await expectAccessible(d, 'mes démarches, refusé');
-  await d.findElement(card).findElement(By.xpath('.//button[normalize-space()="Supprimer"]')).click();
+  await click(d, By.xpath(`//li[@data-client-id="${refusedId}"]//button[normalize-space()="Supprimer"]`));
   await d.wait(async () => (await d.findElements(card)).length === 0, 10_000, 'the card gone');
   const entries = (await invoke(d, 'outbox_entries')).value;
   assert.deepEqual(entries.map((e) => [e.kind, e.state]), [['report', 'sent']]);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { By, expectAccessible, invoke, launchApp, setPosition, waitForScreen, waitForText } from '../lib/app.mjs';
+import { By, click, expectAccessible, waitForCount, invoke, launchApp, setPosition, waitForScreen, waitForText } from '../lib/app.mjs';
 import { filedReports, freeSpot, frCoord, publicView, webpInfo } from '../lib/helpers.mjs';
 import { env, startServer } from '../lib/server.mjs';
 
@@ -46,7 +46,7 @@ test('the position comes from the webview when no geolocation plugin answers', a
   assert.equal(plugin.ok, false, 'the geolocation plugin is not there on the desktop');
   // …and the app falls back to the webview's navigator.geolocation, here the device's position.
   await setPosition(d, spot, 9);
-  await d.findElement(By.css('button.choice[data-code="voirie"]')).click();
+  await click(d, By.css('button.choice[data-code="voirie"]'));
   await waitForScreen(d, 'Où est-ce ?');
   await waitForText(d, '#gps-status', new RegExp(`${frCoord(spot.lat)}, ${frCoord(spot.lon)} — précision ± 9 m`));
   assert.ok((await d.executeScript(() => window.__positionAsks)) >= 1);
@@ -55,7 +55,7 @@ test('the position comes from the webview when no geolocation plugin answers', a
 
 test('a report with a photo picked from disk: the server receives the phone-sized WebP', async () => {
   const d = app.driver;
-  await d.findElement(By.xpath('//button[normalize-space()="Continuer"]')).click();
+  await click(d, By.xpath('//button[normalize-space()="Continuer"]'));
   await waitForScreen(d, 'Photos et description');
   // A 12-megapixel camera JPEG (4032×3024 as the sensor stores it, EXIF orientation 6: taken
   // in portrait), picked from disk through the file input.
@@ -64,7 +64,7 @@ test('a report with a photo picked from disk: the server receives the phone-size
   await d.wait(async () => (await d.findElements(By.css('img[alt="Photo 1"]'))).length > 0, 10_000, 'the photo in the draft');
   await d.findElement(By.css('textarea')).sendKeys('Trottoir défoncé devant l’école.');
   await expectAccessible(d, 'photos et description');
-  await d.findElement(By.xpath('//button[normalize-space()="Envoyer le signalement"]')).click();
+  await click(d, By.xpath('//button[normalize-space()="Envoyer le signalement"]'));
 
   await waitForScreen(d, 'Signalement envoyé', 60_000);
   const number = await waitForText(d, '#receipt-number', /^\d{4}-[A-Z]+-\d{6}$/);
@@ -98,12 +98,12 @@ test('a report with a photo picked from disk: the server receives the phone-size
 
 test('"me too" on the report, from the same spot', async () => {
   const d = app.driver;
-  await d.findElement(By.id('nav-report')).click();
+  await click(d, By.id('nav-report'));
   await waitForScreen(d, 'Que voulez-vous signaler ?');
-  await d.findElement(By.css('button.choice[data-code="voirie"]')).click();
+  await click(d, By.css('button.choice[data-code="voirie"]'));
   await waitForScreen(d, 'Où est-ce ?');
   await waitForText(d, '#gps-status', /précision ± 9 m/);
-  await d.findElement(By.xpath('//button[normalize-space()="Continuer"]')).click();
+  await click(d, By.xpath('//button[normalize-space()="Continuer"]'));
   await waitForScreen(d, 'Déjà signalé ?');
   const item = await d.findElement(By.css(`li.nearby-item[data-number="${filed.number}"]`));
   await expectAccessible(d, 'déjà signalé');
@@ -119,7 +119,7 @@ test('"me too" on the report, from the same spot', async () => {
 
 test('"My requests" lists what was sent, from the core\'s outbox', async () => {
   const d = app.driver;
-  await d.findElement(By.id('nav-mine')).click();
+  await click(d, By.id('nav-mine'));
   await waitForScreen(d, 'Mes démarches');
   await d.wait(async () => (await d.findElements(By.css(`li.card.sent[data-number="${filed.number}"]`))).length > 0, 20_000, 'the request filed');
   const entries = await invoke(d, 'outbox_entries');

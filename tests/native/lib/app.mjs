@@ -84,18 +84,38 @@ export async function launchApp({ serverUrl, settings } = {}) {
 
 // ---- helpers for the screens ----
 
+/**
+ * Waits until `check` is true. The screens are redrawn as data arrives, so an element found a
+ * moment ago may be gone: that is "not yet", not a failure.
+ */
+async function until_(driver, check, timeout, what) {
+  await driver.wait(async () => {
+    try {
+      return await check();
+    } catch (e) {
+      if (e.name === 'StaleElementReferenceError' || e.name === 'NoSuchElementError') return false;
+      throw e;
+    }
+  }, timeout, what);
+}
+
 /** Waits for the screen whose title (the `h1`) is `text`. */
 export async function waitForScreen(driver, text, timeout = 20_000) {
-  await driver.wait(async () => {
-    const h1 = await driver.findElements(By.css('main h1'));
-    return h1.length > 0 && (await h1[0].getText()).trim() === text;
-  }, timeout, `screen "${text}"`);
+  let last = '';
+  try {
+    await until_(driver, async () => {
+      last = (await driver.findElement(By.css('main h1')).getText()).trim();
+      return last === text;
+    }, timeout);
+  } catch (e) {
+    throw new Error(`screen "${text}": last seen "${last}" (${e.message})`);
+  }
 }
 
 export async function waitForText(driver, css, re, timeout = 20_000) {
   let last = '';
   try {
-    await driver.wait(async () => {
+    await until_(driver, async () => {
       const els = await driver.findElements(By.css(css));
       last = els.length ? await els[0].getText() : '(absent)';
       return re.test(last);
@@ -104,6 +124,27 @@ export async function waitForText(driver, css, re, timeout = 20_000) {
     throw new Error(`${css}: expected ${re}, last seen "${last}" (${e.message})`);
   }
   return last;
+}
+
+/** Waits until `count` elements match `css`. */
+export async function waitForCount(driver, css, count, timeout = 20_000) {
+  let last = 0;
+  try {
+    await until_(driver, async () => {
+      last = (await driver.findElements(By.css(css))).length;
+      return last === count;
+    }, timeout);
+  } catch (e) {
+    throw new Error(`${css}: expected ${count}, last seen ${last} (${e.message})`);
+  }
+}
+
+/** Clicks the element once it is there (it may be redrawn meanwhile). */
+export async function click(driver, locator, timeout = 20_000) {
+  await until_(driver, async () => {
+    await driver.findElement(locator).click();
+    return true;
+  }, timeout, `click ${locator}`);
 }
 
 /** Calls one of the shell's commands from the page, as the UI does. */
@@ -128,21 +169,17 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
  * list of the violations.
  */
 export async function expectAccessible(driver, screen) {
-  const results = await driver.executeAsyncScript(
-    (source, done) => {
-      if (!window.axe) {
-        // eslint-disable-next-line no-new-func
-        new Function(source)();
-      }
-      window.axe
-        .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-        .then(
-          (r) => done({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })) }),
-          (e) => done({ error: String(e) }),
-        );
-    },
-    axeSource,
-  );
+  // The app's Content-Security-Policy forbids eval, so axe-core comes in as a WebDriver script
+  // of its own (those are not the page's).
+  if (!(await driver.executeScript(() => Boolean(window.axe)))) await driver.executeScript(axeSource);
+  const results = await driver.executeAsyncScript((done) => {
+    window.axe
+      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+      .then(
+        (r) => done({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) })) }),
+        (e) => done({ error: String(e) }),
+      );
+  });
   if (results.error) throw new Error(`axe-core failed on "${screen}": ${results.error}`);
   const lines = results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.targets.join(', ')}`);
   if (lines.length) throw new Error(`axe-core violations on screen "${screen}":\n${lines.join('\n')}`);
