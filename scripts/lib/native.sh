@@ -37,6 +37,10 @@ ensure_native_deps() {
 build_native_app() {
   cargo build -p guichet-app
   (cd mobile/src-tauri && ../../node_modules/.bin/tauri build --debug --bundles deb --ci)
+  local deb
+  deb=$(ls "${CARGO_TARGET_DIR:-target}"/debug/bundle/deb/Guichet_*_amd64.deb)
+  dpkg-deb --contents "$deb" | grep -q ' ./usr/bin/guichet-app$' ||
+    { echo "$deb holds no usr/bin/guichet-app" >&2; return 1; }
 }
 
 # The native journeys (tests/native/journeys/*.test.mjs), one app launch per file, each against
