@@ -39,7 +39,7 @@ build_native_app() {
   (cd mobile/src-tauri && ../../node_modules/.bin/tauri build --debug --bundles deb --ci)
   local deb
   deb=$(ls "${CARGO_TARGET_DIR:-target}"/debug/bundle/deb/Guichet_*_amd64.deb)
-  dpkg-deb --contents "$deb" | grep -q ' ./usr/bin/guichet-app$' ||
+  dpkg-deb --contents "$deb" | grep -q ' usr/bin/guichet-app$' ||
     { echo "$deb holds no usr/bin/guichet-app" >&2; return 1; }
 }
 
