@@ -48,3 +48,6 @@ if __name__ == "__main__":
     for s in (32, 128, 192, 256, 512):
         png(os.path.join(out, f"icon-{s}.png"), s)
     png(os.path.join(out, "icon.png"), 512)
+    # The one source of the native app's icons, at every size the stores and desktops need:
+    # node_modules/.bin/tauri icon assets/icons/icon-1024.png -o mobile/src-tauri/icons
+    png(os.path.join(out, "icon-1024.png"), 1024)

@@ -3,6 +3,8 @@
 //! `guichet-mobile-core` (reports, "me too"s and démarche filings alike). This crate exposes the core to the UI as commands and keeps a sync
 //! loop running while the app is open.
 
+mod server_address;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,13 +12,16 @@ use guichet_mobile_core::outbox::{Entry, Outbox, QueuedFile};
 use guichet_mobile_core::photo;
 use guichet_mobile_core::sync::{SyncClient, SyncReport};
 use guichet_shared::api::{Contact, ReportSubmission};
-use tauri::{AppHandle, Emitter, Manager};
+use serde::Serialize;
+use server_address::ServerAddress;
+use tauri::{AppHandle, Emitter, Manager, WebviewWindowBuilder};
 
-/// The server the app talks to, fixed at build time (`GUICHET_SERVER_URL`).
-const SERVER_URL: &str = match option_env!("GUICHET_SERVER_URL") {
-    Some(url) => url,
-    None => "http://127.0.0.1:8080",
-};
+/// The server a store build talks to unless the settings say otherwise (see
+/// `server_address`); `build.rs` requires it for release phone builds.
+const BUILT_IN_SERVER_URL: Option<&str> = option_env!("GUICHET_SERVER_URL");
+
+/// How long the first-run check waits for the server before telling the citizen.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// The event the UI listens to: a sync round changed the outbox (payload: its `SyncReport`).
 const OUTBOX_CHANGED: &str = "outbox-changed";
@@ -24,6 +29,7 @@ const OUTBOX_CHANGED: &str = "outbox-changed";
 struct Core {
     outbox: Arc<Outbox>,
     sync: SyncClient,
+    server: ServerAddress,
 }
 
 /// Runs blocking work (photo encoding, SQLite commits) on the blocking pool. A command without
@@ -131,6 +137,56 @@ fn outbox_entries(core: tauri::State<'_, Core>) -> Result<Vec<Entry>, String> {
     core.outbox.entries().map_err(|e| e.to_string())
 }
 
+/// What the UI shows when the server cannot be reached: which address, where it came from,
+/// where to change it, and why it failed.
+#[derive(Serialize)]
+struct ServerStatus {
+    #[serde(flatten)]
+    address: ServerAddress,
+    /// `None` when the server answered its health check.
+    problem: Option<String>,
+}
+
+/// Asks the server's `/healthz`: called by the UI at start-up and by "Try again".
+#[tauri::command]
+async fn server_status(core: tauri::State<'_, Core>) -> Result<ServerStatus, String> {
+    let address = core.server.clone();
+    let problem = match server_address::problem_with(&address.url) {
+        Some(problem) => Some(problem),
+        None => core
+            .sync
+            .http
+            .get(format!("{}/healthz", address.url))
+            .timeout(CHECK_TIMEOUT)
+            .send()
+            .await
+            .and_then(|answer| answer.error_for_status())
+            .err()
+            .map(|e| {
+                // reqwest's own text for a refused connection is "error sending request":
+                // the cause underneath is what the citizen (or their IT) can act on.
+                let mut text = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    text = format!("{text}: {c}");
+                    cause = c.source();
+                }
+                text
+            }),
+    };
+    Ok(ServerStatus { address, problem })
+}
+
+/// The settings the page reads before its own scripts run (`window.GUICHET_CONFIG`, see
+/// mobile/ui/public/config.js): the server's address for what the UI fetches itself.
+fn page_settings(server: &ServerAddress) -> Result<String, serde_json::Error> {
+    let settings = serde_json::json!({ "apiBase": server.url });
+    Ok(format!(
+        "window.GUICHET_CONFIG = Object.assign({{}}, window.GUICHET_CONFIG, {});",
+        serde_json::to_string(&settings)?
+    ))
+}
+
 /// Sends what is due now; with `force` (the default: the network came back, the citizen asked),
 /// entries waiting out a back-off too.
 #[tauri::command]
@@ -193,18 +249,32 @@ pub fn run() {
     let builder = builder.plugin(tauri_plugin_geolocation::init());
     let result = builder
         .setup(|app| {
+            let server = server_address::resolve(
+                std::env::var("GUICHET_SERVER_URL").ok().as_deref(),
+                &app.path().app_config_dir()?,
+                BUILT_IN_SERVER_URL,
+            );
             let dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&dir)?;
             let outbox = Arc::new(Outbox::open(dir.join("outbox.sqlite"))?);
             tauri::async_runtime::spawn(sync_loop(
                 app.handle().clone(),
                 outbox.clone(),
-                SyncClient::new(SERVER_URL)?,
+                SyncClient::new(&server.url)?,
             ));
+            let script = page_settings(&server)?;
             app.manage(Core {
                 outbox,
-                sync: SyncClient::new(SERVER_URL)?,
+                sync: SyncClient::new(&server.url)?,
+                server,
             });
+            // The window is declared in tauri.conf.json with `"create": false` and opened here,
+            // once the server's address is known, so that the page gets it before its scripts.
+            for window in app.config().app.windows.clone() {
+                WebviewWindowBuilder::from_config(app.handle(), &window)?
+                    .initialization_script(&script)
+                    .build()?;
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -214,6 +284,7 @@ pub fn run() {
             enqueue_request,
             discard_entry,
             outbox_entries,
+            server_status,
             sync_now
         ])
         .run(tauri::generate_context!());

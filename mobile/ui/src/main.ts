@@ -1,8 +1,8 @@
 import './style.css';
 import { config } from '@guichet/web/config';
 import { announce, h, replace } from '@guichet/web/dom';
-import { lang, setLang, t } from './i18n';
-import { choosePlatform, insideTauri } from './platform';
+import { lang, setLang, t, type MessageKey } from './i18n';
+import { choosePlatform, insideTauri, type ServerStatus } from './platform';
 import { prefetchDefinition } from './api';
 import { categoryScreen, detailsScreen, mineScreen, nearbyScreen, placeScreen, receiptScreen, type Screen } from './screens';
 import { draft, stopGps } from './state';
@@ -51,6 +51,8 @@ const nav = h('nav', null, h('ul', null,
   h('li', null, navReport), h('li', null, navDemarches), h('li', null, navMine), h('li', null, navAccount)));
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang-toggle' });
 const banner = h('p', { class: 'offline-banner', id: 'offline-banner', hidden: true });
+// Inside the native app only: its server does not answer (see checkServer below).
+const serverBanner = h('div', { class: 'server-banner', id: 'server-banner', role: 'alert', hidden: true });
 const main = h('main', { id: 'main', tabindex: '-1' });
 const live = h('div', { id: 'live', class: 'visually-hidden', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
 const footer = h('footer', null, h('p', null));
@@ -59,6 +61,7 @@ replace(app,
   skip,
   h('header', { class: 'top' }, h('div', { class: 'bar' }, brand, langBtn), nav),
   banner,
+  serverBanner,
   main,
   footer,
   live,
@@ -88,9 +91,53 @@ async function renderChrome(): Promise<void> {
   replace(navMine, t('nav.mine'), pending ? h('span', { class: 'badge', id: 'pending-badge' }, t('nav.pending', { n: pending })) : null);
 }
 
+// ---- the native app's server ----
+// A browser talks to the server that served the page. The native app's server is a setting
+// (environment, settings file, or the build's): when it does not answer, say so at once, with
+// the address, where it came from and how to change it, rather than leave empty screens.
+
+let server: ServerStatus | null = null;
+const retryServer = h('button', { type: 'button', class: 'secondary', id: 'server-retry' });
+retryServer.addEventListener('click', () => void checkServer());
+
+function renderServer(): void {
+  const s = server;
+  serverBanner.hidden = !s?.problem;
+  if (!s?.problem) {
+    replace(serverBanner);
+    return;
+  }
+  const file = s.settings_file;
+  retryServer.textContent = t('server.retry');
+  replace(serverBanner,
+    h('p', { class: 'server-what', id: 'server-what' }, t('server.unreachable', { url: s.url })),
+    h('p', null, t(`server.source.${s.source}` as MessageKey, { file })),
+    s.settings_problem ? h('p', null, t('server.settings_problem', { problem: s.settings_problem })) : null,
+    h('p', null, t('server.howto', { file })),
+    h('p', { class: 'server-detail' }, t('server.detail', { problem: s.problem })),
+    h('p', null, retryServer));
+}
+
+async function checkServer(): Promise<void> {
+  if (!platform.serverStatus) return;
+  const wasDown = Boolean(server?.problem);
+  try {
+    server = await platform.serverStatus();
+  } catch (e) {
+    console.error('server status', e);
+    return;
+  }
+  renderServer();
+  if (wasDown && !server.problem) {
+    announce(t('server.back'));
+    void platform.syncNow(true);
+  }
+}
+
 langBtn.addEventListener('click', () => {
   setLang(lang() === 'fr' ? 'en' : 'fr');
   void renderChrome();
+  renderServer();
   render(false);
   langBtn.focus();
 });
@@ -190,6 +237,7 @@ window.addEventListener('hashchange', () => {
 
 window.addEventListener('online', () => {
   void renderChrome();
+  void checkServer();
   announce(t('status.online'));
 });
 window.addEventListener('offline', () => {
@@ -198,12 +246,15 @@ window.addEventListener('offline', () => {
 });
 platform.onOutbox((e) => {
   if (e.type !== 'sending') void renderChrome();
+  // Something reached the server: it is back.
+  if (e.type === 'sent' && server?.problem) void checkServer();
 });
 
 setLang(lang());
 void renderChrome();
 render(false);
 platform.start();
+void checkServer();
 
 // ---- service worker (the app shell offline) ----
 // Not inside the Tauri app: it ships its files, and a cached shell could only outlive an update.

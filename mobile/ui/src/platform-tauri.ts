@@ -8,7 +8,7 @@ import { token } from './account';
 import type { FieldError } from '@guichet/web/api';
 import type { PublicView, Receipt, RequestReceipt } from './api';
 import { requestReceipt, type MyRequest } from './db';
-import type { Fix, OutboxEvent, PendingEntry, Platform, PositionFailure } from './platform';
+import type { Fix, OutboxEvent, PendingEntry, Platform, PositionFailure, ServerStatus } from './platform';
 
 // ---- the core's shapes, as serde writes them ----
 
@@ -432,5 +432,7 @@ export function tauriPlatform(browser: Platform): Platform {
     },
 
     watchPosition: (onFix, onFailure) => watchPosition(browser.watchPosition, onFix, onFailure),
+
+    serverStatus: () => invoke<ServerStatus>('server_status'),
   };
 }

@@ -72,6 +72,17 @@ export interface Fix {
 
 export type PositionFailure = 'denied' | 'unavailable' | 'unsupported';
 
+/** The native app's server: its address, where it was set, and why it does not answer. */
+export interface ServerStatus {
+  url: string;
+  source: 'environment' | 'settings_file' | 'build' | 'development';
+  /** The settings file the app reads, present or not. */
+  settings_file: string;
+  settings_problem: string | null;
+  /** Null when the server answered. */
+  problem: string | null;
+}
+
 export interface Platform {
   readonly name: 'browser' | 'tauri';
   /** Starts sending in the background (triggers, timers) and asks to keep the data. */
@@ -104,6 +115,11 @@ export interface Platform {
    * watch has ended.
    */
   watchPosition(onFix: (fix: Fix) => void, onFailure: (why: PositionFailure) => void): () => void;
+  /**
+   * Inside the native app, whose server is a setting: asks it. A browser talks to the server
+   * that served the page, so it has none.
+   */
+  serverStatus?(): Promise<ServerStatus>;
 }
 
 let current: Platform = browserPlatform;
