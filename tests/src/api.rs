@@ -63,6 +63,41 @@ pub async fn agent_token(server: &TestServer, email: &str) -> String {
     body["token"].as_str().expect("token").to_owned()
 }
 
+/// The password of the citizen accounts the tests make.
+pub const CITIZEN_PASSWORD: &str = "un mot de passe solide";
+
+/// Registers a citizen account, verifies its address as the e-mailed link would (that path
+/// has its own tests) and logs in; returns the session's token.
+pub async fn verified_citizen(server: &TestServer, email: &str) -> String {
+    let (status, body) = post(
+        server,
+        "/api/v1/citizen/register",
+        None,
+        &json!({"email": email, "name": "Nina Perrin", "password": CITIZEN_PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 202, "register {email}: {body}");
+    sqlx::query("UPDATE citizens SET email_verified_at = now() WHERE email = $1")
+        .bind(email)
+        .execute(&server.db.pool)
+        .await
+        .expect("verify");
+    citizen_login(server, email).await
+}
+
+/// Logs in a citizen account made with [`CITIZEN_PASSWORD`]; returns the session's token.
+pub async fn citizen_login(server: &TestServer, email: &str) -> String {
+    let (status, body) = post(
+        server,
+        "/api/v1/citizen/login",
+        None,
+        &json!({"email": email, "password": CITIZEN_PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 200, "login {email}: {body}");
+    body["token"].as_str().expect("token").to_owned()
+}
+
 /// A filled-in contact request (démarche `demande-contact`).
 pub fn contact_request(client_id: uuid::Uuid, email: &str) -> Value {
     json!({

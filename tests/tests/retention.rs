@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use guichet_tests::api::{agent_token, contact_request, get, post};
+use guichet_tests::api::{agent_token, contact_request, get, post, verified_citizen};
 use guichet_tests::{RENNES, TestServer};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -179,36 +179,10 @@ async fn closed_requests_past_their_period_lose_what_names_people_and_keep_their
     );
 }
 
-async fn citizen(server: &TestServer, email: &str) -> String {
-    let (status, body) = post(
-        server,
-        "/api/v1/citizen/register",
-        None,
-        &json!({"email": email, "name": "Nina Perrin", "password": "un mot de passe solide"}),
-    )
-    .await;
-    assert_eq!(status, 202, "{body}");
-    // Verified as the e-mailed link would (that path has its own tests).
-    sqlx::query("UPDATE citizens SET email_verified_at = now() WHERE email = $1")
-        .bind(email)
-        .execute(&server.db.pool)
-        .await
-        .unwrap();
-    let (status, body) = post(
-        server,
-        "/api/v1/citizen/login",
-        None,
-        &json!({"email": email, "password": "un mot de passe solide"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_citizen_downloads_their_data_then_closes_the_account() {
     let server = server().await;
-    let token = citizen(&server, "nina@example.org").await;
+    let token = verified_citizen(&server, "nina@example.org").await;
     // A contact request and an application for an aid.
     let aid = json!({
         "client_id": Uuid::new_v4(), "demarche": "aide-conseil", "channel": "web",
@@ -307,7 +281,7 @@ async fn a_citizen_downloads_their_data_then_closes_the_account() {
 #[tokio::test]
 async fn a_citizen_who_closes_the_account_may_leave_open_requests_to_the_service() {
     let server = server().await;
-    let token = citizen(&server, "yann@example.org").await;
+    let token = verified_citizen(&server, "yann@example.org").await;
     let (status, filed) = post(
         &server,
         "/api/v1/requests",

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use guichet_server::photos::{StoreError, hex_sha256};
-use guichet_tests::api::agent_token;
+use guichet_tests::api::{agent_token, verified_citizen};
 use guichet_tests::fixtures::{encode_jpeg, photo_like_image};
 use guichet_tests::store::{Backend, TestStore};
 use guichet_tests::{
@@ -477,37 +477,17 @@ async fn migrate_store_copies_local_disk_into_a_bucket_and_back_and_skips_what_i
 /// A verified citizen's session, and a document of their wallet whose bytes the store was
 /// never given (only its row is written).
 async fn wallet_document_without_bytes(server: &TestServer) -> (String, i64) {
-    let email = "nina@example.org";
-    let password = "un mot de passe solide";
-    let r = server
-        .client
-        .post(server.url("/api/v1/citizen/register"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    let token = verified_citizen(server, "nina@example.org").await;
     let document: i64 = sqlx::query_scalar(
-        "WITH verified AS (UPDATE citizens SET email_verified_at = now() WHERE email = $1 RETURNING id)
-         INSERT INTO wallet_documents (citizen_id, label, kind, filename, mime, bytes, storage_key)
-         SELECT id, 'CV', 'other', 'cv.pdf', 'application/pdf', 10, $2 FROM verified RETURNING id",
+        "INSERT INTO wallet_documents (citizen_id, label, kind, filename, mime, bytes, storage_key)
+         SELECT id, 'CV', 'other', 'cv.pdf', 'application/pdf', 10, $1 FROM citizens
+          WHERE email = 'nina@example.org' RETURNING id",
     )
-    .bind(email)
     .bind(format!("{}.pdf", "ab".repeat(32)))
     .fetch_one(&server.db.pool)
     .await
     .unwrap();
-    let session: serde_json::Value = server
-        .client
-        .post(server.url("/api/v1/citizen/login"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (session["token"].as_str().unwrap().to_owned(), document)
+    (token, document)
 }
 
 /// A store that cannot be reached makes the calls that need it answer 503, within the

@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use guichet_tests::api::{agent_token, get, post};
+use guichet_tests::api::{
+    CITIZEN_PASSWORD, agent_token, citizen_login, get, post, verified_citizen,
+};
 use guichet_tests::call::Answer;
 use guichet_tests::{TestServer, fixtures};
 use serde_json::{Value, json};
@@ -14,36 +16,6 @@ use uuid::Uuid;
 const ADMIN: &str = "admin@guichet.example";
 const CV: &[u8] = b"%PDF-1.4\n% curriculum vitae de Nina Perrin\n%%EOF\n";
 const LETTER: &[u8] = b"%PDF-1.4\n% lettre de motivation\n%%EOF\n";
-
-async fn citizen(server: &TestServer, email: &str) -> String {
-    let (status, body) = post(
-        server,
-        "/api/v1/citizen/register",
-        None,
-        &json!({"email": email, "name": "Nina Perrin", "password": "un mot de passe solide"}),
-    )
-    .await;
-    assert_eq!(status, 202, "{body}");
-    // Verified as the e-mailed link would (that path has its own tests).
-    sqlx::query("UPDATE citizens SET email_verified_at = now() WHERE email = $1")
-        .bind(email)
-        .execute(&server.db.pool)
-        .await
-        .unwrap();
-    login(server, email).await
-}
-
-async fn login(server: &TestServer, email: &str) -> String {
-    let (status, body) = post(
-        server,
-        "/api/v1/citizen/login",
-        None,
-        &json!({"email": email, "password": "un mot de passe solide"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
-}
 
 async fn keep(
     server: &TestServer,
@@ -139,7 +111,7 @@ fn is_stored(server: &TestServer, key: &str) -> bool {
 #[tokio::test]
 async fn a_citizen_files_an_application_with_the_documents_of_the_wallet() {
     let server = TestServer::start().await;
-    let token = citizen(&server, "nina@example.org").await;
+    let token = verified_citizen(&server, "nina@example.org").await;
     let answer = keep(&server, &token, "Mon CV 2026", "other", "CV Nina.pdf", CV)
         .await
         .expect(201);
@@ -228,8 +200,8 @@ async fn a_citizen_files_an_application_with_the_documents_of_the_wallet() {
 #[tokio::test]
 async fn documents_are_their_account_s_own_and_never_public() {
     let server = TestServer::start().await;
-    let nina = citizen(&server, "nina@example.org").await;
-    let theo = citizen(&server, "theo@example.org").await;
+    let nina = verified_citizen(&server, "nina@example.org").await;
+    let theo = verified_citizen(&server, "theo@example.org").await;
     let scan = fixtures::encode_webp(&fixtures::two_colour_image(64, 48));
     let id = kept(&server, &nina, "Carte d'identité", "cni.webp", &scan).await;
     let url = format!("/api/v1/citizen/me/documents/{id}");
@@ -322,7 +294,7 @@ async fn documents_are_their_account_s_own_and_never_public() {
 #[tokio::test]
 async fn the_wallet_holds_documents_within_its_quota() {
     let server = TestServer::start_with(|c| c.wallet_quota_bytes = 200).await;
-    let token = citizen(&server, "nina@example.org").await;
+    let token = verified_citizen(&server, "nina@example.org").await;
     let first = [b"%PDF-1.4\n".as_slice(), &[b'a'; 111]].concat();
     kept(&server, &token, "Avis d'imposition", "avis.pdf", &first).await;
     let problem = keep(
@@ -372,10 +344,10 @@ async fn the_wallet_holds_documents_within_its_quota() {
         &server,
         "/api/v1/citizen/register",
         None,
-        &json!({"email": "new@example.org", "name": "Nouveau", "password": "un mot de passe solide"}),
+        &json!({"email": "new@example.org", "name": "Nouveau", "password": CITIZEN_PASSWORD}),
     )
     .await;
-    let unverified = login(&server, "new@example.org").await;
+    let unverified = citizen_login(&server, "new@example.org").await;
     keep(&server, &unverified, "CV", "other", "cv.pdf", CV)
         .await
         .expect_problem(403, "email-not-verified");
@@ -384,7 +356,7 @@ async fn the_wallet_holds_documents_within_its_quota() {
 #[tokio::test]
 async fn the_wallet_is_in_the_data_download_and_goes_with_the_account() {
     let server = TestServer::start().await;
-    let token = citizen(&server, "nina@example.org").await;
+    let token = verified_citizen(&server, "nina@example.org").await;
     kept(&server, &token, "Mon CV", "cv.pdf", CV).await;
     let (status, data) = get(&server, "/api/v1/citizen/me/data", Some(&token)).await;
     assert_eq!(status, 200);
@@ -396,7 +368,7 @@ async fn the_wallet_is_in_the_data_download_and_goes_with_the_account() {
     let answer = server
         .delete("/api/v1/citizen/me")
         .bearer(&token)
-        .json(&json!({"password": "un mot de passe solide", "open_requests": "withdraw"}))
+        .json(&json!({"password": CITIZEN_PASSWORD, "open_requests": "withdraw"}))
         .send()
         .await
         .expect(200);

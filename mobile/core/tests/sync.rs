@@ -13,6 +13,7 @@ use guichet_mobile_core::photo;
 use guichet_mobile_core::sync::{RetryPolicy, SyncClient, SyncReport};
 use guichet_shared::api::ReportSubmission;
 use guichet_shared::geo::{LatLon, destination};
+use guichet_tests::api::verified_citizen;
 use guichet_tests::fixtures::{camera_jpeg, photo_like_image};
 use guichet_tests::{RENNES, TestServer, report_at};
 use proxy::{Fault, FlakyProxy};
@@ -375,35 +376,6 @@ async fn me_too_is_queued_and_sent_once_like_a_report() {
     assert_eq!(server.db.count("reports").await, 2);
 }
 
-/// A verified citizen account's session token.
-async fn citizen_token(server: &TestServer, email: &str) -> String {
-    let http = reqwest::Client::new();
-    let password = "un mot de passe solide";
-    let registered = http
-        .post(format!("{}/api/v1/citizen/register", server.base))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 202);
-    // Verified as the e-mailed link would (that path has its own tests).
-    sqlx::query("UPDATE citizens SET email_verified_at = now() WHERE email = $1")
-        .bind(email)
-        .execute(&server.db.pool)
-        .await
-        .unwrap();
-    let session: serde_json::Value = http
-        .post(format!("{}/api/v1/citizen/login", server.base))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["token"].as_str().unwrap().to_owned()
-}
-
 fn application(client_id: Uuid, contract: &str) -> serde_json::Value {
     serde_json::json!({
         "client_id": client_id, "demarche": "candidature-spontanee", "channel": "app",
@@ -416,7 +388,7 @@ fn application(client_id: Uuid, contract: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_demarche_filed_offline_leaves_with_its_files_and_account_once() {
     let server = TestServer::start().await;
-    let token = citizen_token(&server, "iwan@example.org").await;
+    let token = verified_citizen(&server, "iwan@example.org").await;
     let file = TempOutbox::new();
     let outbox = file.open();
     let cv = b"%PDF-1.4\n% CV d'Iwan\n%%EOF\n".to_vec();
