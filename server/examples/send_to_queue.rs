@@ -34,6 +34,12 @@ struct Seen {
     queue_ms: Vec<f64>,
     answer_ms: Vec<f64>,
     errors: HashMap<String, usize>,
+    /// Answers that made the client send a report again (503 or 429 with `Retry-After`).
+    retried: HashMap<String, usize>,
+    /// Reports joined to an earlier request (no new request to look for).
+    joined: usize,
+    /// `resync` events: the stream fell behind and its client would reload its view.
+    resyncs: usize,
 }
 
 #[tokio::main]
@@ -115,9 +121,12 @@ async fn main() -> Result<(), Error> {
         .collect();
     let missing = seen.filed.len() - stream_ms.len();
     println!(
-        "{sent} reports in {seconds} s ({plain_rate}/s plain + {photo_rate}/s with a {} KiB photo), {} answered 201, errors {:?}",
+        "{sent} reports in {seconds} s ({plain_rate}/s plain + {photo_rate}/s with a {} KiB photo): {} answered 201 ({} new requests, {} joined to an earlier one); sent again after {:?}; errors {:?}",
         photo.len() / 1024,
+        seen.answer_ms.len(),
         seen.filed.len(),
+        seen.joined,
+        seen.retried,
         seen.errors
     );
     println!("| measure | n | p50 ms | p95 ms | p99 ms | max ms |");
@@ -127,9 +136,13 @@ async fn main() -> Result<(), Error> {
     row("POST → 201", &mut answer_ms);
     row("201 → event on the other instance", &mut stream_ms);
     row("201 → in the other instance's queue API", &mut queue_ms);
-    println!("reports never seen on the other instance's stream: {missing}");
+    println!(
+        "new requests never seen on the other instance's stream: {missing}; resync events: {}",
+        seen.resyncs
+    );
     if !rss.is_empty() {
         println!("servers' resident memory every 10 s (MiB): {rss:?}");
+        println!("{}", memory_growth(&rss));
     }
     Ok(())
 }
@@ -169,36 +182,62 @@ async fn file_one(
     let report = json!({
         "client_id": uuid::Uuid::new_v4(), "category": "voirie",
         "lat": lat, "lon": lon, "accuracy_m": 5.0, "description": "Nid-de-poule (mesure)",
-    });
-    let Ok(part) = reqwest::multipart::Part::text(report.to_string()).mime_str("application/json")
-    else {
-        return;
+    })
+    .to_string();
+    // Like the apps' outbox: a 503 or 429 is sent again, with the same client id, after its
+    // `Retry-After`. Each such answer is counted; a report never stored is an error.
+    let mut attempts = 0;
+    let answer = loop {
+        attempts += 1;
+        let Ok(part) = reqwest::multipart::Part::text(report.clone()).mime_str("application/json")
+        else {
+            return;
+        };
+        let mut form = reqwest::multipart::Form::new().part("report", part);
+        if let Some(bytes) = &photo
+            && let Ok(part) = reqwest::multipart::Part::bytes(bytes.clone())
+                .file_name("p.jpg")
+                .mime_str("image/jpeg")
+        {
+            form = form.part("photo", part);
+        }
+        let sent = Instant::now();
+        let answer = client
+            .post(format!("{base}/api/v1/reports"))
+            .multipart(form)
+            .send()
+            .await;
+        match answer {
+            Ok(r) if matches!(r.status().as_u16(), 429 | 503) && attempts < 5 => {
+                count(&seen, format!("{} (sent again)", r.status()));
+                let wait = r
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(2);
+                tokio::time::sleep(Duration::from_secs(wait)).await;
+            }
+            other => break other.map(|r| (r, sent)),
+        }
     };
-    let mut form = reqwest::multipart::Form::new().part("report", part);
-    if let Some(bytes) = photo
-        && let Ok(part) = reqwest::multipart::Part::bytes(bytes)
-            .file_name("p.jpg")
-            .mime_str("image/jpeg")
-    {
-        form = form.part("photo", part);
-    }
-    let sent = Instant::now();
-    let answer = client
-        .post(format!("{base}/api/v1/reports"))
-        .multipart(form)
-        .send()
-        .await;
     let number = match answer {
-        Ok(r) if r.status().as_u16() == 201 => {
+        Ok((r, sent)) if r.status().as_u16() == 201 => {
             let now = Instant::now();
             match r.json::<Value>().await {
                 Ok(v) => {
                     let number = v["request_number"].as_str().unwrap_or_default().to_owned();
+                    // A report joined to an earlier request creates nothing new to look for.
+                    let created = v["deduplicated"] == false;
                     if let Ok(mut s) = seen.lock() {
                         s.answer_ms.push((now - sent).as_secs_f64() * 1000.0);
-                        s.filed.insert(number.clone(), now);
+                        if created {
+                            s.filed.insert(number.clone(), now);
+                        } else {
+                            s.joined += 1;
+                        }
                     }
-                    Some((number, now))
+                    created.then_some((number, now))
                 }
                 Err(e) => {
                     error(&seen, format!("body: {e}"));
@@ -206,7 +245,7 @@ async fn file_one(
                 }
             }
         }
-        Ok(r) => {
+        Ok((r, _)) => {
             error(&seen, r.status().to_string());
             None
         }
@@ -252,6 +291,12 @@ fn error(seen: &Arc<Mutex<Seen>>, what: String) {
     }
 }
 
+fn count(seen: &Arc<Mutex<Seen>>, what: String) {
+    if let Ok(mut s) = seen.lock() {
+        *s.retried.entry(what).or_default() += 1;
+    }
+}
+
 /// The agent's event stream on one instance: when each request's `created` event arrives.
 async fn listen(client: reqwest::Client, base: String, token: String, seen: Arc<Mutex<Seen>>) {
     loop {
@@ -271,6 +316,14 @@ async fn listen(client: reqwest::Client, base: String, token: String, seen: Arc<
             buffer.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buffer.find("\n\n") {
                 let event: String = buffer.drain(..end + 2).collect();
+                if event
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("event:"))
+                    .any(|e| e.trim() == "resync")
+                    && let Ok(mut s) = seen.lock()
+                {
+                    s.resyncs += 1;
+                }
                 let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) else {
                     continue;
                 };
@@ -303,6 +356,32 @@ fn phone_photo() -> Result<Vec<u8>, Error> {
     let mut out = Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(image).write_to(&mut out, image::ImageFormat::Jpeg)?;
     Ok(out.into_inner())
+}
+
+/// Each server's growth from the warm-up (the mean of the second minute) to the end (the mean
+/// of the last minute).
+fn memory_growth(samples: &[Vec<u64>]) -> String {
+    let servers = samples.first().map_or(0, Vec::len);
+    if samples.len() < 18 {
+        return "memory growth: run for at least 3 minutes to measure it".to_owned();
+    }
+    let mean = |rows: &[Vec<u64>], i: usize| {
+        rows.iter().map(|r| r[i] as f64).sum::<f64>() / rows.len() as f64
+    };
+    let growth: Vec<String> = (0..servers)
+        .map(|i| {
+            let warm = mean(&samples[6..12], i);
+            let end = mean(&samples[samples.len() - 6..], i);
+            format!(
+                "{warm:.0} → {end:.0} MiB ({:+.1} %)",
+                100.0 * (end - warm) / warm
+            )
+        })
+        .collect();
+    format!(
+        "memory after warm-up (2nd minute → last minute): {}",
+        growth.join(", ")
+    )
 }
 
 /// The servers' resident memory (MiB) every 10 s, from `/proc`.

@@ -177,7 +177,7 @@ async fn process_photos(
         let limits = state.config.photos.clone();
         state
             .photo_gate
-            .run(move || photos::process(&bytes, &limits))
+            .run(move |effort| (effort, photos::process_with(&bytes, &limits, effort)))
     });
     let results = futures::future::join_all(jobs).await;
     let mut processed = Vec::with_capacity(results.len());
@@ -187,9 +187,9 @@ async fn process_photos(
                 state.metrics.photo_busy();
                 return Err(IntakeError::Busy(busy));
             }
-            Ok(Err(source)) => return Err(IntakeError::Photo { index, source }),
-            Ok(Ok(photo)) => {
-                state.metrics.photo_processed();
+            Ok((_, Err(source))) => return Err(IntakeError::Photo { index, source }),
+            Ok((effort, Ok(photo))) => {
+                state.metrics.photo_processed(effort);
                 processed.push(photo);
             }
         }

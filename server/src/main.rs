@@ -10,6 +10,13 @@ use guichet_server::setup::{self, Input, Sources};
 use guichet_server::{AppState, Config, addresses, db, demo};
 use tracing_subscriber::EnvFilter;
 
+/// glibc's allocator keeps what many threads free in per-thread arenas: the photo pipeline's
+/// megabyte buffers, freed on the blocking pool's threads, made a server's memory creep up for
+/// as long as photos kept coming. mimalloc gives freed pages back (docs/benchmarks.md, "From
+/// the citizen's 201 to the agents' screen").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "guichet", version, about = "A city's digital counter")]
 struct Cli {

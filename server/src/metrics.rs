@@ -18,6 +18,7 @@ pub struct Metrics {
     reports_created: AtomicU64,
     reports_deduplicated: AtomicU64,
     photos_processed: AtomicU64,
+    photos_quick: AtomicU64,
     photos_refused_busy: AtomicU64,
 }
 
@@ -54,8 +55,11 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn photo_processed(&self) {
+    pub fn photo_processed(&self, effort: crate::photos::Effort) {
         self.photos_processed.fetch_add(1, Ordering::Relaxed);
+        if effort == crate::photos::Effort::Quick {
+            self.photos_quick.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     pub fn photo_busy(&self) {
@@ -126,6 +130,11 @@ impl Metrics {
                 "guichet_photos_processed_total",
                 "Photos decoded, resized and encoded.",
                 &self.photos_processed,
+            ),
+            (
+                "guichet_photos_quick_total",
+                "Photos encoded at the quick effort because others were waiting.",
+                &self.photos_quick,
             ),
             (
                 "guichet_photos_refused_busy_total",

@@ -238,3 +238,24 @@ fn a_demarche_notice_replaces_the_keys_it_names_and_holds_texts_only() {
         assert_eq!(errors[0].code, "invalid-privacy", "{bad}");
     }
 }
+
+/// A démarche's page gives each of its fields once: a JSON object with a repeated name is
+/// read differently by different parsers (RFC 8259, section 4).
+#[tokio::test]
+async fn a_demarche_detail_names_each_field_once() {
+    let server = TestServer::start().await;
+    for code in ["voirie", "acte-naissance"] {
+        let answer = server
+            .get(&format!("/api/v1/catalogue/{code}"))
+            .send()
+            .await
+            .expect(200);
+        let text = answer.text();
+        // serde_json keeps the last of repeated names, so they are counted in the text; these
+        // names appear nowhere else in the answer.
+        for key in ["title_en", "sla_days", "submit"] {
+            let named = format!("\"{key}\":");
+            assert_eq!(text.matches(&named).count(), 1, "{code}: {key} in {text}");
+        }
+    }
+}

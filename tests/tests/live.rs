@@ -154,9 +154,10 @@ async fn requests_of_my_teams_reach_my_open_stream_and_a_reconnection_resumes() 
     let mut again = EventStream::open(&server, &voirie, Some(&first_id)).await;
     assert_eq!(again.next().await.event, "ready");
     let missed = again.until(|e| e.event == "request").await;
-    assert!(
-        missed.id.as_deref().unwrap().parse::<i64>().unwrap() > first_id.parse::<i64>().unwrap(),
-        "resumes after the last id seen: {missed:?}"
+    assert_ne!(
+        missed.id.as_deref(),
+        Some(first_id.as_str()),
+        "the last event seen is not sent again: {missed:?}"
     );
     again.until(|e| e.data["kind"] == "note").await;
     let (_, second) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0 + 0.01)).await;
@@ -174,4 +175,67 @@ async fn the_stream_needs_an_agent() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 401);
+}
+
+/// A change committed after a later-numbered one (its transaction began first) is still
+/// told: to an open stream when it commits, and to a stream that resumes after the later id.
+#[tokio::test]
+async fn a_change_committed_late_with_a_smaller_id_is_not_lost() {
+    let server = TestServer::start().await;
+    let voirie = agent_token(&server, VOIRIE).await;
+    let (_, earlier) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0)).await;
+    let request_id: i64 = sqlx::query_scalar("SELECT id FROM requests WHERE number = $1")
+        .bind(earlier["request_number"].as_str().unwrap())
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    // A note written in a transaction that stays open: its event takes an id now.
+    let late_note = |text: &'static str| {
+        let pool = server.db.pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO events (request_id, kind, public, actor, data)
+                 VALUES ($1, 'note', false, 'agent:test', jsonb_build_object('text', $2::text))
+                 RETURNING id",
+            )
+            .bind(request_id)
+            .bind(text)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+            (tx, id)
+        }
+    };
+
+    let mut stream = EventStream::open(&server, &voirie, None).await;
+    assert_eq!(stream.next().await.event, "ready");
+    let (tx, late_id) = late_note("écrite avant, validée après").await;
+    let (_, newer) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0 + 0.01)).await;
+    let created = stream.until(|e| e.data["kind"] == "created").await;
+    assert_eq!(created.data["number"], newer["request_number"]);
+    let created_id: i64 = created.id.unwrap().parse().unwrap();
+    assert!(created_id > late_id);
+    tx.commit().await.unwrap();
+    let late = stream.until(|e| e.data["kind"] == "note").await;
+    assert_eq!(late.id, Some(late_id.to_string()), "{late:?}");
+    drop(stream);
+
+    // The same while no stream is open: resuming after the newer event finds the late one.
+    let (tx, late_id) = late_note("encore une").await;
+    let (_, third) = post(&server, "/api/v1/requests", None, &anomaly(RENNES.0 + 0.02)).await;
+    let third_event: i64 = sqlx::query_scalar(
+        "SELECT e.id FROM events e JOIN requests r ON r.id = e.request_id
+          WHERE r.number = $1 AND e.kind = 'created'",
+    )
+    .bind(third["request_number"].as_str().unwrap())
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut again = EventStream::open(&server, &voirie, Some(&third_event.to_string())).await;
+    assert_eq!(again.next().await.event, "ready");
+    // The events of the last seconds before it come again (the first note among them).
+    let late_id = late_id.to_string();
+    again.until(|e| e.id.as_ref() == Some(&late_id)).await;
 }

@@ -32,6 +32,8 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(text.contains("guichet_photos_in_flight 0"), "{text}");
+    // Photos encoded at the quick effort because others waited (none yet).
+    assert!(text.contains("guichet_photos_quick_total 0"), "{text}");
 }
 
 #[tokio::test]

@@ -1,10 +1,13 @@
-// IndexedDB storage. Two stores:
+// IndexedDB storage. Three stores:
 // - `outbox`: what must reach the server, saved BEFORE any network attempt (reports with their
 //   photo Blobs, "me too"s). An entry leaves the outbox in the same transaction that records its
 //   receipt in `mine`, so a killed page either resends (harmless: idempotent by client_id) or has
 //   the receipt; never both lost, never shown twice.
 // - `mine`: the requests this device filed or supported, with their tracking codes and the last
 //   public view fetched (shown offline).
+// - `draft_files`: the files picked in a démarche's form not sent yet, by démarche, so that a
+//   reload or the detour through the login finds them again (the answers' draft is text, in
+//   localStorage: see demarches/drafts.ts).
 // The database helpers, the queue and its entry's bookkeeping are shared with the back office's
 // field view (@guichet/web/outbox).
 import type { FieldError } from '@guichet/web/api';
@@ -50,15 +53,24 @@ export interface MyRequest {
 }
 
 const DB_NAME = 'guichet';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 const open = database(DB_NAME, DB_VERSION, (db) => {
   if (!db.objectStoreNames.contains('outbox')) db.createObjectStore('outbox', { keyPath: 'client_id' });
   if (!db.objectStoreNames.contains('mine')) db.createObjectStore('mine', { keyPath: 'client_id' });
+  if (!db.objectStoreNames.contains('draft_files')) db.createObjectStore('draft_files', { keyPath: 'code' });
 });
 
 const queue = indexedDbQueue<OutboxItem>(open, 'outbox', (item) => item.client_id);
 const mineStore = keyedStore<MyRequest>(open, 'mine');
+
+/** The files picked in one démarche's form, by field id (File keeps its name and type). */
+export interface DraftFiles {
+  code: string;
+  files: Record<string, File[]>;
+}
+
+export const draftFiles = keyedStore<DraftFiles>(open, 'draft_files');
 
 export const outbox = {
   ...queue,

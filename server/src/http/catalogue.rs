@@ -21,9 +21,9 @@ use crate::state::AppState;
 /// One démarche as a client renders and checks its form.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DemarcheDetail {
+    /// The catalogue's fields (`title_en` among them).
     #[serde(flatten)]
     entry: CatalogueEntry,
-    title_en: String,
     sla_days: Option<i32>,
     /// Absent for a workflow this version does not know.
     workflow: Option<WorkflowView>,
@@ -133,7 +133,6 @@ pub async fn one(
     });
     let body = DemarcheDetail {
         entry,
-        title_en: d.title_en,
         sla_days: d.sla_days,
         workflow,
         form: serde_json::to_value(&form).map_err(|e| ApiError::internal(&e))?,

@@ -1,13 +1,16 @@
 //! `GET /api/v1/agent/events`: the back office's live stream (server-sent events). Every
 //! change of a request the agent may see arrives as an event `request` (id: the event's id,
 //! data: number, kind, phase, status, team and assignee), so that an open queue refreshes
-//! without reload. A client that reconnects with `Last-Event-ID` first gets what it missed
-//! (at most [`RESUME_LIMIT`] events; past that, or when it reads too slowly, an event
-//! `resync` tells it to reload its view). Comments keep the connection alive through proxies.
+//! without reload. Events come in the order their changes were committed, which is not
+//! always the order of their ids. A client that reconnects with `Last-Event-ID` first gets
+//! what it missed, with the last few seconds before it again (see
+//! [`db::live::missed_since`]; at most [`RESUME_LIMIT`] events; past that, or when it reads
+//! too slowly, an event `resync` tells it to reload its view). Comments keep the connection
+//! alive through proxies.
 //! The stream is not bound by the global request timeout: that one ends with the answer's
 //! headers, and the stream ends when its client leaves or the instance shuts down.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -23,7 +26,7 @@ use crate::auth::Agent;
 use crate::db::{self, live::LiveEvent};
 use crate::state::AppState;
 
-const RESUME_LIMIT: i64 = 500;
+const RESUME_LIMIT: i64 = 1000;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// A stream ends after this long and its client reconnects (browsers do so by themselves,
 /// with `Last-Event-ID`): a session that was ended or an agent whose teams changed is
@@ -58,16 +61,17 @@ pub async fn stream(
     let mut resync = false;
     if let Some(after) = last_seen {
         let teams = agent.visible_teams().map(<[i64]>::to_vec);
-        let rows = db::live::since(&state.db, after, teams.as_deref(), RESUME_LIMIT + 1).await?;
+        let rows =
+            db::live::missed_since(&state.db, after, teams.as_deref(), RESUME_LIMIT + 1).await?;
         resync = rows.len() as i64 > RESUME_LIMIT;
         missed.extend(rows.into_iter().take(RESUME_LIMIT as usize));
     }
     let feed = Feed {
         agent,
+        caught_up: missed.iter().map(|e| e.id).collect(),
         missed,
         resync,
         greeted: false,
-        last_sent: last_seen.unwrap_or(0),
         live,
         closing,
         ends_at: tokio::time::Instant::now() + MAX_STREAM,
@@ -85,9 +89,11 @@ pub async fn stream(
 struct Feed {
     agent: Agent,
     missed: VecDeque<LiveEvent>,
+    /// Ids of the events read from the database on resuming: the same events may come
+    /// again from the live feed, and are sent once.
+    caught_up: HashSet<i64>,
     resync: bool,
     greeted: bool,
-    last_sent: i64,
     live: broadcast::Receiver<LiveEvent>,
     closing: watch::Receiver<bool>,
     ends_at: tokio::time::Instant,
@@ -115,7 +121,6 @@ impl Feed {
             return Some(resync());
         }
         if let Some(e) = self.missed.pop_front() {
-            self.last_sent = e.id;
             return Some(request_event(&e));
         }
         loop {
@@ -126,8 +131,10 @@ impl Feed {
                 _ = self.closing.changed() => return None,
                 _ = tokio::time::sleep_until(self.ends_at) => return None,
                 received = self.live.recv() => match received {
-                    Ok(e) if e.id > self.last_sent && self.agent.can_see_team(e.team_id) => {
-                        self.last_sent = e.id;
+                    // Not "ids above the last one sent": ids do not follow commit order.
+                    Ok(e) if !self.caught_up.contains(&e.id)
+                        && self.agent.can_see_team(e.team_id) =>
+                    {
                         return Some(request_event(&e));
                     }
                     Ok(_) => {}

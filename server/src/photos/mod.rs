@@ -9,7 +9,7 @@
 mod gate;
 pub mod store;
 
-pub use gate::{GateBusy, PhotoGate};
+pub use gate::{Effort, GateBusy, PhotoGate};
 pub use store::{
     CopySummary, LocalDiskStore, PhotoStore, S3Store, StoreError, StoreLocation, copy_all,
     is_storable_key, is_valid_key, matches_key,
@@ -106,8 +106,18 @@ pub fn sniff(bytes: &[u8]) -> Result<PhotoFormat, PhotoError> {
     }
 }
 
-/// Runs the whole pipeline on one photo. CPU-heavy: call it off the async threads.
+/// Runs the whole pipeline on one photo, at the thorough effort. CPU-heavy: call it off the
+/// async threads.
 pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, PhotoError> {
+    process_with(bytes, limits, Effort::Thorough)
+}
+
+/// [`process`] at the given effort (the gate says which: see [`Effort`]).
+pub fn process_with(
+    bytes: &[u8],
+    limits: &PhotoLimits,
+    effort: Effort,
+) -> Result<ProcessedPhoto, PhotoError> {
     if bytes.len() > limits.max_bytes {
         return Err(PhotoError::TooLarge {
             bytes: bytes.len(),
@@ -146,8 +156,8 @@ pub fn process(bytes: &[u8], limits: &PhotoLimits) -> Result<ProcessedPhoto, Pho
     let thumb_pixels = resize_rgb(display.clone(), dw, dh, tw, th)?;
 
     let phash = perceptual_hash(&thumb_pixels, tw, th)?;
-    let display_variant = encode_variant(&display, dw, dh, limits.webp_quality)?;
-    let thumbnail = encode_variant(&thumb_pixels, tw, th, limits.webp_quality)?;
+    let display_variant = encode_variant(&display, dw, dh, limits.webp_quality, effort)?;
+    let thumbnail = encode_variant(&thumb_pixels, tw, th, limits.webp_quality, effort)?;
     let (source_width, source_height) = if swaps_axes(orientation) {
         (full_height, full_width)
     } else {
@@ -358,12 +368,22 @@ fn resize_rgb(pixels: Vec<u8>, w: u32, h: u32, nw: u32, nh: u32) -> Result<Vec<u
     pixels::resize_rgb(pixels, w, h, nw, nh).map_err(PhotoError::Encode)
 }
 
-fn encode_variant(rgb: &[u8], w: u32, h: u32, quality: f32) -> Result<Variant, PhotoError> {
+fn encode_variant(
+    rgb: &[u8],
+    w: u32,
+    h: u32,
+    quality: f32,
+    effort: Effort,
+) -> Result<Variant, PhotoError> {
     let mut config =
         webp::WebPConfig::new().map_err(|()| PhotoError::Encode("libwebp config".into()))?;
     config.quality = quality;
-    // Method 2 is ~2.4× faster than libwebp's default 4 for a few percent more bytes.
-    config.method = 2;
+    // Method 2 is ~2.4× faster than libwebp's default 4 for a few percent more bytes; method 0
+    // takes about 40 % less CPU than 2 again, for a few percent more (docs/benchmarks.md).
+    config.method = match effort {
+        Effort::Thorough => 2,
+        Effort::Quick => 0,
+    };
     let encoded = webp::Encoder::from_rgb(rgb, w, h)
         .encode_advanced(&config)
         .map_err(|e| PhotoError::Encode(format!("webp: {e:?}")))?;

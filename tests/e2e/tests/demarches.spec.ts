@@ -235,17 +235,23 @@ test('a job application needs an account: register and verify on the way, answer
   await expect(page.locator('#account-result')).toContainText('Adresse vérifiée');
   await page.locator('#continue').tap();
 
-  // Back at the form with what was typed; files are picked again (the draft keeps text only).
+  // Back at the form with what was typed and the files chosen (kept on the device).
   await expect(page.locator('#draft-resumed')).toBeVisible();
   await expect(field(page, 'data.last_name')).toHaveValue('Durand');
   await expect(page.locator('input[name="df-data-work_fields-opt"][value="green_spaces"]')).toBeChecked();
-  await field(page, 'files.cv').setInputFiles({ name: 'cv.pdf', mimeType: 'application/pdf', buffer: PDF('cv') });
-  await field(page, 'files.cover_letter').setInputFiles({ name: 'lettre.pdf', mimeType: 'application/pdf', buffer: PDF('lettre') });
+  const picked = (name: string) => field(page, name).evaluate((el) => [...((el as HTMLInputElement).files ?? [])].map((f) => `${f.name} ${f.type} ${f.size}`));
+  expect(await picked('files.cv')).toEqual([`cv.pdf application/pdf ${PDF('cv').length}`]);
+  expect(await picked('files.cover_letter')).toEqual([`lettre.pdf application/pdf ${PDF('lettre').length}`]);
   await page.locator('#send-request').tap();
   const number = await sent(page);
 
   const detail = await agentView(number);
-  expect((detail.files as unknown[]).length).toBe(2);
+  const files = detail.files as { filename: string; bytes: number }[];
+  expect(files.map((f) => f.filename).sort()).toEqual(['cv.pdf', 'lettre.pdf']);
+  // Sent, the draft and its files are gone from the device.
+  await page.goto('/#/demarche/candidature-spontanee/form');
+  await expect(field(page, 'data.last_name')).toHaveValue('');
+  expect(await picked('files.cv')).toEqual([]);
   // The account holds it: "my requests" on another device after logging in.
   const other = await phone(browser);
   const p2 = await other.newPage();

@@ -1,6 +1,7 @@
 // Drafts of démarche forms, kept on the device while the citizen types, so that a reload, a
-// closed tab or a detour through the login finds the answers again. Only the answers: picked
-// files stay in the page (the form says so), since localStorage holds text.
+// closed tab or a detour through the login finds the answers again: the answers in
+// localStorage (text, read at once when the form is drawn), the picked files in IndexedDB.
+import { draftFiles } from '../db';
 
 const PREFIX = 'guichet.draft.';
 
@@ -33,5 +34,25 @@ export function dropDraft(code: string): void {
     localStorage.removeItem(PREFIX + code);
   } catch {
     /* ignore */
+  }
+  void draftFiles.remove(code).catch(() => undefined);
+}
+
+/** The files kept for a démarche's form (none when storage is unavailable). */
+export async function readDraftFiles(code: string): Promise<Record<string, File[]>> {
+  try {
+    return (await draftFiles.get(code))?.files ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** Keeps the files picked in a démarche's form; resolves once written (or failed quietly). */
+export async function saveDraftFiles(code: string, files: Record<string, File[]>): Promise<void> {
+  try {
+    if (Object.keys(files).length === 0) await draftFiles.remove(code);
+    else await draftFiles.put({ code, files });
+  } catch {
+    /* storage full or disabled: the files stay in the page only */
   }
 }

@@ -15,7 +15,7 @@ import { t as appT } from '../i18n';
 import { platform } from '../platform';
 import type { Navigate, Screen } from '../screens';
 import { channel, titleOf, withDefinition } from './catalogue-screens';
-import { dropDraft, readDraft, saveDraft } from './drafts';
+import { dropDraft, readDraft, readDraftFiles, saveDraft, saveDraftFiles } from './drafts';
 import { t } from './i18n';
 import { heading } from './ui';
 
@@ -61,15 +61,16 @@ export function formScreen(code: string, go: Navigate): Screen {
     saveTimer = null;
   };
 
-  const show = (def: DemarcheDefinition, wallet: WalletDocument[]) => {
+  const show = (def: DemarcheDefinition, wallet: WalletDocument[], keptFiles: Record<string, File[]>) => {
     title.textContent = titleOf(def);
     document.title = `${titleOf(def)} — Guichet`;
     const kept = readDraft(code);
-    form = renderForm(def.form, { idPrefix: 'df', initial: kept?.data, wallet });
+    form = renderForm(def.form, { idPrefix: 'df', initial: kept?.data, wallet, initialFiles: keptFiles });
     const f = form;
-    const keep = () => {
+    const keep = (e: Event) => {
       if (saveTimer) clearTimeout(saveTimer);
       saveTimer = setTimeout(() => saveDraft(code, f.value().data), 300);
+      if ((e.target as HTMLInputElement | null)?.type === 'file') void saveDraftFiles(code, f.value().files);
     };
     f.el.addEventListener('input', keep);
     f.el.addEventListener('change', keep);
@@ -103,6 +104,7 @@ export function formScreen(code: string, go: Navigate): Screen {
       const { data, files, documents } = f.value();
       cancelSave();
       saveDraft(code, data);
+      await saveDraftFiles(code, files);
       if (def.auth === 'account') {
         const s = session();
         // The right moment to ask for the account: the answers are complete and kept.
@@ -162,8 +164,8 @@ export function formScreen(code: string, go: Navigate): Screen {
 
   let alive = true;
   const stopLoading = withDefinition(code, body, (def) => {
-    void walletFor(def).then((docs) => {
-      if (alive) show(def, docs);
+    void Promise.all([walletFor(def), readDraftFiles(code)]).then(([docs, files]) => {
+      if (alive) show(def, docs, files);
     });
   });
   const stop = () => {

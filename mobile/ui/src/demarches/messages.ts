@@ -49,7 +49,7 @@ export const fr = {
   'page.report': 'Signaler ce problème',
 
   'form.intro': 'Les champs marqués « obligatoire » doivent être remplis.',
-  'form.draftKept': 'Vos réponses sont gardées sur cet appareil pendant que vous remplissez le formulaire ; les fichiers choisis ne le sont pas.',
+  'form.draftKept': 'Vos réponses et les fichiers choisis sont gardés sur cet appareil jusqu’à l’envoi du formulaire.',
   'form.resumed': 'Brouillon du {date} repris.',
   'form.discard': 'Effacer le brouillon',
   'form.discarded': 'Brouillon effacé.',
@@ -233,7 +233,7 @@ export const en: Record<Key, string> = {
   'page.report': 'Report this problem',
 
   'form.intro': 'Fields marked “required” must be filled in.',
-  'form.draftKept': 'Your answers are kept on this device while you fill in the form; chosen files are not.',
+  'form.draftKept': 'Your answers and the files you choose are kept on this device until the form is sent.',
   'form.resumed': 'Draft of {date} resumed.',
   'form.discard': 'Delete the draft',
   'form.discarded': 'Draft deleted.',

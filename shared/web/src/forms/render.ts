@@ -27,6 +27,8 @@ export interface FormOptions {
   only?: string[];
   /** Documents of the citizen's wallet, offered at each file field that accepts them. */
   wallet?: WalletDocument[];
+  /** Files to start from, by field id (a draft's). */
+  initialFiles?: Record<string, File[]>;
 }
 
 /** A document of the citizen's wallet (`GET /api/v1/citizen/me/documents`). */
@@ -285,6 +287,17 @@ export function renderForm(def: FormDefinition, opts: FormOptions): FormHandle {
           accept: rules?.mime.join(',') || undefined,
         });
         aria(input);
+        const kept = opts.initialFiles?.[f.id];
+        if (kept?.length) {
+          // A file input takes files only from a DataTransfer; without one, they are picked again.
+          try {
+            const transfer = new DataTransfer();
+            for (const file of kept) transfer.items.add(file);
+            input.files = transfer.files;
+          } catch {
+            /* an older browser */
+          }
+        }
         wrap.append(h('label', { for: baseId }, labelText(label)), hintEl ?? '', errorEl, input);
         // The wallet's documents this field accepts: chosen instead of (or with) a new file.
         const usable = (opts.wallet ?? []).filter((d) => (!rules?.mime.length || rules.mime.includes(d.mime)) && (!rules?.max_bytes || d.bytes <= rules.max_bytes));
