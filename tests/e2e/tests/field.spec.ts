@@ -362,6 +362,22 @@ test('on site: a note, could not act, a new place, and a new problem seen on sit
   await expect(page.locator(`#stops li[data-number="${b}"]`)).toHaveCount(0);
   await expect(page.locator(`#stops li[data-number="${a}"]`)).toHaveCount(1);
 
+  // Narrowed to what is assigned to me: nobody has the first stop yet, so the round empties;
+  // the filter stays with the round kept on the phone; cleared, the stop is back.
+  const mineOnly = page.getByLabel('Seulement celles qui me sont attribuées');
+  const asked = page.waitForRequest((r) => r.url().includes('/agent/round?') && r.url().includes('assignee=me'));
+  await mineOnly.check();
+  await asked;
+  await expect(page.locator('#round-status')).toContainText('Aucune intervention ouverte ne répond à ces filtres.');
+  await expect(page.locator('#stops > li')).toHaveCount(0);
+  await expectAccessible(page, 'field: round filtered');
+  await page.reload();
+  await expect(mineOnly).toBeChecked();
+  await expect(page.locator('#stops > li')).toHaveCount(0);
+  await mineOnly.uncheck();
+  await expect(page.locator(`#stops li[data-number="${a}"]`)).toHaveCount(1);
+  await expect(page.getByLabel('Nombre d’arrêts au plus')).toHaveValue('50');
+
   // A new problem seen on site, filed from here.
   await ctx.setGeolocation({ latitude: here.lat - 0.002, longitude: here.lon, accuracy: 7 });
   await page.getByRole('link', { name: 'Signaler', exact: true }).click();

@@ -32,8 +32,21 @@ export interface Round {
   truncated: boolean;
 }
 
-export function getRound(origin: { lat: number; lon: number }, limit?: number): Promise<Round> {
+/** What the agent narrows the round to (the API takes every filter of the queue). */
+export interface RoundFilters {
+  /** Only the requests assigned to me (not those of nobody). */
+  mine?: boolean;
+  overdue?: boolean;
+  /** Stops at most (the nearest are kept); the server's default is 50. */
+  limit?: number;
+}
+
+export const ROUND_LIMITS = [20, 50, 100, 200] as const;
+
+export function getRound(origin: { lat: number; lon: number }, filters: RoundFilters = {}): Promise<Round> {
   const q = new URLSearchParams({ lat: origin.lat.toFixed(6), lon: origin.lon.toFixed(6) });
-  if (limit) q.set('limit', String(limit));
+  if (filters.limit) q.set('limit', String(filters.limit));
+  if (filters.mine) q.set('assignee', 'me');
+  if (filters.overdue) q.set('overdue', 'true');
   return agentCall<Round>(`/agent/round?${q}`, {}, 20000).then((r) => r.body);
 }

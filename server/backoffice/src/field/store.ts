@@ -10,7 +10,7 @@ import { database, done, keyedStore } from '@guichet/web/outbox/idb';
 import { indexedDbQueue } from '@guichet/web/outbox/store';
 import type { CatalogueEntry, Me, RequestDetail } from '../api';
 import type { FieldAction } from './actions';
-import type { Round } from './round-api';
+import type { Round, RoundFilters } from './round-api';
 
 export interface SavedRound {
   key: 'current';
@@ -20,6 +20,8 @@ export interface SavedRound {
   /** Where the order starts: the phone's position, or the city centre when it had none. */
   from: 'gps' | 'city';
   round: Round;
+  /** The filters it was loaded with (none for a round kept by an older version). */
+  filters?: RoundFilters;
 }
 
 export interface SavedDetail {

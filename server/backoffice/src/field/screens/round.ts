@@ -13,7 +13,7 @@ import { geoUri, webMapUrl } from '../navigate';
 import { keepCatalogue, keepForOffline } from '../offline';
 import { outbox, pendingByRequest } from '../outbox';
 import { currentPosition, PositionError } from '../position';
-import { getRound, type RoundStop } from '../round-api';
+import { getRound, ROUND_LIMITS, type RoundFilters, type RoundStop } from '../round-api';
 import { saved, type SavedRound } from '../store';
 
 /** A round kept longer than this is loaded again when the screen opens with a network. */
@@ -60,6 +60,22 @@ export function roundScreen(): Screen {
   const print = h('button', { type: 'button', class: 'secondary', id: 'print' }, t('round.print'));
   const mapLink = h('a', { href: screenHref('map'), class: 'button secondary', id: 'round-map-link' }, t('round.asMap'));
   const sheetTitle = h('p', { class: 'print-only sheet-title' });
+  // Filters: each change loads the round again from the same starting point.
+  const mineOnly = h('input', { type: 'checkbox', id: 'filter-mine' });
+  const overdueOnly = h('input', { type: 'checkbox', id: 'filter-overdue' });
+  const limit = h('select', { id: 'filter-limit' },
+    ROUND_LIMITS.map((n) => h('option', { value: String(n), selected: n === 50 }, String(n))));
+  const filters = (): RoundFilters => ({ mine: mineOnly.checked, overdue: overdueOnly.checked, limit: Number(limit.value) });
+  const showFilters = (f: RoundFilters | undefined) => {
+    mineOnly.checked = !!f?.mine;
+    overdueOnly.checked = !!f?.overdue;
+    limit.value = String(f?.limit ?? 50);
+  };
+  const filterBox = h('fieldset', { class: 'round-filters no-print' },
+    h('legend', null, t('round.filters')),
+    h('div', { class: 'check' }, mineOnly, h('label', { for: 'filter-mine' }, t('round.filter.mine'))),
+    h('div', { class: 'check' }, overdueOnly, h('label', { for: 'filter-overdue' }, t('round.filter.overdue'))),
+    h('div', { class: 'field' }, h('label', { for: 'filter-limit' }, t('round.filter.limit')), limit));
   const list = h('ol', { class: 'stops', id: 'stops', 'aria-labelledby': 'stops-title' });
   let alive = true;
   let busy = false;
@@ -68,8 +84,10 @@ export function roundScreen(): Screen {
     const waiting = await pendingByRequest();
     if (!alive) return;
     const at = formatDateTime(r.loaded_at);
+    const narrowed = !!(r.filters?.mine || r.filters?.overdue);
+    showFilters(r.filters);
     const parts = [
-      r.round.stops.length ? t('round.summary', { n: r.round.stops.length, total: formatDistance(r.round.total_m) }) : t('round.empty'),
+      r.round.stops.length ? t('round.summary', { n: r.round.stops.length, total: formatDistance(r.round.total_m) }) : t(narrowed ? 'round.emptyFiltered' : 'round.empty'),
       r.from === 'gps' ? t('round.from.gps', { at }) : t('round.from.city', { at }),
       r.round.truncated ? t('round.truncated', { n: r.round.stops.length }) : '',
       !fresh && navigator.onLine === false ? t('round.offlineStale') : '',
@@ -93,7 +111,8 @@ export function roundScreen(): Screen {
     const me = field.me;
     if (busy || !me) return;
     busy = true;
-    startHere.disabled = refresh.disabled = true;
+    startHere.disabled = refresh.disabled = mineOnly.disabled = overdueOnly.disabled = limit.disabled = true;
+    const chosen = filters();
     try {
       const before = await saved.round();
       let origin = before?.round.origin ?? { lat: RENNES[0], lon: RENNES[1] };
@@ -114,8 +133,8 @@ export function roundScreen(): Screen {
         }
       }
       status.textContent = t('round.loading');
-      const round = await getRound(origin);
-      const r: SavedRound = { key: 'current', agent_id: me.id, loaded_at: Date.now(), from: kind, round };
+      const round = await getRound(origin, chosen);
+      const r: SavedRound = { key: 'current', agent_id: me.id, loaded_at: Date.now(), from: kind, round, filters: chosen };
       await saved.saveRound(r);
       if (!alive) return;
       await show(r, true);
@@ -132,18 +151,20 @@ export function roundScreen(): Screen {
       status.textContent = t('round.error', { message });
     } finally {
       busy = false;
-      startHere.disabled = refresh.disabled = false;
+      startHere.disabled = refresh.disabled = mineOnly.disabled = overdueOnly.disabled = limit.disabled = false;
     }
   }
 
   startHere.addEventListener('click', () => void load('here'));
   refresh.addEventListener('click', () => void load('same'));
   print.addEventListener('click', () => window.print());
+  for (const control of [mineOnly, overdueOnly, limit]) control.addEventListener('change', () => void load('same'));
 
   void (async () => {
     const r = await saved.round();
     if (!alive) return;
     if (r && r.agent_id === field.me?.id) {
+      showFilters(r.filters);
       await show(r, false);
       if (navigator.onLine !== false && Date.now() - r.loaded_at > STALE_MS) void load('first');
     } else if (navigator.onLine !== false) {
@@ -172,6 +193,7 @@ export function roundScreen(): Screen {
       ready,
       h('p', { class: 'hint no-print', id: 'start-here-hint' }, t('round.startHere.hint')),
       h('div', { class: 'buttons no-print' }, startHere, refresh, mapLink, print),
+      filterBox,
       h('h2', { id: 'stops-title', class: 'visually-hidden' }, t('round.list')),
       list),
     cleanup: () => {
