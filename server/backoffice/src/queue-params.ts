@@ -68,3 +68,29 @@ export function sortItems<T extends Sortable>(items: T[], sort: Sort): T[] {
   }
   return copy.sort((a, b) => -byCreated(a, b));
 }
+
+/** Where a map looks: its centre and zoom. */
+export interface MapView {
+  lat: number;
+  lon: number;
+  zoom: number;
+}
+
+/**
+ * The map's place in a view's query string, `at=LAT,LON,ZOOM` (as a bookmark or a shared link
+ * carries it); null when absent or out of range.
+ */
+export function mapViewOf(view: URLSearchParams): MapView | null {
+  const parts = (view.get('at') ?? '').split(',');
+  if (parts.length !== 3 || parts.some((p) => !/^-?\d+(\.\d+)?$/.test(p.trim()))) return null;
+  const [lat, lon, zoom] = parts.map(Number);
+  if (Math.abs(lat) > 90 || Math.abs(lon) > 180 || !Number.isInteger(zoom) || zoom < 0 || zoom > 22) return null;
+  return { lat, lon, zoom };
+}
+
+/** `view` with the map's place set (5 decimals: about a metre). */
+export function withMapView(view: URLSearchParams, at: MapView): URLSearchParams {
+  const out = new URLSearchParams(view);
+  out.set('at', `${at.lat.toFixed(5)},${at.lon.toFixed(5)},${Math.round(at.zoom)}`);
+  return out;
+}

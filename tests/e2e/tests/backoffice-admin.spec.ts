@@ -219,6 +219,11 @@ test('the dashboard and the map of the queue: a cluster zooms in, a request open
     await page.keyboard.press('Enter');
     await expect.poll(async () => Number(await page.locator('#queue-map').getAttribute('data-zoom'))).toBeGreaterThan(before);
   }
+  // Where the map looks is in the URL: a reload opens the same place, filters kept.
+  const zoomed = (await page.locator('#queue-map').getAttribute('data-zoom'))!;
+  await expect(page).toHaveURL(new RegExp(`/backoffice/map\\?demarche=voirie&at=[-\\d.]+%2C[-\\d.]+%2C${zoomed}$`));
+  await page.reload();
+  await expect(page.locator('#queue-map')).toHaveAttribute('data-zoom', zoomed);
   const marker = page.locator('.request-icon').first();
   await expect(marker).toBeVisible();
   const number = /Demande (\S+)/.exec((await marker.getAttribute('title'))!)![1];

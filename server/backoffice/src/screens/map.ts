@@ -2,12 +2,13 @@
 // string), the server's clusters below zoom 16 and the requests from then on, private ones of
 // my teams included. A cluster zooms to where it splits; a request opens. Markers are
 // keyboard-reachable buttons (Tab, Enter); the list of the same view is one link away, and the
-// requests in sight are also listed under the map.
+// requests in sight are also listed under the map. Where the map looks is kept in the URL
+// (`at=`), so that a reload, a bookmark or a shared link opens the same place.
 import { h, replace } from '@guichet/web/dom';
 import * as api from '../api';
 import { href, navigate, requestHref, type Screen } from '../app';
 import { formatNumber, t } from '../i18n';
-import { apiParams, PHASES } from '../queue-params';
+import { apiParams, mapViewOf, PHASES, withMapView } from '../queue-params';
 import { filterForm } from './queue';
 
 export function mapScreen(view: URLSearchParams): Screen {
@@ -24,7 +25,8 @@ export function mapScreen(view: URLSearchParams): Screen {
 
   void import('@guichet/web/map').then(({ baseMap, L }) => {
     if (!alive || !mapEl.isConnected) return;
-    const map = baseMap(mapEl, { label: t('map.label') });
+    const at = mapViewOf(view);
+    const map = baseMap(mapEl, { label: t('map.label'), ...(at ? { center: [at.lat, at.lon] as [number, number], zoom: at.zoom } : {}) });
     cleanupMap = () => map.remove();
     const layer = L.layerGroup().addTo(map);
     let seq = 0;
@@ -97,7 +99,12 @@ export function mapScreen(view: URLSearchParams): Screen {
         status.textContent = e instanceof api.ApiError ? t('error.generic', { message: e.message }) : t('error.network');
       }
     }
-    map.on('moveend', () => void load());
+    map.on('moveend', () => {
+      const c = map.getCenter();
+      // Replaced, not pushed: panning is not a step the back button should walk through.
+      if (alive) history.replaceState(history.state, '', `${location.pathname}?${withMapView(view, { lat: c.lat, lon: c.lng, zoom: map.getZoom() })}`);
+      void load();
+    });
     void load();
   });
 

@@ -115,12 +115,15 @@ export function filterForm(view: URLSearchParams, path: string, focusAfter: stri
       h('a', { href: href(path), 'data-nav': '', class: 'button secondary' }, t('queue.reset'))));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    navigate(path + viewQuery({
+    const q = viewQuery({
       team: team.value, demarche: demarche.value, status: statusSel.value, zone: zone.value, channel: channel.value,
       assignee: assignee.value, phase: phaseBoxes.filter((x) => x.box.checked).map((x) => x.p),
       filed_from: filedFrom.value, filed_to: filedTo.value,
       overdue: overdue.checked, possible_duplicate: dup.checked, reopened: reopened.checked, sort: sortSel.value,
-    }), { focus: focusAfter });
+    });
+    // The map stays where it looks when its filters change.
+    const at = path === 'map' ? new URLSearchParams(location.search).get('at') : null;
+    navigate(path + (at ? `${q ? `${q}&` : '?'}${new URLSearchParams({ at })}` : q), { focus: focusAfter });
   });
   api.catalogue().then((list) => {
     const current = demarche.value;
