@@ -411,6 +411,12 @@ const ROWS: &[Row] = &[
     row("GET", "/api/v1/admin/agents", R::Admin, F::Nothing),
     row("POST", "/api/v1/admin/agents", R::Admin, F::Nothing),
     row(
+        "GET",
+        "/api/v1/admin/demarches/{code}",
+        R::Admin,
+        F::Nothing,
+    ),
+    row(
         "PUT",
         "/api/v1/admin/demarches/{code}",
         R::Admin,

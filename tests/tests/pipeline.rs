@@ -1499,6 +1499,62 @@ async fn bad_filings_get_clear_problems_and_store_nothing() {
     assert_eq!(server.db.count("requests").await, 0);
 }
 
+/// An admin edits from what `GET /admin/demarches/{code}` gives, the whole stored entry: what
+/// the public catalogue leaves out (the dedup window and family) survives a change of title.
+#[tokio::test]
+async fn an_edit_from_the_stored_entry_keeps_what_the_catalogue_does_not_show() {
+    let server = TestServer::start().await;
+    let admin = agent_token(&server, ADMIN).await;
+    let path = "/api/v1/admin/demarches/tags-graffitis";
+    let (status, mut entry) = get(&server, path, Some(&admin)).await;
+    assert_eq!(status, 200, "{entry}");
+    assert_eq!(
+        entry["dedup"],
+        json!({ "radius_m": 20, "window_days": 30, "group": "tags" })
+    );
+    assert!(
+        entry["form"]["fields"].is_array(),
+        "the form inline: {entry}"
+    );
+    let (_, public) = get(&server, "/api/v1/catalogue/tags-graffitis", None).await;
+    assert!(public.get("dedup").is_none() && public.get("dedup_window_days").is_none());
+
+    entry["title"] = json!("Tags, graffitis et affichage sauvage");
+    let (status, saved) = guichet_tests::api::call(
+        &server,
+        reqwest::Method::PUT,
+        path,
+        Some(&admin),
+        Some(&entry),
+    )
+    .await;
+    assert_eq!(
+        (status, saved["changed"].as_bool()),
+        (200, Some(true)),
+        "{saved}"
+    );
+    let (_, after) = get(&server, path, Some(&admin)).await;
+    assert_eq!(after["title"], "Tags, graffitis et affichage sauvage");
+    assert_eq!(after["dedup"], entry["dedup"]);
+    let (window, group): (Option<i32>, Option<String>) = sqlx::query_as(
+        "SELECT r.dedup_window_days, r.dedup_group FROM demarches d
+           JOIN demarche_revisions r ON r.demarche_code = d.code AND r.revision = d.current_revision
+          WHERE d.code = 'tags-graffitis'",
+    )
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((window, group.as_deref()), (Some(30), Some("tags")));
+
+    let voirie = agent_token(&server, VOIRIE).await;
+    assert_eq!(get(&server, path, Some(&voirie)).await.0, 403);
+    let (status, problem) = get(&server, "/api/v1/admin/demarches/nope", Some(&admin)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (404, Some("demarche-not-found"))
+    );
+}
+
 #[tokio::test]
 async fn editing_a_demarche_makes_a_revision_and_filed_requests_keep_theirs() {
     let server = TestServer::start().await;

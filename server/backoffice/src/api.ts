@@ -576,11 +576,16 @@ export function deliveries(id: number): Promise<Delivery[]> {
 }
 
 /** A démarche's definition read fresh (the cached one may predate an edit). */
-export function definitionFresh(code: string): Promise<DemarcheDefinition & Record<string, unknown>> {
+/**
+ * A démarche's stored entry, as `PUT /admin/demarches/{code}` takes it (admins). The page's
+ * copies of its definition and of the catalogue are dropped: the editor reads it after a save.
+ */
+export function demarcheEntry(code: string): Promise<Record<string, unknown>> {
   definitions.delete(code);
   catalogueCache = null;
-  return call<DemarcheDefinition & Record<string, unknown>>(`/catalogue/${encodeURIComponent(code)}`, { cache: 'no-store' });
+  return call<Record<string, unknown>>(`/admin/demarches/${encodeURIComponent(code)}`, { cache: 'no-store' });
 }
+
 
 export function saveDemarche(code: string, entry: Record<string, unknown>): Promise<{ code: string; revision: number; changed: boolean }> {
   return call<{ code: string; revision: number; changed: boolean }>(`/admin/demarches/${encodeURIComponent(code)}`, jsonBody('PUT', entry), 30000);

@@ -1,29 +1,20 @@
-// The démarche editor's pure parts (tested in Node.js): the entry `PUT /admin/demarches/{code}`
-// takes, made from what `GET /catalogue/{code}` gives clients, and the options of a choice
-// field as the editor writes them, one a line.
+// The démarche editor's pure parts (tested in Node.js): the stored entry split into what the
+// editor shows field by field and what it shows as JSON, and the options of a choice field as
+// the editor writes them, one a line.
 
 /**
- * The entry to edit: the client's names mapped back to the catalogue's (`group_code` →
- * `group`, the workflow object → its code, `dedup_radius_m` → `dedup`), what only clients need
- * dropped (the group's English title among them), and the team of the démarche's routing rule
- * for every commune when the answer has none. What `GET /catalogue/{code}` does not say (a
- * dedup window or group, for one) is not there: the admin adds it in the JSON.
+ * The entry to edit, from the stored one (`GET /admin/demarches/{code}`, what `PUT` takes): its
+ * form's fields apart (the editor shows them field by field) with what else the form holds, and
+ * the rest as JSON, in which the team becomes the one of the démarche's routing rule for every
+ * commune when there is one (routing may have changed since the entry was written, and saving
+ * must not undo it). Everything else stays as stored, what the public catalogue does not show
+ * (a dedup window or family) included.
  */
-export function entryOf(def: Record<string, unknown>, team: string | null): Record<string, unknown> {
-  const rest: Record<string, unknown> = { ...def };
-  delete rest.form;
-  delete rest.submit;
-  delete rest.revision;
-  if (typeof rest.group_code === 'string') rest.group = rest.group_code;
-  delete rest.group_code;
-  // The group's titles belong to the group, not to the démarche.
-  delete rest.group_en;
-  const wf = rest.workflow as { code?: string } | null | undefined;
-  if (wf && typeof wf === 'object') rest.workflow = wf.code;
-  if (typeof rest.dedup_radius_m === 'number') rest.dedup = { radius_m: rest.dedup_radius_m };
-  delete rest.dedup_radius_m;
-  if (team && !rest.team) rest.team = team;
-  return rest;
+export function editableEntry(stored: Record<string, unknown>, team: string | null): { rest: Record<string, unknown>; form: Record<string, unknown>; fields: unknown[] } {
+  const { form, ...rest } = stored;
+  const { fields, ...formRest } = (form && typeof form === 'object' ? form : {}) as Record<string, unknown>;
+  if (team) rest.team = team;
+  return { rest, form: formRest, fields: Array.isArray(fields) ? fields : [] };
 }
 
 export interface OptionLine {

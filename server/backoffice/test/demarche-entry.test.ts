@@ -1,26 +1,26 @@
-// The démarche editor sends back the entry the server stores, not the client's view of it, and
-// reads a choice field's options one a line.
+// The démarche editor edits the whole entry the server stores and reads a choice field's options
+// one a line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { entryOf, optionLines, parseOptionLines } from '../src/demarche-entry.js';
+import { editableEntry, optionLines, parseOptionLines } from '../src/demarche-entry.js';
 
-test('the client view of a démarche becomes the entry PUT takes', () => {
-  const def = {
-    code: 'voirie', title: 'Chaussée', title_en: 'Road', group: 'Signalement sur l’espace public', group_en: 'Reports about public space', group_code: 'signalement',
-    geolocated: true, channels: ['app'], auth: 'anonymous', revision: 3, dedup_radius_m: 30, sla_days: 15,
-    description: 'Signaler un nid-de-poule.', description_en: 'Report a pothole.', keywords: ['chaussée'], keywords_en: ['pothole'],
-    workflow: { code: 'report', initial: 'received', statuses: [] }, form: { fields: [] }, submit: { url: '/api/v1/requests' },
+test('the stored entry is edited whole: fields apart, the rest as stored, the routing’s team', () => {
+  const stored = {
+    code: 'tags-graffitis', title: 'Tags et graffitis', group: 'signalement', channels: ['app'], auth: 'anonymous', team: 'voirie',
+    dedup: { radius_m: 20, window_days: 30, group: 'tags' }, workflow: 'report', privacy: { retention_days: 365 },
+    form: { fields: [{ id: 'description', kind: 'text' }], max_photos: 3 },
   };
-  const e = entryOf(def, 'voirie');
-  assert.deepEqual(e, {
-    code: 'voirie', title: 'Chaussée', title_en: 'Road', group: 'signalement', geolocated: true, channels: ['app'],
-    auth: 'anonymous', sla_days: 15, workflow: 'report', dedup: { radius_m: 30 }, team: 'voirie',
-    // Both languages of what the démarche is for go back, so an edit keeps the English.
-    description: 'Signaler un nid-de-poule.', description_en: 'Report a pothole.', keywords: ['chaussée'], keywords_en: ['pothole'],
+  const e = editableEntry(stored, 'proprete');
+  assert.deepEqual(e.fields, [{ id: 'description', kind: 'text' }]);
+  assert.deepEqual(e.form, { max_photos: 3 });
+  assert.deepEqual(e.rest, {
+    code: 'tags-graffitis', title: 'Tags et graffitis', group: 'signalement', channels: ['app'], auth: 'anonymous', team: 'proprete',
+    dedup: { radius_m: 20, window_days: 30, group: 'tags' }, workflow: 'report', privacy: { retention_days: 365 },
   });
-  // A team the answer names is kept; none is invented without a rule.
-  assert.equal(entryOf({ ...def, team: 'autre' }, 'voirie').team, 'autre');
-  assert.equal('team' in entryOf(def, null), false);
+  // Without a rule for every commune, the stored team stays; the stored entry is not changed.
+  assert.equal(editableEntry(stored, null).rest.team, 'voirie');
+  assert.equal(stored.team, 'voirie');
+  assert.deepEqual(editableEntry({ code: 'x' }, null), { rest: { code: 'x' }, form: {}, fields: [] });
 });
 
 test('options one a line, and the first bad line named', () => {

@@ -311,6 +311,24 @@ pub async fn current_revision(
     .await?)
 }
 
+/// The stored entry of a démarche's current revision, as an admin edits it (form and privacy
+/// notice inline), or `None` for an unknown code.
+pub async fn current_definition(
+    pool: &PgPool,
+    code: &str,
+) -> Result<Option<serde_json::Value>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT r.definition
+           FROM demarches d
+           JOIN demarche_revisions r
+             ON r.demarche_code = d.code AND r.revision = d.current_revision
+          WHERE d.code = $1",
+    )
+    .bind(code)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Records that `guichet setup` wrote this revision (or took over an identical one), which
 /// lets a later setup update the démarche.
 pub async fn mark_written_by_setup(

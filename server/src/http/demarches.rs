@@ -1,6 +1,8 @@
-//! `/api/v1/admin/demarches/{code}`: admins edit a démarche (title, channels, auth, SLA,
-//! workflow, form…). A change makes a new revision; requests keep the revision they were
-//! filed under, so their form and labels never change behind them.
+//! `/api/v1/admin/demarches/{code}`: admins read and edit a démarche (title, channels, auth,
+//! SLA, dedup, workflow, form…). A change makes a new revision; requests keep the revision
+//! they were filed under, so their form and labels never change behind them. What `GET` gives
+//! is what `PUT` takes: an edit starts from the whole stored entry, so that nothing the
+//! public catalogue leaves out (a dedup window or group) is lost by saving.
 
 use axum::Json;
 use axum::extract::{Request, State};
@@ -22,6 +24,35 @@ pub struct DemarcheSaved {
     revision: i32,
     /// False when the entry was the same as its current revision.
     changed: bool,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/demarches/{code}",
+    tag = "administration",
+    summary = "Une démarche telle qu'elle est enregistrée (ce que PUT reprend)",
+    params(("code" = String, Path, description = "The démarche's code")),
+    responses(
+        (status = 200, description = "The current revision's entry, as in `assets/catalogue.json` with its `form` and `privacy` inline", body = Object),
+        (status = 404, description = "`demarche-not-found`"),
+    ),
+    security(("agent_token" = []), ("agent_cookie" = [])),
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    agent: Agent,
+    Path(code): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&agent)?;
+    db::catalogue::current_definition(&state.db, &code)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "demarche-not-found",
+                format!("no démarche has the code {code:?}"),
+            )
+        })
 }
 
 #[utoipa::path(

@@ -282,7 +282,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/admin/demarches/{code}",
-            axum::routing::put(demarches::put),
+            get(demarches::get).put(demarches::put),
         )
         .route(
             "/admin/demarches/{code}/revisions",

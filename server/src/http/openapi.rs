@@ -134,6 +134,7 @@ l'accompagne de l'en-tête `X-Requested-With: guichet`.";
         agents_admin::deactivate,
         agents_admin::activate,
         agents_admin::reset_second_factor,
+        demarches::get,
         demarches::put,
         demarches::revisions,
     ),

@@ -373,6 +373,14 @@ test('the other administration screens: agents, teams, webhooks, templates, dém
   await page.getByRole('button', { name: 'Enregistrer une nouvelle révision' }).click();
   await expect(page.locator('#dem-errors')).toBeFocused();
   await expect(page.locator('#f-0-label')).toHaveAttribute('aria-invalid', 'true');
+  // The editor starts from the whole stored entry: what the public catalogue leaves out (the
+  // dedup window and family) is there to keep or change.
+  await sub.getByRole('link', { name: 'Démarches' }).click();
+  await page.locator('#demarches').getByRole('link', { name: 'tags-graffitis', exact: true }).click();
+  await expect(page.locator('#f-0-label')).toBeVisible();
+  const stored = JSON.parse(await page.locator('#dem-rest').inputValue()) as { dedup: unknown; form?: unknown };
+  expect(stored.dedup).toEqual({ radius_m: 20, window_days: 30, group: 'tags' });
+  expect(stored.form).toBeUndefined();
 
   // The audit trail: the agent created above left their logins; the démarche's revisions
   // were an admin's action.

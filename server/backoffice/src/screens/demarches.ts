@@ -1,6 +1,7 @@
 // The démarches (admins): the catalogue, and one démarche's editor. The form's fields are
 // edited in a form (labels in French and English, hints, required, options, order, block
-// sub-fields alike); the rest of the entry is JSON, parsed before anything is sent. Saving is
+// sub-fields alike); the rest of the stored entry (`GET /admin/demarches/{code}`) is JSON,
+// parsed before anything is sent. Saving is
 // `PUT /admin/demarches/{code}` with the whole entry, which makes a new revision; the server's
 // errors are shown at the field their path names (`form.fields[2].options`…) and in a summary.
 import { announce, h, replace } from '@guichet/web/dom';
@@ -8,7 +9,7 @@ import type { Field } from '@guichet/web/forms/definition';
 import * as api from '../api';
 import { href, type Screen } from '../app';
 import { formatDateTime, formatNumber, t } from '../i18n';
-import { entryOf, optionLines, parseOptionLines } from '../demarche-entry';
+import { editableEntry, optionLines, parseOptionLines } from '../demarche-entry';
 import { adminNav } from './admin';
 import { block, errorText, screenTitle } from './forms';
 
@@ -41,6 +42,8 @@ export function demarcheEditor(code: string): Screen {
   const restError = h('p', { class: 'field-error', id: 'dem-rest-error', hidden: true });
   const revBox = h('div', { id: 'dem-revisions' });
   let fields: Editable[] = [];
+  /** What the stored form holds besides its fields, sent back as it was. */
+  let formRest: Record<string, unknown> = {};
   /** A field's dotted id path (`block.sub`) → the prefix of its inputs' ids. */
   const prefixOf = new Map<string, string>();
 
@@ -192,10 +195,12 @@ export function demarcheEditor(code: string): Screen {
 
   async function load(focusResult?: string): Promise<void> {
     try {
-      const [def, rules, revs] = await Promise.all([api.definitionFresh(code), api.routingRules().catch(() => []), api.revisions(code).catch(() => [])]);
+      const [stored, rules, revs] = await Promise.all([api.demarcheEntry(code), api.routingRules().catch(() => []), api.revisions(code).catch(() => [])]);
       const team = rules.find((r) => r.demarche === code && !r.zone)?.team ?? null;
-      fields = structuredClone((def.form?.fields ?? []) as Editable[]);
-      restArea.value = JSON.stringify(entryOf(def as Record<string, unknown>, team), null, 2);
+      const editable = editableEntry(stored, team);
+      fields = structuredClone(editable.fields as Editable[]);
+      formRest = editable.form;
+      restArea.value = JSON.stringify(editable.rest, null, 2);
       redraw();
       replace(revBox, h('div', { class: 'table-wrap' }, h('table', { class: 'requests', id: 'revisions' },
         h('caption', null, t('admin.dem.revisions')),
@@ -235,7 +240,7 @@ export function demarcheEditor(code: string): Screen {
         throw new EditError('dem-rest', t('admin.dem.json.invalid', { message: (err as Error).message }));
       }
       if (!rest || typeof rest !== 'object' || Array.isArray(rest)) throw new EditError('dem-rest', t('admin.dem.json.object'));
-      entry = { ...(rest as Record<string, unknown>), form: { fields } };
+      entry = { ...(rest as Record<string, unknown>), form: { ...formRest, fields } };
     } catch (err) {
       showLocal(err);
       return;
