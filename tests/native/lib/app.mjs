@@ -40,9 +40,13 @@ export async function launchApp({ serverUrl, settings } = {}) {
   const appEnv = { ...process.env, ...xdg };
   delete appEnv.GUICHET_SERVER_URL;
   if (serverUrl) appEnv.GUICHET_SERVER_URL = serverUrl;
+  // tauri-driver, the WebKit driver it starts and the app get a process group of their own, so
+  // that quitting ends all three: an app left running would keep the test runner's output open,
+  // and the run would wait for it forever.
   const driverProc = spawn(env('TAURI_DRIVER'), ['--port', String(port), '--native-port', String(nativePort)], {
     env: appEnv,
     stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
   });
   const driverUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
@@ -74,8 +78,20 @@ export async function launchApp({ serverUrl, settings } = {}) {
       try {
         await driver.quit();
       } finally {
-        driverProc.kill('SIGTERM');
-        await new Promise((resolve) => (driverProc.exitCode !== null ? resolve() : driverProc.once('exit', resolve)));
+        const group = (signal) => {
+          try {
+            process.kill(-driverProc.pid, signal);
+          } catch {
+            /* the group has already gone */
+          }
+        };
+        group('SIGTERM');
+        await Promise.race([
+          new Promise((resolve) => (driverProc.exitCode !== null ? resolve() : driverProc.once('exit', resolve))),
+          sleep(5000),
+        ]);
+        // Whatever did not stop on SIGTERM (an app whose driver went first) is stopped now.
+        group('SIGKILL');
         rmSync(home, { recursive: true, force: true });
       }
     },
