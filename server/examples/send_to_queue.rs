@@ -209,7 +209,11 @@ async fn file_one(
             .await;
         match answer {
             Ok(r) if matches!(r.status().as_u16(), 429 | 503) && attempts < 5 => {
-                count(&seen, format!("{} (sent again)", r.status()));
+                tally(
+                    &seen,
+                    |s| &mut s.retried,
+                    format!("{} (sent again)", r.status()),
+                );
                 let wait = r
                     .headers()
                     .get("retry-after")
@@ -286,14 +290,12 @@ async fn file_one(
 }
 
 fn error(seen: &Arc<Mutex<Seen>>, what: String) {
-    if let Ok(mut s) = seen.lock() {
-        *s.errors.entry(what).or_default() += 1;
-    }
+    tally(seen, |s| &mut s.errors, what);
 }
 
-fn count(seen: &Arc<Mutex<Seen>>, what: String) {
+fn tally(seen: &Arc<Mutex<Seen>>, map: fn(&mut Seen) -> &mut HashMap<String, usize>, what: String) {
     if let Ok(mut s) = seen.lock() {
-        *s.retried.entry(what).or_default() += 1;
+        *map(&mut s).entry(what).or_default() += 1;
     }
 }
 

@@ -341,6 +341,18 @@ pub fn cli_command(db: &TestDb) -> std::process::Command {
     cmd
 }
 
+/// Runs `cmd` and gives its output; the test fails with the command's standard error unless it
+/// succeeded.
+pub fn succeed(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().expect("run the command");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Runs `guichet ARGS` on `db` and waits for it.
 pub fn run_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
     cli_command(db).args(args).output().expect("run guichet")

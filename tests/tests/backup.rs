@@ -5,7 +5,7 @@
 
 use guichet_tests::api::{agent_token, contact_request, get, post};
 use guichet_tests::fixtures::{encode_jpeg, photo_like_image};
-use guichet_tests::{RENNES, TestDb, TestServer, cli_command, report_at};
+use guichet_tests::{RENNES, TestDb, TestServer, cli_command, report_at, succeed};
 use serde_json::Value;
 
 const ADMIN: &str = "admin@guichet.example";
@@ -96,15 +96,10 @@ async fn a_backup_restored_into_an_empty_database_and_store_gives_the_same_servi
     assert!(before.2.len() >= 2, "the photos are part of the check");
 
     let dir = std::env::temp_dir().join(format!("guichet-backup-{}", uuid::Uuid::new_v4()));
-    let out = cli_command(&server.db)
-        .args(["backup", dir.to_str().unwrap()])
-        .env("GUICHET_DATA_DIR", &server.data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        cli_command(&server.db)
+            .args(["backup", dir.to_str().unwrap()])
+            .env("GUICHET_DATA_DIR", &server.data_dir),
     );
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();

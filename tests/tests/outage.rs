@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use guichet_tests::api::DEMO_PASSWORD;
-use guichet_tests::{RENNES, ServerProcess, TestDb};
+use guichet_tests::{RENNES, ServerProcess, TestDb, succeed};
 use serde_json::{Value, json};
 
 /// A private cluster: its own port and folder, removed at the end.
@@ -139,17 +139,12 @@ async fn a_ten_second_database_outage_gives_quick_503s_and_service_comes_back_by
     cluster.run("_pg_psql postgres -c 'CREATE DATABASE guichet' postgres");
     let url = format!("postgres://postgres@127.0.0.1:{}/guichet", cluster.port);
     for command in [["migrate"], ["demo"]] {
-        let out = Command::new(guichet_tests::binary())
-            .args(command)
-            .env("DATABASE_URL", &url)
-            .env("RUST_LOG", "warn")
-            .env_remove("GUICHET_CONFIG")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeed(
+            Command::new(guichet_tests::binary())
+                .args(command)
+                .env("DATABASE_URL", &url)
+                .env("RUST_LOG", "warn")
+                .env_remove("GUICHET_CONFIG"),
         );
     }
     let db = TestDb {

@@ -14,7 +14,7 @@ use guichet_tests::fixtures::{encode_jpeg, photo_like_image};
 use guichet_tests::store::{Backend, TestStore};
 use guichet_tests::{
     RENNES, ServerProcess, TestDb, TestServer, binary, cli_command, expect_problem, multipart,
-    report_at,
+    report_at, succeed,
 };
 use serde_json::{Value, json};
 
@@ -347,15 +347,10 @@ async fn a_backup_restores_into_another_store_of_the_same_kind(backend: Backend)
     }
 
     let dir = std::env::temp_dir().join(format!("guichet-backup-{}", uuid::Uuid::new_v4()));
-    let out = cli_command(&server.db)
-        .args(["backup", dir.to_str().unwrap()])
-        .envs(store.env())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        cli_command(&server.db)
+            .args(["backup", dir.to_str().unwrap()])
+            .envs(store.env()),
     );
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
@@ -364,15 +359,10 @@ async fn a_backup_restores_into_another_store_of_the_same_kind(backend: Backend)
     // Into an empty database and an empty store of the same kind.
     let empty = TestDb::empty().await;
     let other = TestStore::new(backend);
-    let out = cli_command(&empty)
-        .args(["restore", dir.to_str().unwrap()])
-        .envs(other.env())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        cli_command(&empty)
+            .args(["restore", dir.to_str().unwrap()])
+            .envs(other.env()),
     );
     assert_eq!(other.keys().await, store.keys().await);
     let restored = TestServer::start_on(empty.reopen().await, |c| other.configure(c)).await;
@@ -391,22 +381,17 @@ async fn a_backup_restores_into_another_store_of_the_same_kind(backend: Backend)
 
 /// `guichet migrate-store`; it needs no database, only a configuration that names one.
 fn migrate_store(from: &TestStore, to: &TestStore, s3: &TestStore) -> String {
-    let out = std::process::Command::new(binary())
-        .args(["migrate-store", "--from", &from.spec(), "--to", &to.spec()])
-        .env("DATABASE_URL", "postgres://unused.invalid/none")
-        .env("RUST_LOG", "warn")
-        .env_remove("GUICHET_CONFIG")
-        .envs(
-            s3.env()
-                .into_iter()
-                .filter(|(k, _)| k.starts_with("GUICHET_S3_")),
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        std::process::Command::new(binary())
+            .args(["migrate-store", "--from", &from.spec(), "--to", &to.spec()])
+            .env("DATABASE_URL", "postgres://unused.invalid/none")
+            .env("RUST_LOG", "warn")
+            .env_remove("GUICHET_CONFIG")
+            .envs(
+                s3.env()
+                    .into_iter()
+                    .filter(|(k, _)| k.starts_with("GUICHET_S3_")),
+            ),
     );
     String::from_utf8(out.stdout).unwrap()
 }

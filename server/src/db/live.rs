@@ -28,6 +28,10 @@ pub async fn event(pool: &PgPool, id: i64) -> Result<Option<LiveEvent>, DbError>
         .await?)
 }
 
+/// How far before the last event a stream sent its resumption looks again for events committed
+/// late (see [`missed_since`]).
+const COMMIT_OVERLAP_SECS: f64 = 5.0;
+
 /// Events of the given teams (`None`: all) that a stream which last sent event `after` may
 /// have missed, oldest first, at most `limit`: those after it, then those before it whose
 /// transaction had not committed yet. Event ids are taken when a transaction inserts them,
@@ -36,8 +40,6 @@ pub async fn event(pool: &PgPool, id: i64) -> Result<Option<LiveEvent>, DbError>
 /// [`COMMIT_OVERLAP_SECS`] before `after` and sent again, whether or not the stream had them:
 /// events are hints to refresh, so one told twice costs a refresh and one lost costs a stale
 /// screen. `after` itself is not sent again.
-pub const COMMIT_OVERLAP_SECS: f64 = 5.0;
-
 pub async fn missed_since(
     pool: &PgPool,
     after: i64,

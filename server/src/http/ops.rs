@@ -77,11 +77,9 @@ pub async fn metrics(
             "There is nothing at this address.",
         ));
     }
-    let p = &state.config.photos;
-    let mut body = state.metrics.render(
-        state.photo_gate.in_flight(p.workers + p.queue),
-        state.db.size(),
-    );
+    let mut body = state
+        .metrics
+        .render(state.photo_gate.in_flight(), state.db.size());
     body.push_str(&crate::metrics::render_sampled(&crate::metrics::Sampled {
         backlog: crate::db::outbox::backlog(&state.db).await?,
         backup_age_secs: crate::db::backups::age_secs(&state.db).await?,

@@ -65,9 +65,8 @@ impl PhotoGate {
             .acquire_owned()
             .await
             .map_err(|_| busy)?;
-        let admitted = self.capacity - self.admitted.available_permits();
         let running = self.worker_count - self.workers.available_permits();
-        let effort = if admitted > running {
+        let effort = if self.in_flight() > running {
             Effort::Quick
         } else {
             Effort::Thorough
@@ -78,8 +77,9 @@ impl PhotoGate {
     }
 
     /// Photos being processed or waiting, for metrics.
-    pub fn in_flight(&self, capacity: usize) -> usize {
-        capacity.saturating_sub(self.admitted.available_permits())
+    pub fn in_flight(&self) -> usize {
+        self.capacity
+            .saturating_sub(self.admitted.available_permits())
     }
 }
 

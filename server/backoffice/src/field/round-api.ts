@@ -37,11 +37,13 @@ export interface RoundFilters {
   /** Only the requests assigned to me (not those of nobody). */
   mine?: boolean;
   overdue?: boolean;
-  /** Stops at most (the nearest are kept); the server's default is 50. */
+  /** Stops at most (the nearest are kept); the server's default is [`DEFAULT_ROUND_LIMIT`]. */
   limit?: number;
 }
 
 export const ROUND_LIMITS = [20, 50, 100, 200] as const;
+/** The server's own limit when none is asked. */
+export const DEFAULT_ROUND_LIMIT = 50;
 
 export function getRound(origin: { lat: number; lon: number }, filters: RoundFilters = {}): Promise<Round> {
   const q = new URLSearchParams({ lat: origin.lat.toFixed(6), lon: origin.lon.toFixed(6) });

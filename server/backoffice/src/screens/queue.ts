@@ -122,8 +122,11 @@ export function filterForm(view: URLSearchParams, path: string, focusAfter: stri
       overdue: overdue.checked, possible_duplicate: dup.checked, reopened: reopened.checked, sort: sortSel.value,
     });
     // The map stays where it looks when its filters change.
+    const params = new URLSearchParams(q);
     const at = path === 'map' ? new URLSearchParams(location.search).get('at') : null;
-    navigate(path + (at ? `${q ? `${q}&` : '?'}${new URLSearchParams({ at })}` : q), { focus: focusAfter });
+    if (at) params.set('at', at);
+    const query = params.toString();
+    navigate(query ? `${path}?${query}` : path, { focus: focusAfter });
   });
   api.catalogue().then((list) => {
     const current = demarche.value;

@@ -13,7 +13,7 @@ import { geoUri, webMapUrl } from '../navigate';
 import { keepCatalogue, keepForOffline } from '../offline';
 import { outbox, pendingByRequest } from '../outbox';
 import { currentPosition, PositionError } from '../position';
-import { getRound, ROUND_LIMITS, type RoundFilters, type RoundStop } from '../round-api';
+import { DEFAULT_ROUND_LIMIT, getRound, ROUND_LIMITS, type RoundFilters, type RoundStop } from '../round-api';
 import { saved, type SavedRound } from '../store';
 
 /** A round kept longer than this is loaded again when the screen opens with a network. */
@@ -64,12 +64,12 @@ export function roundScreen(): Screen {
   const mineOnly = h('input', { type: 'checkbox', id: 'filter-mine' });
   const overdueOnly = h('input', { type: 'checkbox', id: 'filter-overdue' });
   const limit = h('select', { id: 'filter-limit' },
-    ROUND_LIMITS.map((n) => h('option', { value: String(n), selected: n === 50 }, String(n))));
+    ROUND_LIMITS.map((n) => h('option', { value: String(n), selected: n === DEFAULT_ROUND_LIMIT }, String(n))));
   const filters = (): RoundFilters => ({ mine: mineOnly.checked, overdue: overdueOnly.checked, limit: Number(limit.value) });
   const showFilters = (f: RoundFilters | undefined) => {
     mineOnly.checked = !!f?.mine;
     overdueOnly.checked = !!f?.overdue;
-    limit.value = String(f?.limit ?? 50);
+    limit.value = String(f?.limit ?? DEFAULT_ROUND_LIMIT);
   };
   const filterBox = h('fieldset', { class: 'round-filters no-print' },
     h('legend', null, t('round.filters')),
@@ -164,7 +164,6 @@ export function roundScreen(): Screen {
     const r = await saved.round();
     if (!alive) return;
     if (r && r.agent_id === field.me?.id) {
-      showFilters(r.filters);
       await show(r, false);
       if (navigator.onLine !== false && Date.now() - r.loaded_at > STALE_MS) void load('first');
     } else if (navigator.onLine !== false) {
